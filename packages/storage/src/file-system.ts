@@ -1,0 +1,42 @@
+import type { IoStats, Purpose } from './io-stats.js'
+
+/**
+ * One file of a database, addressed by byte offset. Reads and writes are synchronous (they reach
+ * the OS page cache, as LMDB's and SQLite's do); only `sync`, which waits for the disk, is
+ * asynchronous. Every byte moved is counted in the file system's {@link IoStats} by purpose.
+ */
+export interface BlockFile {
+  readonly name: string
+  /** Current length in bytes. */
+  size(): number
+  /** Reads up to `length` bytes at `offset`; fewer at the end of the file. The caller owns the result. */
+  read(offset: number, length: number, purpose: Purpose): Buffer
+  /** Writes `data` at `offset`, extending the file as needed. Not durable until `sync` resolves. */
+  write(offset: number, data: Uint8Array, purpose: Purpose): void
+  /** Cuts the file to `size` bytes. */
+  truncate(size: number): void
+  /** Resolves once every earlier write to this file is durable. */
+  sync(): Promise<void>
+  close(): void
+}
+
+/** The folder a database lives in: a flat set of named files. */
+export interface FileSystem {
+  /** The accounting every file of this file system reports to. */
+  readonly io: IoStats
+  /** A human-readable location for error messages (a path, or `memory:`). */
+  readonly location: string
+  /** Opens a file; with `create`, makes it (empty) when missing. Throws ENOENT-coded errors otherwise. */
+  open(name: string, options?: { create?: boolean }): BlockFile
+  exists(name: string): boolean
+  /** Names of the files in the folder, sorted. */
+  list(): string[]
+  /** Removes a file; removal is durable once `syncDirectory` resolves. */
+  remove(name: string): void
+  /** Makes creations and removals durable. */
+  syncDirectory(): Promise<void>
+  /** Takes the folder's exclusive lock, or throws `LEVEL_LOCKED`. */
+  lock(): void
+  /** Releases the lock taken by `lock`. */
+  unlock(): void
+}

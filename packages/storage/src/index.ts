@@ -1,0 +1,7 @@
+export { crc32 } from './checksum.js'
+export { type CrashMode, type CrashState, CrashFileSystem, SECTOR_SIZE } from './crash-file-system.js'
+export { assert, corruption, ErrorCode, type ErrorCodeValue, rangeError, StrataError } from './errors.js'
+export type { BlockFile, FileSystem } from './file-system.js'
+export { type IoReport, IoStats, PURPOSES, type Purpose } from './io-stats.js'
+export { type FaultInjector, MemoryFileData, MemoryFileSystem } from './memory-file-system.js'
+export { NodeFileSystem } from './node-file-system.js'

@@ -1,0 +1,159 @@
+import { ErrorCode, StrataError } from './errors.js'
+import type { BlockFile, FileSystem } from './file-system.js'
+import { IoStats, type Purpose } from './io-stats.js'
+
+/** The bytes of one in-memory file. */
+export class MemoryFileData {
+  bytes: Buffer
+  length: number
+
+  constructor(bytes: Buffer = Buffer.alloc(0)) {
+    this.bytes = bytes
+    this.length = bytes.length
+  }
+
+  write(offset: number, data: Uint8Array): void {
+    const end = offset + data.length
+    if (end > this.bytes.length) {
+      const grown = Buffer.alloc(Math.max(end, this.bytes.length * 2, 4096))
+      this.bytes.copy(grown, 0, 0, this.length)
+      this.bytes = grown
+    }
+    if (offset > this.length) this.bytes.fill(0, this.length, offset)
+    this.bytes.set(data, offset)
+    this.length = Math.max(this.length, end)
+  }
+
+  truncate(size: number): void {
+    if (size > this.length) this.write(this.length, Buffer.alloc(size - this.length))
+    this.length = size
+  }
+
+  /** A copy of the contents. */
+  snapshot(): Buffer {
+    return Buffer.from(this.bytes.subarray(0, this.length))
+  }
+}
+
+/** Observes every mutation of a memory file system; the crash simulator records through it. */
+export interface MemoryFileSystemObserver {
+  write(name: string, offset: number, data: Uint8Array): void
+  sync(name: string): void
+  truncate(name: string, size: number): void
+  create(name: string): void
+  remove(name: string): void
+}
+
+/** Fails chosen operations, to test full disks and I/O errors. Returns an errno code to fail with. */
+export type FaultInjector = (operation: 'write' | 'sync', name: string) => string | undefined
+
+class MemoryBlockFile implements BlockFile {
+  #closed = false
+
+  constructor(
+    readonly name: string,
+    private readonly fs: MemoryFileSystem,
+  ) {}
+
+  #data(): MemoryFileData {
+    if (this.#closed) throw new Error(`memory file ${this.name} is closed`)
+    const data = this.fs.files.get(this.name)
+    if (!data) throw new StrataError(ErrorCode.IO_ERROR, `memory file ${this.name} was removed`)
+    return data
+  }
+
+  size(): number {
+    return this.#data().length
+  }
+
+  read(offset: number, length: number, purpose: Purpose): Buffer {
+    const data = this.#data()
+    const end = Math.min(data.length, offset + length)
+    const out = Buffer.from(data.bytes.subarray(Math.min(offset, end), end))
+    this.fs.io.countRead(purpose, out.length)
+    return out
+  }
+
+  write(offset: number, bytes: Uint8Array, purpose: Purpose): void {
+    const fault = this.fs.faults?.('write', this.name)
+    if (fault) throw new StrataError(ErrorCode.IO_ERROR, `writing ${this.name} failed (${fault})`)
+    this.#data().write(offset, bytes)
+    this.fs.observer?.write(this.name, offset, bytes)
+    this.fs.io.countWrite(purpose, bytes.length)
+  }
+
+  truncate(size: number): void {
+    this.#data().truncate(size)
+    this.fs.observer?.truncate(this.name, size)
+  }
+
+  async sync(): Promise<void> {
+    const fault = this.fs.faults?.('sync', this.name)
+    if (fault) throw new StrataError(ErrorCode.IO_ERROR, `syncing ${this.name} failed (${fault})`)
+    this.#data()
+    this.fs.observer?.sync(this.name)
+    this.fs.io.countSync()
+  }
+
+  close(): void {
+    this.#closed = true
+  }
+}
+
+/** A database folder held in memory: for tests, and as the base of the crash simulator. */
+export class MemoryFileSystem implements FileSystem {
+  readonly io = new IoStats()
+  readonly location: string
+  readonly files = new Map<string, MemoryFileData>()
+  observer: MemoryFileSystemObserver | undefined
+  faults: FaultInjector | undefined
+  #locked = false
+
+  constructor(location = 'memory:') {
+    this.location = location
+  }
+
+  open(name: string, options: { create?: boolean } = {}): BlockFile {
+    if (!this.files.has(name)) {
+      if (!options.create) {
+        const error = new Error(`ENOENT: no such file ${name}`) as NodeJS.ErrnoException
+        error.code = 'ENOENT'
+        throw error
+      }
+      this.files.set(name, new MemoryFileData())
+      this.observer?.create(name)
+    }
+    return new MemoryBlockFile(name, this)
+  }
+
+  exists(name: string): boolean {
+    return this.files.has(name)
+  }
+
+  list(): string[] {
+    return [...this.files.keys()].sort()
+  }
+
+  remove(name: string): void {
+    this.files.delete(name)
+    this.observer?.remove(name)
+  }
+
+  async syncDirectory(): Promise<void> {}
+
+  lock(): void {
+    if (this.#locked) throw new StrataError(ErrorCode.LOCKED, `${this.location} is locked by another open`)
+    this.#locked = true
+  }
+
+  unlock(): void {
+    this.#locked = false
+  }
+
+  /** A deep copy of every file, as a new unlocked file system. */
+  clone(): MemoryFileSystem {
+    const copy = new MemoryFileSystem(this.location)
+    for (const [name, data] of this.files) copy.files.set(name, new MemoryFileData(data.snapshot()))
+    return copy
+  }
+}

@@ -1,0 +1,160 @@
+import * as fs from 'node:fs'
+import { join, resolve } from 'node:path'
+import { ErrorCode, StrataError } from './errors.js'
+import type { BlockFile, FileSystem } from './file-system.js'
+import { IoStats, type Purpose } from './io-stats.js'
+
+const LOCK_FILE = 'LOCK'
+
+/** Folders locked by this process: a second open from the same process must fail too. */
+const lockedHere = new Set<string>()
+
+function ioError(error: unknown, what: string): StrataError {
+  const code = (error as NodeJS.ErrnoException).code ?? 'EIO'
+  return new StrataError(ErrorCode.IO_ERROR, `${what} failed (${code})`, { cause: error })
+}
+
+function isProcessAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+class NodeBlockFile implements BlockFile {
+  #fd: number
+  #size: number
+
+  constructor(
+    readonly name: string,
+    readonly path: string,
+    fd: number,
+    private readonly io: IoStats,
+  ) {
+    this.#fd = fd
+    this.#size = fs.fstatSync(fd).size
+  }
+
+  size(): number {
+    return this.#size
+  }
+
+  read(offset: number, length: number, purpose: Purpose): Buffer {
+    const wanted = Math.max(0, Math.min(length, this.#size - offset))
+    const buffer = Buffer.allocUnsafe(wanted)
+    let done = 0
+    while (done < wanted) {
+      const n = fs.readSync(this.#fd, buffer, done, wanted - done, offset + done)
+      if (n === 0) break
+      done += n
+    }
+    this.io.countRead(purpose, done)
+    return done === wanted ? buffer : buffer.subarray(0, done)
+  }
+
+  write(offset: number, data: Uint8Array, purpose: Purpose): void {
+    let done = 0
+    try {
+      while (done < data.length) done += fs.writeSync(this.#fd, data, done, data.length - done, offset + done)
+    } catch (error) {
+      throw ioError(error, `writing ${this.path}`)
+    }
+    this.io.countWrite(purpose, data.length)
+    this.#size = Math.max(this.#size, offset + data.length)
+  }
+
+  truncate(size: number): void {
+    try {
+      fs.ftruncateSync(this.#fd, size)
+    } catch (error) {
+      throw ioError(error, `truncating ${this.path}`)
+    }
+    this.#size = size
+  }
+
+  sync(): Promise<void> {
+    this.io.countSync()
+    return new Promise((resolve, reject) => {
+      fs.fdatasync(this.#fd, (error) => (error ? reject(ioError(error, `syncing ${this.path}`)) : resolve()))
+    })
+  }
+
+  close(): void {
+    if (this.#fd >= 0) fs.closeSync(this.#fd)
+    this.#fd = -1
+  }
+}
+
+/** A database folder on the real file system. */
+export class NodeFileSystem implements FileSystem {
+  readonly io = new IoStats()
+  readonly location: string
+  #locked = false
+
+  constructor(directory: string, options: { create?: boolean } = {}) {
+    this.location = resolve(directory)
+    if (options.create) fs.mkdirSync(this.location, { recursive: true })
+  }
+
+  open(name: string, options: { create?: boolean } = {}): BlockFile {
+    const path = join(this.location, name)
+    const fd = fs.openSync(path, options.create ? fs.constants.O_RDWR | fs.constants.O_CREAT : fs.constants.O_RDWR, 0o644)
+    return new NodeBlockFile(name, path, fd, this.io)
+  }
+
+  exists(name: string): boolean {
+    return fs.existsSync(join(this.location, name))
+  }
+
+  list(): string[] {
+    return fs.readdirSync(this.location).sort()
+  }
+
+  remove(name: string): void {
+    fs.rmSync(join(this.location, name), { force: true })
+  }
+
+  syncDirectory(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      fs.open(this.location, 'r', (openError, fd) => {
+        if (openError) return reject(ioError(openError, `opening ${this.location}`))
+        fs.fsync(fd, (syncError) => {
+          fs.close(fd, () => (syncError ? reject(ioError(syncError, `syncing ${this.location}`)) : resolve()))
+        })
+      })
+    })
+  }
+
+  /**
+   * Takes the folder's lock: a `LOCK` file holding our pid, created exclusively. A lock file left
+   * by a process that no longer runs is taken over.
+   */
+  lock(): void {
+    const path = join(this.location, LOCK_FILE)
+    const locked = () => new StrataError(ErrorCode.LOCKED, `${this.location} is locked by another open`)
+    if (lockedHere.has(this.location)) throw locked()
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        fs.writeFileSync(path, `${process.pid}\n`, { flag: 'wx' })
+        lockedHere.add(this.location)
+        this.#locked = true
+        return
+      } catch (error) {
+        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw ioError(error, `locking ${this.location}`)
+      }
+      const owner = Number.parseInt(fs.readFileSync(path, 'utf8'), 10)
+      if (Number.isInteger(owner) && owner !== process.pid && isProcessAlive(owner)) throw locked()
+      fs.rmSync(path, { force: true })
+    }
+    throw locked()
+  }
+
+  unlock(): void {
+    if (!this.#locked) return
+    fs.rmSync(join(this.location, LOCK_FILE), { force: true })
+    lockedHere.delete(this.location)
+    this.#locked = false
+  }
+}
