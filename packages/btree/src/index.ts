@@ -1,1 +1,19 @@
-export {}
+export { checkTree, type TreeShape } from './check.js'
+export { Cursor, type Range } from './cursor.js'
+export { checkSizes, DEFAULT_PAGE_SIZE, MAX_KEY_BYTES, MAX_VALUE_BYTES } from './limits.js'
+export {
+  type Branch,
+  type Child,
+  isRef,
+  type Leaf,
+  NO_ADDRESS,
+  type Node,
+  PAGE_HEADER_BYTES,
+  type PageAddress,
+  type StoredValue,
+  type ValueRef,
+} from './node.js'
+export { decodeNode, encodeNode, pageImageLength } from './page-layout.js'
+export { loadChild, type PageSource } from './page-source.js'
+export { inlineLimit, lookup, maxKeyBytes, Tree, type TreeEvents } from './tree.js'
+export { type PageWriter, spill } from './spill.js'

@@ -1,0 +1,172 @@
+import { type Branch, isRef, type Leaf, lowerBound, type Node, type StoredValue, upperBound } from './node.js'
+import { loadChild, type PageSource } from './page-source.js'
+
+/** A key range with direction and limit, as abstract-level's iterator options give it. */
+export interface Range {
+  gt?: Uint8Array | undefined
+  gte?: Uint8Array | undefined
+  lt?: Uint8Array | undefined
+  lte?: Uint8Array | undefined
+  reverse?: boolean | undefined
+  /** At most this many entries; negative or undefined means no limit. */
+  limit?: number | undefined
+}
+
+interface Frame {
+  node: Branch
+  index: number
+}
+
+/**
+ * Walks the entries of one (frozen) tree in key order, forward or reverse, within a range.
+ * Synchronous: pages not yet in memory are read on the way. Returned keys and values are owned by
+ * the tree and must not be changed.
+ */
+export class Cursor {
+  readonly #source: PageSource
+  readonly #root: Node
+  readonly #range: Range
+  readonly #reverse: boolean
+  readonly #limit: number
+  #stack: Frame[] = []
+  #leaf: Leaf | undefined
+  #index = 0
+  #count = 0
+
+  constructor(source: PageSource, root: Node, range: Range = {}) {
+    this.#source = source
+    this.#root = root
+    this.#range = range
+    this.#reverse = range.reverse === true
+    this.#limit = range.limit !== undefined && range.limit >= 0 ? range.limit : Number.POSITIVE_INFINITY
+    this.#start()
+  }
+
+  /** Moves to the first entry at or after `target` (at or before, in reverse), within the range. */
+  seek(target: Uint8Array): void {
+    const r = this.#range
+    if (!this.#reverse) {
+      const lower = r.gt ?? r.gte
+      if (lower && Buffer.compare(target, lower) <= 0) this.#start()
+      else this.#descend(target, false)
+    } else {
+      const upper = r.lt ?? r.lte
+      if (upper && Buffer.compare(target, upper) >= 0) this.#start()
+      else this.#descend(target, false)
+    }
+  }
+
+  /** The next entry's key and stored value, or undefined at the end of the range. */
+  nextEntry(): [Buffer, StoredValue] | undefined {
+    if (this.#count >= this.#limit) return undefined
+    const leaf = this.#leaf
+    if (!leaf) return undefined
+    const key = leaf.keys[this.#index] as Buffer
+    const r = this.#range
+    if (!this.#reverse) {
+      if ((r.lt && key.compare(r.lt) >= 0) || (r.lte && key.compare(r.lte) > 0)) return this.#end()
+    } else if ((r.gt && key.compare(r.gt) <= 0) || (r.gte && key.compare(r.gte) < 0)) {
+      return this.#end()
+    }
+    const value = leaf.values[this.#index] as StoredValue
+    this.#count++
+    if (this.#reverse) this.#backward()
+    else this.#forward()
+    return [key, value]
+  }
+
+  /** The next entry with its value read, or undefined at the end of the range. */
+  next(): [Buffer, Buffer] | undefined {
+    const entry = this.nextEntry()
+    if (!entry) return undefined
+    const value = entry[1]
+    return [entry[0], isRef(value) ? this.#source.readValue(value) : value]
+  }
+
+  #end(): undefined {
+    this.#leaf = undefined
+    return undefined
+  }
+
+  /** Positions at the start of the range. */
+  #start(): void {
+    const r = this.#range
+    if (!this.#reverse) {
+      if (r.gt) this.#descend(r.gt, true)
+      else if (r.gte) this.#descend(r.gte, false)
+      else this.#edge(false)
+    } else if (r.lt) this.#descend(r.lt, true)
+    else if (r.lte) this.#descend(r.lte, false)
+    else this.#edge(true)
+  }
+
+  /** Positions at the first key ≥ target (> if exclusive), or in reverse the last ≤ (<) target. */
+  #descend(target: Uint8Array, exclusive: boolean): void {
+    this.#stack = []
+    let node = this.#root
+    while (!node.leaf) {
+      const index = upperBound(node.keys, target)
+      this.#stack.push({ node, index })
+      node = loadChild(this.#source, node, index)
+    }
+    this.#leaf = node
+    if (!this.#reverse) {
+      this.#index = exclusive ? upperBound(node.keys, target) : lowerBound(node.keys, target)
+      if (this.#index >= node.keys.length) this.#forward(true)
+    } else {
+      this.#index = (exclusive ? lowerBound(node.keys, target) : upperBound(node.keys, target)) - 1
+      if (this.#index < 0) this.#backward(true)
+    }
+  }
+
+  /** Positions at the first entry, or the last in reverse. */
+  #edge(last: boolean): void {
+    this.#stack = []
+    this.#descendEdge(this.#root, last)
+  }
+
+  #descendEdge(from: Node, last: boolean): void {
+    let node = from
+    while (!node.leaf) {
+      const index = last ? node.children.length - 1 : 0
+      this.#stack.push({ node, index })
+      node = loadChild(this.#source, node, index)
+    }
+    this.#leaf = node
+    this.#index = last ? node.keys.length - 1 : 0
+    if (node.keys.length === 0) this.#leaf = undefined
+  }
+
+  /** Steps to the next entry; `settle` only moves on if the position is past the leaf's end. */
+  #forward(settle = false): void {
+    if (!settle) this.#index++
+    while (this.#leaf && this.#index >= this.#leaf.keys.length) {
+      const frame = this.#nextFrame(+1)
+      if (!frame) return void this.#end()
+      this.#descendEdge(loadChild(this.#source, frame.node, frame.index), false)
+    }
+  }
+
+  #backward(settle = false): void {
+    if (!settle) this.#index--
+    while (this.#leaf && this.#index < 0) {
+      const frame = this.#nextFrame(-1)
+      if (!frame) return void this.#end()
+      this.#descendEdge(loadChild(this.#source, frame.node, frame.index), true)
+    }
+  }
+
+  /** Pops to the nearest branch with a sibling in direction `step`, and moves to it. */
+  #nextFrame(step: 1 | -1): Frame | undefined {
+    while (this.#stack.length > 0) {
+      const frame = this.#stack[this.#stack.length - 1] as Frame
+      const index = frame.index + step
+      if (index >= 0 && index < frame.node.children.length) {
+        frame.index = index
+        return frame
+      }
+      this.#stack.pop()
+    }
+    return undefined
+  }
+}

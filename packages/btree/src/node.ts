@@ -1,0 +1,128 @@
+/**
+ * In-memory B+tree nodes. A node is either the decoded image of a clean page (it has an address)
+ * or a dirty node not yet written (address NO_ADDRESS). Nodes of older generations are shared by
+ * snapshots and never mutated; see tree.ts. Byte sizes here are the encoded sizes of
+ * docs/format.md §Pages, which both engines share.
+ */
+
+/** Where a clean page lives; what the number means is the page store's business. */
+export type PageAddress = number & { readonly brand: 'PageAddress' }
+
+/** The address of a node that has not been written since it last changed. */
+export const NO_ADDRESS = -1 as PageAddress
+
+/** A value kept out of line (too large to sit in a leaf): where it is and how long. */
+export interface ValueRef {
+  readonly address: number
+  readonly length: number
+}
+
+/** A leaf's value: inline bytes, or a reference to out-of-line bytes. */
+export type StoredValue = Buffer | ValueRef
+
+/** A branch's child: a loaded node, or the address of one not yet read. */
+export type Child = Node | PageAddress
+
+/** Bytes of the page header: checksum, kind, count, body length, reserved. */
+export const PAGE_HEADER_BYTES = 16
+
+interface NodeBase {
+  /** Separator or entry keys, ascending. */
+  keys: Buffer[]
+  /** Encoded size in bytes, header included. */
+  bytes: number
+  /** The generation that created this node; only nodes of the tree's current generation are mutable. */
+  gen: number
+  /** Where the clean image of this node lives, or NO_ADDRESS while dirty. */
+  address: PageAddress
+  /** The address this node was last written at, kept for page stores that update in place. */
+  home: PageAddress
+}
+
+/** A leaf: keys with their values. */
+export interface Leaf extends NodeBase {
+  readonly leaf: true
+  values: StoredValue[]
+}
+
+/** A branch: `keys.length + 1` children; child i holds keys in [keys[i-1], keys[i]). */
+export interface Branch extends NodeBase {
+  readonly leaf: false
+  children: Child[]
+}
+
+export type Node = Leaf | Branch
+
+export function isRef(value: StoredValue): value is ValueRef {
+  return !Buffer.isBuffer(value)
+}
+
+/** Encoded bytes of one leaf entry. */
+export function leafEntryBytes(key: Buffer, value: StoredValue): number {
+  return 2 + key.length + 1 + 4 + (isRef(value) ? 8 : value.length)
+}
+
+/** Encoded bytes of one branch key with the child to its right. */
+export function branchEntryBytes(key: Buffer): number {
+  return 2 + key.length + 8
+}
+
+/** Bytes of a branch besides its keys: header and the leftmost child. */
+export const BRANCH_BASE_BYTES = PAGE_HEADER_BYTES + 8
+
+export function newLeaf(gen: number, keys: Buffer[] = [], values: StoredValue[] = []): Leaf {
+  let bytes = PAGE_HEADER_BYTES
+  for (let i = 0; i < keys.length; i++) bytes += leafEntryBytes(keys[i] as Buffer, values[i] as StoredValue)
+  return { leaf: true, keys, values, bytes, gen, address: NO_ADDRESS, home: NO_ADDRESS }
+}
+
+export function newBranch(gen: number, keys: Buffer[], children: Child[]): Branch {
+  let bytes = BRANCH_BASE_BYTES
+  for (const key of keys) bytes += branchEntryBytes(key)
+  return { leaf: false, keys, children, bytes, gen, address: NO_ADDRESS, home: NO_ADDRESS }
+}
+
+/** A mutable copy of `node` in generation `gen`, remembering where the original lived. */
+export function cloneNode(node: Node, gen: number): Node {
+  const home = node.address !== NO_ADDRESS ? node.address : node.home
+  if (node.leaf) {
+    return { leaf: true, keys: node.keys.slice(), values: node.values.slice(), bytes: node.bytes, gen, address: NO_ADDRESS, home }
+  }
+  return { leaf: false, keys: node.keys.slice(), children: node.children.slice(), bytes: node.bytes, gen, address: NO_ADDRESS, home }
+}
+
+/** Index of the first key ≥ target (keys.length if none). */
+export function lowerBound(keys: Buffer[], target: Uint8Array): number {
+  let lo = 0
+  let hi = keys.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if ((keys[mid] as Buffer).compare(target) < 0) lo = mid + 1
+    else hi = mid
+  }
+  return lo
+}
+
+/** Index of the first key > target: in a branch, the child whose range holds target. */
+export function upperBound(keys: Buffer[], target: Uint8Array): number {
+  let lo = 0
+  let hi = keys.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if ((keys[mid] as Buffer).compare(target) <= 0) lo = mid + 1
+    else hi = mid
+  }
+  return lo
+}
+
+/**
+ * The shortest key s with left < s ≤ right: a separator for a branch. Shorter separators mean
+ * wider branches and a shallower tree (suffix truncation).
+ */
+export function shortestSeparator(left: Buffer, right: Buffer): Buffer {
+  const max = Math.min(left.length, right.length)
+  let i = 0
+  while (i < max && left[i] === right[i]) i++
+  // right[0..i] is a prefix of right; it is > left when left is shorter or differs below it.
+  return Buffer.from(right.subarray(0, Math.min(i + 1, right.length)))
+}

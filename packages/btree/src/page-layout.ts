@@ -1,0 +1,160 @@
+import { corruption, crc32 } from '@strata/storage'
+import {
+  type Child,
+  type Node,
+  newBranch,
+  newLeaf,
+  PAGE_HEADER_BYTES,
+  type PageAddress,
+  type StoredValue,
+} from './node.js'
+
+/**
+ * The byte layout of a page image, shared by both engines (docs/format.md §Pages):
+ *
+ *   0  u32  CRC-32 of bytes [4, 16 + bodyLength)
+ *   4  u8   kind: 1 leaf, 2 branch
+ *   5  u8   flags (0)
+ *   6  u16  count: entries of a leaf, keys of a branch
+ *   8  u32  bodyLength
+ *   12 u32  reserved (0)
+ *   16 body
+ *
+ * All integers little-endian. Addresses are u64 written as two u32 halves (low first).
+ */
+const KIND_LEAF = 1
+const KIND_BRANCH = 2
+const VALUE_INLINE = 0
+const VALUE_REF = 1
+const TWO_32 = 2 ** 32
+
+function writeAddress(buf: Buffer, offset: number, address: number): number {
+  buf.writeUInt32LE(address % TWO_32, offset)
+  buf.writeUInt32LE(Math.floor(address / TWO_32), offset + 4)
+  return offset + 8
+}
+
+function readAddress(buf: Buffer, offset: number): number {
+  return buf.readUInt32LE(offset) + buf.readUInt32LE(offset + 4) * TWO_32
+}
+
+/** The address stored for a child: only clean children can be written. */
+function childAddress(child: Child): number {
+  const address = typeof child === 'number' ? child : child.address
+  if (address < 0) throw new Error('strata: invariant broken: encoding a branch with a dirty child')
+  return address
+}
+
+/** Encodes `node` into a new buffer of exactly `node.bytes` bytes, checksum included. */
+export function encodeNode(node: Node): Buffer {
+  const buf = Buffer.allocUnsafe(node.bytes)
+  buf.writeUInt8(node.leaf ? KIND_LEAF : KIND_BRANCH, 4)
+  buf.writeUInt8(0, 5)
+  buf.writeUInt16LE(node.keys.length, 6)
+  buf.writeUInt32LE(node.bytes - PAGE_HEADER_BYTES, 8)
+  buf.writeUInt32LE(0, 12)
+  let at = PAGE_HEADER_BYTES
+  if (node.leaf) {
+    for (let i = 0; i < node.keys.length; i++) {
+      const key = node.keys[i] as Buffer
+      const value = node.values[i] as StoredValue
+      at = buf.writeUInt16LE(key.length, at)
+      at += key.copy(buf, at)
+      if (Buffer.isBuffer(value)) {
+        at = buf.writeUInt8(VALUE_INLINE, at)
+        at = buf.writeUInt32LE(value.length, at)
+        at += value.copy(buf, at)
+      } else {
+        at = buf.writeUInt8(VALUE_REF, at)
+        at = buf.writeUInt32LE(value.length, at)
+        at = writeAddress(buf, at, value.address)
+      }
+    }
+  } else {
+    at = writeAddress(buf, at, childAddress(node.children[0] as Child))
+    for (let i = 0; i < node.keys.length; i++) {
+      const key = node.keys[i] as Buffer
+      at = buf.writeUInt16LE(key.length, at)
+      at += key.copy(buf, at)
+      at = writeAddress(buf, at, childAddress(node.children[i + 1] as Child))
+    }
+  }
+  if (at !== node.bytes) throw new Error(`strata: invariant broken: node size ${node.bytes} but encoded ${at} bytes`)
+  buf.writeUInt32LE(crc32(buf.subarray(4)), 0)
+  return buf
+}
+
+/** The total length of the page image that starts at `buf[0]`, read from its header. */
+export function pageImageLength(buf: Buffer): number {
+  return PAGE_HEADER_BYTES + buf.readUInt32LE(8)
+}
+
+/**
+ * Decodes a page image (checksum verified) into a clean node at `address`, in generation `gen`.
+ * Keys and inline values are views of `buf`, which the node then owns. Any inconsistency is a
+ * LEVEL_CORRUPTION error naming `file` and `offset`.
+ */
+export function decodeNode(buf: Buffer, address: PageAddress, gen: number, file: string, offset: number): Node {
+  const bad = (what: string) => corruption(file, offset, what)
+  if (buf.length < PAGE_HEADER_BYTES) throw bad('truncated page header')
+  const length = pageImageLength(buf)
+  if (length > buf.length) throw bad('truncated page')
+  const image = buf.subarray(0, length)
+  if (crc32(image.subarray(4)) !== image.readUInt32LE(0)) throw bad('page checksum mismatch')
+  const kind = image.readUInt8(4)
+  const count = image.readUInt16LE(6)
+  let at = PAGE_HEADER_BYTES
+  const need = (n: number) => {
+    if (at + n > length) throw bad('page entry runs past the page end')
+  }
+  const keys: Buffer[] = []
+  let node: Node
+  if (kind === KIND_LEAF) {
+    const values: StoredValue[] = []
+    for (let i = 0; i < count; i++) {
+      need(2)
+      const keyLength = image.readUInt16LE(at)
+      at += 2
+      need(keyLength + 5)
+      keys.push(image.subarray(at, at + keyLength))
+      at += keyLength
+      const valueKind = image.readUInt8(at)
+      const valueLength = image.readUInt32LE(at + 1)
+      at += 5
+      if (valueKind === VALUE_INLINE) {
+        need(valueLength)
+        values.push(image.subarray(at, at + valueLength))
+        at += valueLength
+      } else if (valueKind === VALUE_REF) {
+        need(8)
+        values.push({ address: readAddress(image, at), length: valueLength })
+        at += 8
+      } else {
+        throw bad(`unknown value kind ${valueKind}`)
+      }
+    }
+    node = newLeaf(gen, keys, values)
+  } else if (kind === KIND_BRANCH) {
+    const children: Child[] = []
+    need(8)
+    children.push(readAddress(image, at) as PageAddress)
+    at += 8
+    for (let i = 0; i < count; i++) {
+      need(2)
+      const keyLength = image.readUInt16LE(at)
+      at += 2
+      need(keyLength + 8)
+      keys.push(image.subarray(at, at + keyLength))
+      at += keyLength
+      children.push(readAddress(image, at) as PageAddress)
+      at += 8
+    }
+    node = newBranch(gen, keys, children)
+  } else {
+    throw bad(`unknown page kind ${kind}`)
+  }
+  if (at !== length) throw bad('page body length does not match its entries')
+  node.address = address
+  node.home = address
+  return node
+}

@@ -1,0 +1,165 @@
+import fc from 'fast-check'
+import { describe, expect, it } from 'vitest'
+import { checkTree } from './check.js'
+import { Cursor, type Range } from './cursor.js'
+import type { Node, PageAddress, ValueRef } from './node.js'
+import { decodeNode } from './page-layout.js'
+import type { PageSource } from './page-source.js'
+import { spill } from './spill.js'
+import { Tree, type TreeEvents } from './tree.js'
+
+/** Pages and values in a Map: the smallest page store, with the space events counted. */
+class MapStore implements PageSource, TreeEvents {
+  readonly pages = new Map<number, Buffer>()
+  readonly values = new Map<number, Buffer>()
+  next = 1
+  released = 0
+  constructor(readonly pageSize: number) {}
+  loadNode(address: PageAddress): Node {
+    const image = this.pages.get(address)
+    if (!image) throw new Error(`no page ${address}`)
+    return decodeNode(image, address, 0, 'map', address)
+  }
+  readValue(ref: ValueRef): Buffer {
+    return this.values.get(ref.address) as Buffer
+  }
+  rewritten(): void {
+    this.released++
+  }
+  removed(): void {}
+  valueRemoved(): void {}
+  write(root: Node): number {
+    return spill(root, (_node, image) => {
+      const address = this.next++ as PageAddress
+      this.pages.set(address, image)
+      return address
+    })
+  }
+}
+
+const key = (n: number) => Buffer.from(`k${n.toString().padStart(6, '0')}`)
+
+function entries(cursor: Cursor): string[] {
+  const out: string[] = []
+  for (let e = cursor.next(); e; e = cursor.next()) out.push(e[0].toString())
+  return out
+}
+
+describe('B+tree', () => {
+  it('splits and merges through many levels and stays sound', () => {
+    const store = new MapStore(256)
+    const tree = new Tree(store, store)
+    for (let i = 0; i < 5000; i++) tree.put(key((i * 7919) % 5000), Buffer.from(`v${i}`))
+    let { problems, shape } = checkTree(store, tree.root)
+    expect(problems).toEqual([])
+    expect(shape.entries).toBe(5000)
+    expect(shape.height).toBeGreaterThan(3)
+    for (let i = 0; i < 5000; i += 2) expect(tree.del(key(i))).toBe(true)
+    ;({ problems, shape } = checkTree(store, tree.root))
+    expect(problems).toEqual([])
+    expect(shape.entries).toBe(2500)
+    for (let i = 1; i < 5000; i += 2) tree.del(key(i))
+    ;({ problems, shape } = checkTree(store, tree.root))
+    expect(problems).toEqual([])
+    expect(shape).toMatchObject({ entries: 0, height: 1 })
+  })
+
+  it('a frozen root does not see later changes', () => {
+    const store = new MapStore(256)
+    const tree = new Tree(store, store)
+    for (let i = 0; i < 500; i++) tree.put(key(i), Buffer.from('old'))
+    const frozen = tree.freeze()
+    for (let i = 0; i < 500; i++) {
+      if (i % 2) tree.del(key(i))
+      else tree.put(key(i), Buffer.from('new'))
+    }
+    const before = new Cursor(store, frozen)
+    let count = 0
+    for (let e = before.next(); e; e = before.next()) {
+      expect(e[1].toString()).toBe('old')
+      count++
+    }
+    expect(count).toBe(500)
+    expect(checkTree(store, frozen).problems).toEqual([])
+    expect(checkTree(store, tree.root).shape.entries).toBe(250)
+  })
+
+  it('pages written and read back give the same tree', () => {
+    const store = new MapStore(512)
+    const tree = new Tree(store, store)
+    for (let i = 0; i < 2000; i++) tree.put(key(i), Buffer.alloc(i % 50, i))
+    store.write(tree.root)
+    const reloaded = store.loadNode(tree.root.address)
+    expect(entries(new Cursor(store, reloaded))).toEqual(entries(new Cursor(store, tree.root)))
+    expect(checkTree(store, reloaded).problems).toEqual([])
+  })
+
+  it('a corrupt page is a LEVEL_CORRUPTION error', () => {
+    const store = new MapStore(512)
+    const tree = new Tree(store, store)
+    for (let i = 0; i < 100; i++) tree.put(key(i), Buffer.from('v'))
+    store.write(tree.root)
+    const image = store.pages.get(tree.root.address) as Buffer
+    image[20] = (image[20] as number) ^ 0xff
+    expect(() => store.loadNode(tree.root.address)).toThrow(expect.objectContaining({ code: 'LEVEL_CORRUPTION' }))
+  })
+
+  it('rejects keys longer than the page allows with a RangeError', () => {
+    const store = new MapStore(4096)
+    const tree = new Tree(store, store)
+    expect(() => tree.put(Buffer.alloc(1025), Buffer.alloc(1))).toThrow(RangeError)
+    expect(() => tree.put(Buffer.alloc(1025), Buffer.alloc(1))).toThrow(expect.objectContaining({ code: 'STRATA_KEY_TOO_LARGE' }))
+    tree.put(Buffer.alloc(1024, 1), Buffer.alloc(1))
+    expect(tree.get(Buffer.alloc(1024, 1))).toEqual(Buffer.alloc(1))
+  })
+
+  it('agrees with a sorted-map model under random puts, deletes, spills and range scans', () => {
+    const op = fc.oneof(
+      fc.record({ kind: fc.constant('put' as const), k: fc.integer({ min: 0, max: 300 }), v: fc.nat(40) }),
+      fc.record({ kind: fc.constant('del' as const), k: fc.integer({ min: 0, max: 300 }) }),
+      fc.record({ kind: fc.constant('spill' as const) }),
+      fc.record({ kind: fc.constant('freeze' as const) }),
+    )
+    const bound = fc.option(fc.integer({ min: -5, max: 305 }), { nil: undefined })
+    const range = fc.record({ lo: bound, hi: bound, loEx: fc.boolean(), hiEx: fc.boolean(), reverse: fc.boolean(), limit: fc.option(fc.nat(50), { nil: undefined }) })
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 400 }), fc.array(range, { maxLength: 5 }), (ops, ranges) => {
+        const store = new MapStore(256)
+        const tree = new Tree(store, store)
+        const model = new Map<string, string>()
+        for (const o of ops) {
+          if (o.kind === 'put') {
+            const value = 'x'.repeat(o.v)
+            tree.put(key(o.k), Buffer.from(value))
+            model.set(key(o.k).toString(), value)
+          } else if (o.kind === 'del') {
+            expect(tree.del(key(o.k))).toBe(model.delete(key(o.k).toString()))
+          } else if (o.kind === 'spill') {
+            store.write(tree.root)
+          } else {
+            tree.freeze()
+          }
+        }
+        expect(checkTree(store, tree.root).problems).toEqual([])
+        const sorted = [...model.keys()].sort()
+        for (const r of ranges) {
+          const options: Range = { reverse: r.reverse, limit: r.limit }
+          if (r.lo !== undefined) options[r.loEx ? 'gt' : 'gte'] = key(r.lo)
+          if (r.hi !== undefined) options[r.hiEx ? 'lt' : 'lte'] = key(r.hi)
+          let expected = sorted.filter((k) => {
+            if (options.gt && k <= options.gt.toString()) return false
+            if (options.gte && k < options.gte.toString()) return false
+            if (options.lt && k >= options.lt.toString()) return false
+            if (options.lte && k > options.lte.toString()) return false
+            return true
+          })
+          if (r.reverse) expected.reverse()
+          if (r.limit !== undefined) expected = expected.slice(0, r.limit)
+          expect(entries(new Cursor(store, tree.root, options))).toEqual(expected)
+        }
+        for (const [k, v] of model) expect(tree.get(Buffer.from(k))?.toString()).toBe(v)
+      }),
+      { numRuns: 300 },
+    )
+  })
+})

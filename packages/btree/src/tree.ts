@@ -1,0 +1,282 @@
+import { ErrorCode, rangeError } from '@strata/storage'
+import { checkSizes } from './limits.js'
+import {
+  BRANCH_BASE_BYTES,
+  type Branch,
+  branchEntryBytes,
+  cloneNode,
+  isRef,
+  type Leaf,
+  leafEntryBytes,
+  lowerBound,
+  type Node,
+  newBranch,
+  newLeaf,
+  NO_ADDRESS,
+  PAGE_HEADER_BYTES,
+  type StoredValue,
+  shortestSeparator,
+  upperBound,
+  type ValueRef,
+} from './node.js'
+import { loadChild, type PageSource } from './page-source.js'
+
+/** What a page store learns from the tree as it changes, to account for space. */
+export interface TreeEvents {
+  /** A clean node was copied to be changed: its page no longer holds the head's version. */
+  rewritten(node: Node): void
+  /** A node left the tree (merged into a sibling, or a root that collapsed). */
+  removed(node: Node): void
+  /** An out-of-line value is no longer referenced by the head. */
+  valueRemoved(ref: ValueRef): void
+}
+
+interface Split {
+  key: Buffer
+  right: Node
+}
+
+/** The longest key + value kept inline in a leaf; longer values go out of line. */
+export function inlineLimit(pageSize: number): number {
+  return Math.floor((pageSize - PAGE_HEADER_BYTES) / 4) - 7
+}
+
+/** The longest key a tree of this page size accepts (1 KiB at the default 4 KiB page). */
+export function maxKeyBytes(pageSize: number): number {
+  return Math.min(1024, Math.floor((pageSize - BRANCH_BASE_BYTES) / 3) - 12)
+}
+
+/** Looks `key` up in the tree under `root`. */
+export function lookup(source: PageSource, root: Node, key: Uint8Array): StoredValue | undefined {
+  let node = root
+  while (!node.leaf) node = loadChild(source, node, upperBound(node.keys, key))
+  const i = lowerBound(node.keys, key)
+  const found = node.keys[i]
+  return found !== undefined && found.equals(key) ? node.values[i] : undefined
+}
+
+/**
+ * The head B+tree of an engine: the mutable latest state. Nodes are shared with snapshots and
+ * copied on change: only nodes of the current generation are changed in place, and `freeze()`
+ * starts a new generation, so whatever a snapshot captured before it never changes.
+ */
+export class Tree {
+  root: Node
+  #gen: number
+  readonly maxKey: number
+  readonly #minBytes: number
+
+  constructor(
+    readonly source: PageSource,
+    readonly events: TreeEvents,
+    root?: Node,
+  ) {
+    this.#gen = 1
+    this.root = root ?? newLeaf(this.#gen)
+    this.maxKey = maxKeyBytes(source.pageSize)
+    this.#minBytes = Math.floor(source.pageSize / 4)
+  }
+
+  get pageSize(): number {
+    return this.source.pageSize
+  }
+
+  /** Makes the current state immutable and returns its root, for a snapshot or a reader to keep. */
+  freeze(): Node {
+    this.#gen++
+    return this.root
+  }
+
+  /** Replaces the head with a tree that is already frozen (a restore, or recovery). */
+  replaceRoot(root: Node): void {
+    this.#gen++
+    this.root = root
+  }
+
+  get(key: Uint8Array): StoredValue | undefined {
+    return lookup(this.source, this.root, key)
+  }
+
+  /** Throws a RangeError with a stable code if the tree cannot store this key or value. */
+  checkEntry(key: Uint8Array, value?: Uint8Array): void {
+    checkSizes(key, value)
+    if (key.length > this.maxKey) {
+      throw rangeError(ErrorCode.KEY_TOO_LARGE, `key of ${key.length} bytes exceeds the ${this.maxKey}-byte limit of ${this.pageSize}-byte pages`)
+    }
+  }
+
+  /** Inserts or replaces `key`. The tree keeps `key` and `value`: the caller must not change them. */
+  put(key: Buffer, value: StoredValue): void {
+    this.checkEntry(key, Buffer.isBuffer(value) ? value : undefined)
+    this.root = this.#touch(this.root)
+    const split = this.#insert(this.root, key, value)
+    if (split) this.root = newBranch(this.#gen, [split.key], [this.root, split.right])
+  }
+
+  /** Removes `key`; returns whether it was there. */
+  del(key: Uint8Array): boolean {
+    if (this.get(key) === undefined) return false
+    this.root = this.#touch(this.root)
+    this.#remove(this.root, key)
+    while (!this.root.leaf && this.root.keys.length === 0) {
+      const old = this.root
+      this.root = this.#touch(loadChild(this.source, old, 0))
+      this.events.removed(old)
+    }
+    return true
+  }
+
+  /** A mutable version of `node`: itself if dirty and of this generation, else a copy. */
+  #touch(node: Node): Node {
+    if (node.gen === this.#gen && node.address === NO_ADDRESS) return node
+    if (node.address >= 0) this.events.rewritten(node)
+    return cloneNode(node, this.#gen)
+  }
+
+  #child(branch: Branch, i: number): Node {
+    const child = this.#touch(loadChild(this.source, branch, i))
+    branch.children[i] = child
+    return child
+  }
+
+  #insert(node: Node, key: Buffer, value: StoredValue): Split | undefined {
+    if (node.leaf) {
+      const i = lowerBound(node.keys, key)
+      const existing = node.keys[i]
+      if (existing !== undefined && existing.equals(key)) {
+        const old = node.values[i] as StoredValue
+        if (isRef(old)) this.events.valueRemoved(old)
+        node.bytes += leafEntryBytes(key, value) - leafEntryBytes(existing, old)
+        node.values[i] = value
+      } else {
+        node.keys.splice(i, 0, key)
+        node.values.splice(i, 0, value)
+        node.bytes += leafEntryBytes(key, value)
+      }
+      return node.bytes > this.pageSize ? this.#splitLeaf(node) : undefined
+    }
+    const i = upperBound(node.keys, key)
+    const split = this.#insert(this.#child(node, i), key, value)
+    if (!split) return undefined
+    node.keys.splice(i, 0, split.key)
+    node.children.splice(i + 1, 0, split.right)
+    node.bytes += branchEntryBytes(split.key)
+    return node.bytes > this.pageSize ? this.#splitBranch(node) : undefined
+  }
+
+  /** Moves the upper half (by bytes) of an overfull leaf into a new right sibling. */
+  #splitLeaf(leaf: Leaf): Split {
+    const m = leafMiddle(leaf.keys, leaf.values, leaf.bytes)
+    const right = newLeaf(this.#gen, leaf.keys.slice(m), leaf.values.slice(m))
+    leaf.keys.length = m
+    leaf.values.length = m
+    leaf.bytes -= right.bytes - PAGE_HEADER_BYTES
+    return { key: shortestSeparator(leaf.keys[m - 1] as Buffer, right.keys[0] as Buffer), right }
+  }
+
+  /** Splits an overfull branch around a middle key, which moves up to the parent. */
+  #splitBranch(branch: Branch): Split {
+    const m = branchMiddle(branch.keys, branch.bytes)
+    const key = branch.keys[m] as Buffer
+    const right = newBranch(this.#gen, branch.keys.slice(m + 1), branch.children.slice(m + 1))
+    branch.keys.length = m
+    branch.children.length = m + 1
+    branch.bytes = newBranch(0, branch.keys, []).bytes
+    return { key, right }
+  }
+
+  #remove(node: Node, key: Uint8Array): void {
+    if (node.leaf) {
+      const i = lowerBound(node.keys, key)
+      const old = node.values[i] as StoredValue
+      if (isRef(old)) this.events.valueRemoved(old)
+      node.bytes -= leafEntryBytes(node.keys[i] as Buffer, old)
+      node.keys.splice(i, 1)
+      node.values.splice(i, 1)
+      return
+    }
+    const i = upperBound(node.keys, key)
+    const child = this.#child(node, i)
+    this.#remove(child, key)
+    if (child.bytes < this.#minBytes) this.#rebalance(node, i)
+  }
+
+  /** Merges the underfull child `i` of `parent` with a sibling, or shares entries with it. */
+  #rebalance(parent: Branch, i: number): void {
+    if (parent.children.length < 2) return
+    const l = i > 0 ? i - 1 : i
+    const left = this.#child(parent, l)
+    const right = this.#child(parent, l + 1)
+    const separator = parent.keys[l] as Buffer
+    if (left.leaf && right.leaf) {
+      const merged = left.bytes + right.bytes - PAGE_HEADER_BYTES
+      left.keys.push(...right.keys)
+      left.values.push(...right.values)
+      if (merged <= this.pageSize) {
+        left.bytes = merged
+        this.#dropChild(parent, l, right)
+        return
+      }
+      const m = leafMiddle(left.keys, left.values, merged)
+      right.keys = left.keys.splice(m)
+      right.values = left.values.splice(m)
+      left.bytes = newLeaf(0, left.keys, left.values).bytes
+      right.bytes = merged - left.bytes + PAGE_HEADER_BYTES
+      this.#setSeparator(parent, l, shortestSeparator(left.keys[m - 1] as Buffer, right.keys[0] as Buffer))
+      return
+    }
+    if (left.leaf || right.leaf) throw new Error('strata: invariant broken: siblings at different depths')
+    const merged = left.bytes + branchEntryBytes(separator) + right.bytes - BRANCH_BASE_BYTES
+    left.keys.push(separator, ...right.keys)
+    left.children.push(...right.children)
+    if (merged <= this.pageSize) {
+      left.bytes = merged
+      this.#dropChild(parent, l, right)
+      return
+    }
+    const m = branchMiddle(left.keys, merged)
+    const up = left.keys[m] as Buffer
+    right.keys = left.keys.splice(m + 1)
+    left.keys.length = m
+    right.children = left.children.splice(m + 1)
+    left.bytes = newBranch(0, left.keys, []).bytes
+    right.bytes = newBranch(0, right.keys, []).bytes
+    this.#setSeparator(parent, l, up)
+  }
+
+  #dropChild(parent: Branch, l: number, right: Node): void {
+    parent.bytes -= branchEntryBytes(parent.keys[l] as Buffer)
+    parent.keys.splice(l, 1)
+    parent.children.splice(l + 1, 1)
+    this.events.removed(right)
+  }
+
+  #setSeparator(parent: Branch, l: number, key: Buffer): void {
+    parent.bytes += branchEntryBytes(key) - branchEntryBytes(parent.keys[l] as Buffer)
+    parent.keys[l] = key
+  }
+}
+
+/** The split point of a leaf's entries: the first index past half the bytes, keeping both sides non-empty. */
+function leafMiddle(keys: Buffer[], values: StoredValue[], bytes: number): number {
+  const half = (bytes - PAGE_HEADER_BYTES) / 2
+  let acc = 0
+  let m = 0
+  while (m < keys.length - 1 && acc < half) {
+    acc += leafEntryBytes(keys[m] as Buffer, values[m] as StoredValue)
+    m++
+  }
+  return Math.max(1, m)
+}
+
+/** The index of the key that moves up when a branch splits: near the byte middle, both sides keeping a key. */
+function branchMiddle(keys: Buffer[], bytes: number): number {
+  const half = (bytes - BRANCH_BASE_BYTES) / 2
+  let acc = 0
+  let m = 0
+  while (m < keys.length - 2 && acc + branchEntryBytes(keys[m] as Buffer) < half) {
+    acc += branchEntryBytes(keys[m] as Buffer)
+    m++
+  }
+  return Math.max(1, m)
+}
