@@ -12,10 +12,10 @@ export interface TreeShape {
   pageBytes: number
   /** Key and value bytes of all entries. */
   liveBytes: number
-  /** Addresses of the clean pages the tree uses. */
-  addresses: PageAddress[]
-  /** Out-of-line values the tree references. */
-  valueAddresses: number[]
+  /** The clean pages the tree uses: address and encoded bytes. */
+  pages: [PageAddress, number][]
+  /** The out-of-line values the tree references: address, key bytes, value bytes. */
+  values: [number, number, number][]
 }
 
 /**
@@ -25,13 +25,13 @@ export interface TreeShape {
  */
 export function checkTree(source: PageSource, root: Node): { problems: string[]; shape: TreeShape } {
   const problems: string[] = []
-  const shape: TreeShape = { height: 0, leaves: 0, branches: 0, entries: 0, pageBytes: 0, liveBytes: 0, addresses: [], valueAddresses: [] }
+  const shape: TreeShape = { height: 0, leaves: 0, branches: 0, entries: 0, pageBytes: 0, liveBytes: 0, pages: [], values: [] }
   let leafDepth = -1
 
   const visit = (node: Node, lo: Buffer | undefined, hi: Buffer | undefined, depth: number, path: string): void => {
     const where = `node ${path}${node.address !== NO_ADDRESS ? ` @${node.address}` : ''}`
     shape.pageBytes += node.bytes
-    if (node.address !== NO_ADDRESS) shape.addresses.push(node.address)
+    if (node.address !== NO_ADDRESS) shape.pages.push([node.address, node.bytes])
     const expected = node.leaf ? newLeaf(0, node.keys, node.values).bytes : newBranch(0, node.keys, node.children).bytes
     if (expected !== node.bytes) problems.push(`${where}: recorded size ${node.bytes} but entries take ${expected}`)
     if (node.bytes > source.pageSize) problems.push(`${where}: ${node.bytes} bytes exceed the ${source.pageSize}-byte page`)
@@ -52,7 +52,7 @@ export function checkTree(source: PageSource, root: Node): { problems: string[];
       node.values.forEach((value, i) => {
         shape.liveBytes += (node.keys[i] as Buffer).length + value.length
         if (!isRef(value)) return
-        shape.valueAddresses.push(value.address)
+        shape.values.push([value.address, (node.keys[i] as Buffer).length, value.length])
         try {
           const bytes = source.readValue(value)
           if (bytes.length !== value.length) problems.push(`${where}: value ${i} reads ${bytes.length} bytes, expected ${value.length}`)

@@ -14,6 +14,7 @@ import {
   newLeaf,
   NO_ADDRESS,
   PAGE_HEADER_BYTES,
+  type PageAddress,
   type StoredValue,
   shortestSeparator,
   upperBound,
@@ -28,7 +29,7 @@ export interface TreeEvents {
   /** A node left the tree (merged into a sibling, or a root that collapsed). */
   removed(node: Node): void
   /** An out-of-line value is no longer referenced by the head. */
-  valueRemoved(ref: ValueRef): void
+  valueRemoved(key: Buffer, ref: ValueRef): void
 }
 
 interface Split {
@@ -62,6 +63,8 @@ export function lookup(source: PageSource, root: Node, key: Uint8Array): StoredV
  */
 export class Tree {
   root: Node
+  /** Key and value bytes of all entries in the head: the live data. */
+  dataBytes = 0
   #gen: number
   readonly maxKey: number
   readonly #minBytes: number
@@ -126,6 +129,26 @@ export class Tree {
     return true
   }
 
+  /**
+   * Makes the clean page at `address` dirty, with every node above it, so the next spill writes it
+   * elsewhere (reclamation moves live pages out of a segment this way). `probe` is any key in the
+   * page's range, such as its first key. Returns false if the head no longer uses that page.
+   */
+  relocate(probe: Uint8Array, address: PageAddress): boolean {
+    let depth = 0
+    for (let node = this.root; node.address !== address; depth++) {
+      if (node.leaf) return false
+      node = loadChild(this.source, node, upperBound(node.keys, probe))
+    }
+    this.root = this.#touch(this.root)
+    let node = this.root
+    for (let level = 0; level < depth; level++) {
+      if (node.leaf) throw new Error('strata: invariant broken: relocation path changed')
+      node = this.#child(node, upperBound(node.keys, probe))
+    }
+    return true
+  }
+
   /** A mutable version of `node`: itself if dirty and of this generation, else a copy. */
   #touch(node: Node): Node {
     if (node.gen === this.#gen && node.address === NO_ADDRESS) return node
@@ -145,13 +168,15 @@ export class Tree {
       const existing = node.keys[i]
       if (existing !== undefined && existing.equals(key)) {
         const old = node.values[i] as StoredValue
-        if (isRef(old)) this.events.valueRemoved(old)
+        if (isRef(old)) this.events.valueRemoved(existing, old)
+        this.dataBytes += value.length - old.length
         node.bytes += leafEntryBytes(key, value) - leafEntryBytes(existing, old)
         node.values[i] = value
       } else {
         node.keys.splice(i, 0, key)
         node.values.splice(i, 0, value)
         node.bytes += leafEntryBytes(key, value)
+        this.dataBytes += key.length + value.length
       }
       return node.bytes > this.pageSize ? this.#splitLeaf(node) : undefined
     }
@@ -189,8 +214,10 @@ export class Tree {
     if (node.leaf) {
       const i = lowerBound(node.keys, key)
       const old = node.values[i] as StoredValue
-      if (isRef(old)) this.events.valueRemoved(old)
-      node.bytes -= leafEntryBytes(node.keys[i] as Buffer, old)
+      const oldKey = node.keys[i] as Buffer
+      if (isRef(old)) this.events.valueRemoved(oldKey, old)
+      this.dataBytes -= oldKey.length + old.length
+      node.bytes -= leafEntryBytes(oldKey, old)
       node.keys.splice(i, 1)
       node.values.splice(i, 1)
       return

@@ -1,1 +1,1 @@
-export {}
+export { type CheckpointPolicy, DEFAULT_CHECKPOINT_POLICY, RowEngine, type RowEngineOptions } from './row-engine.js'

@@ -1,1 +1,5 @@
-export {}
+export { engineConformance } from './conformance.js'
+export { type CrashReport, crashCampaign } from './crash-campaign.js'
+export { type EngineFactory, fingerprint, readAll } from './engine-factory.js'
+export { Model } from './model.js'
+export { runModel, type Step, steps } from './model-test.js'

@@ -1,0 +1,616 @@
+import {
+  checkTree,
+  Cursor,
+  DEFAULT_PAGE_SIZE,
+  decodeNode,
+  type Engine,
+  type EngineCursor,
+  type EngineSnapshot,
+  type EngineStats,
+  inlineLimit,
+  isRef,
+  lookup,
+  NO_ADDRESS,
+  type Node,
+  type Operation,
+  PAGE_HEADER_BYTES,
+  type PageAddress,
+  type PageSource,
+  pageImageLength,
+  type Range,
+  spill,
+  Tree,
+  type TreeEvents,
+  type ValueRef,
+  type WriteOptions,
+} from '@strata/btree'
+import { corruption, ErrorCode, type FileSystem, type Purpose, StrataError } from '@strata/storage'
+import { type LogAddress, offsetOf, segmentOf } from './address.js'
+import { batchRecordBytes, decodeBatch, decodeValue, encodeBatch, encodeValue, type LoggedOperation, valueRecordBytes } from './batch.js'
+import { decodeCheckpoint, encodeCheckpoint } from './checkpoint-record.js'
+import { MetaFile } from './meta.js'
+import { frameRecord, RECORD_HEADER_BYTES, RecordType } from './record.js'
+import { SegmentLog, segmentName } from './segment-log.js'
+import { SpaceMap } from './space.js'
+
+/** When to checkpoint: see docs/architecture.md §Checkpoint policy for the measurements behind the defaults. */
+export interface CheckpointPolicy {
+  /** Never checkpoint before the log holds this many bytes since the last checkpoint. */
+  minLogBytes: number
+  /** Checkpoint once the log since the last one holds `ratio` × the bytes of the pages it dirtied. */
+  ratio: number
+  /** Always checkpoint once the log since the last one holds this many bytes (bounds recovery time). */
+  maxLogBytes: number
+}
+
+/** Options of {@link RowEngine.open}. */
+export interface RowEngineOptions {
+  /** The folder the database lives in. */
+  fs: FileSystem
+  /** Page size of a new database (existing ones keep theirs). Default 4096. */
+  pageSize?: number
+  /** Size at which the log starts a new segment. Default 64 MiB. */
+  segmentBytes?: number
+  checkpoint?: Partial<CheckpointPolicy>
+  /** Create the database if the folder has none. Default true. */
+  createIfMissing?: boolean
+  /** Fail if the folder already has a database. Default false. */
+  errorIfExists?: boolean
+}
+
+export const DEFAULT_CHECKPOINT_POLICY: CheckpointPolicy = {
+  minLogBytes: 8 * 1024 * 1024,
+  ratio: 1,
+  maxLogBytes: 256 * 1024 * 1024,
+}
+
+const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024
+/** Sealed segments whose used bytes fall below this share of their size are cleaned. */
+const CLEAN_BELOW = 0.5
+
+class RowSnapshot implements EngineSnapshot {
+  #released = false
+
+  constructor(
+    readonly seq: number,
+    readonly root: Node,
+    private readonly onRelease: (seq: number) => void,
+  ) {}
+
+  get released(): boolean {
+    return this.#released
+  }
+
+  release(): void {
+    if (this.#released) return
+    this.#released = true
+    this.onRelease(this.seq)
+  }
+}
+
+/**
+ * The redirect-on-write engine: a B+tree whose pages are never overwritten, in an append-only
+ * segmented log (docs/architecture.md). A commit appends its batch as one record; dirty pages are
+ * written elsewhere at checkpoints; a snapshot is a pinned root.
+ */
+export class RowEngine implements Engine, PageSource, TreeEvents {
+  readonly pageSize: number
+  readonly #fs: FileSystem
+  readonly #log: SegmentLog
+  readonly #meta: MetaFile
+  readonly #policy: CheckpointPolicy
+  readonly #space = new SpaceMap()
+  readonly #tree: Tree
+  /** The newest state that is durable (or written, for sync: false) and so visible to readers. */
+  #visible: Node
+  #seq: number
+  /** Address of the newest durable checkpoint record: recovery replays from there. */
+  #checkpointAt: LogAddress
+  #logSinceCheckpoint = 0
+  #dirtiedSinceCheckpoint = 0
+  #checkpoints = 0
+  #queue: Promise<unknown> = Promise.resolve()
+  #closed = false
+  #checkpointError: Error | undefined
+
+  private constructor(fs: FileSystem, log: SegmentLog, meta: MetaFile, policy: CheckpointPolicy) {
+    this.#fs = fs
+    this.#log = log
+    this.#meta = meta
+    this.#policy = policy
+    this.pageSize = meta.current.pageSize
+    this.#checkpointAt = meta.current.checkpoint as LogAddress
+    this.#seq = meta.current.checkpointSeq
+    this.#tree = new Tree(this, this)
+    this.#visible = this.#tree.root
+  }
+
+  /** Opens (or creates) the database in `options.fs`, recovering to the newest valid commit. */
+  static async open(options: RowEngineOptions): Promise<RowEngine> {
+    const { fs } = options
+    fs.lock()
+    try {
+      const meta = await openOrCreate(options)
+      const log = new SegmentLog(fs, meta.current.segmentBytes)
+      const engine = new RowEngine(fs, log, meta, { ...DEFAULT_CHECKPOINT_POLICY, ...options.checkpoint })
+      try {
+        await engine.#recover()
+      } catch (error) {
+        log.close()
+        meta.close()
+        throw error
+      }
+      return engine
+    } catch (error) {
+      fs.unlock()
+      throw error
+    }
+  }
+
+  get seq(): number {
+    return this.#seq
+  }
+
+  // ── Reads ────────────────────────────────────────────────────────────────────
+
+  get(key: Uint8Array, at?: EngineSnapshot): Buffer | undefined {
+    this.#assertOpen()
+    const value = lookup(this, this.#rootFor(at), key)
+    if (value === undefined || !isRef(value)) return value
+    return this.readValue(value)
+  }
+
+  iterate(range: Range = {}, at?: EngineSnapshot): EngineCursor {
+    this.#assertOpen()
+    const root = this.#rootFor(at)
+    // An iterator without a snapshot pins the state it started on, as an implicit snapshot.
+    const pin = at ? undefined : this.snapshot()
+    const cursor = new Cursor(this, root, range)
+    let closed = false
+    return {
+      next: () => {
+        if (closed) return undefined
+        this.#assertOpen()
+        return cursor.next()
+      },
+      seek: (target) => {
+        if (!closed) cursor.seek(target)
+      },
+      close: () => {
+        closed = true
+        pin?.release()
+      },
+    }
+  }
+
+  snapshot(): EngineSnapshot {
+    this.#assertOpen()
+    this.#space.pin(this.#seq)
+    return new RowSnapshot(this.#seq, this.#visible, (seq) => this.#unpin(seq))
+  }
+
+  #rootFor(at: EngineSnapshot | undefined): Node {
+    if (!at) return this.#visible
+    if (!(at instanceof RowSnapshot)) throw new TypeError('snapshot does not belong to this engine')
+    if (at.released) throw new StrataError(ErrorCode.SNAPSHOT_NOT_OPEN, 'snapshot was released')
+    return at.root
+  }
+
+  #unpin(seq: number): void {
+    this.#space.unpin(seq)
+    if (!this.#closed) this.#removeEmptySegments()
+  }
+
+  // ── PageSource: how the tree reads pages and values ─────────────────────────
+
+  loadNode(address: PageAddress): Node {
+    const header = this.#log.read(address, PAGE_HEADER_BYTES, 'page')
+    const where = segmentName(segmentOf(address))
+    if (header.length < PAGE_HEADER_BYTES) throw corruption(where, offsetOf(address), 'truncated page')
+    const rest = this.#log.read(address + PAGE_HEADER_BYTES, pageImageLength(header) - PAGE_HEADER_BYTES, 'page')
+    return decodeNode(Buffer.concat([header, rest]), address, 0, where, offsetOf(address))
+  }
+
+  readValue(ref: ValueRef): Buffer {
+    const record = this.#log.readRecord(ref.address, 'value')
+    const where = segmentName(segmentOf(ref.address))
+    if (record.type !== RecordType.VALUE) throw corruption(where, offsetOf(ref.address), 'value reference names a record that is not a value')
+    const { value } = decodeValue(record.payload, where, offsetOf(ref.address))
+    if (value.length !== ref.length) throw corruption(where, offsetOf(ref.address), 'value length differs from its reference')
+    return value
+  }
+
+  // ── TreeEvents: space accounting as the head changes ────────────────────────
+
+  rewritten(node: Node): void {
+    this.#space.free(node.address, RECORD_HEADER_BYTES + node.bytes, this.#seq + 1)
+    this.#dirtiedSinceCheckpoint += node.bytes
+  }
+
+  removed(node: Node): void {
+    if (node.address !== NO_ADDRESS) this.#space.free(node.address, RECORD_HEADER_BYTES + node.bytes, this.#seq + 1)
+  }
+
+  valueRemoved(key: Buffer, ref: ValueRef): void {
+    this.#space.free(ref.address, valueRecordBytes(key.length, ref.length), this.#seq + 1)
+  }
+
+  // ── Writes ───────────────────────────────────────────────────────────────────
+
+  write(ops: Operation[], options: WriteOptions = {}): Promise<void> {
+    try {
+      this.#assertOpen()
+      for (const op of ops) {
+        if (!Buffer.isBuffer(op.key)) throw new TypeError('key must be a Buffer')
+        if (op.type === 'put') {
+          if (!Buffer.isBuffer(op.value)) throw new TypeError('value must be a Buffer')
+          this.#tree.checkEntry(op.key, op.value)
+        } else if (op.type === 'del') {
+          this.#tree.checkEntry(op.key)
+        } else {
+          throw new TypeError(`unknown operation type ${(op as { type: unknown }).type}`)
+        }
+      }
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    return this.#serial(() => this.#commit(ops, options.sync !== false))
+  }
+
+  /**
+   * Commits one batch:
+   * 1. Lay out the records: each large value in a VALUE record, then the BATCH record.
+   * 2. Append them with one write (a failed write is cut back off the log).
+   * 3. With sync, wait until they are durable: a batch is never visible before it is durable.
+   * 4. Apply the batch to the head tree and publish the new root to readers.
+   * 5. Queue a checkpoint if the policy asks for one.
+   */
+  async #commit(ops: Operation[], sync: boolean): Promise<void> {
+    if (this.#log.broken) throw new StrataError(ErrorCode.IO_ERROR, 'an earlier write failed; reopen the database', { cause: this.#log.broken })
+    const seq = this.#seq + 1
+    const limit = inlineLimit(this.pageSize)
+    let userBytes = 0
+    let valueBytes = 0
+    const isLarge = (op: Operation) => op.type === 'put' && op.key.length + op.value.length > limit
+    // 1. Large values go out of line, each a VALUE record before the batch that names its address.
+    const logged: LoggedOperation[] = ops.map((op) => {
+      userBytes += op.key.length + (op.type === 'put' ? op.value.length : 0)
+      if (op.type === 'del' || !isLarge(op)) return op
+      valueBytes += valueRecordBytes(op.key.length, op.value.length)
+      return { type: 'put', key: op.key, value: { address: 0, length: op.value.length } }
+    })
+    const total = valueBytes + batchRecordBytes(logged)
+    const start = this.#log.prepare(total)
+    const buf = Buffer.allocUnsafe(total)
+    let at = 0
+    ops.forEach((op, i) => {
+      if (op.type === 'del' || !isLarge(op)) return
+      encodeValue(op.key, op.value, buf, at)
+      logged[i] = { type: 'put', key: op.key, value: { address: start + at, length: op.value.length } }
+      at += valueRecordBytes(op.key.length, op.value.length)
+    })
+    encodeBatch(seq, logged, buf, at)
+    // 2. One write.
+    const written = this.#log.append(buf, 'log')
+    if (written !== start) throw new Error('strata: invariant broken: the log moved between prepare and append')
+    this.#fs.io.countUser(userBytes)
+    // 3. Durable before visible.
+    if (sync) await this.#log.sync()
+    // 4. Apply and publish.
+    this.#apply(seq, logged)
+    this.#logSinceCheckpoint += total
+    // 5. Checkpoint when the log since the last one is large against the pages it dirtied.
+    if (this.#wantsCheckpoint()) {
+      void this.#serial(() => this.#checkpoint()).catch((error: Error) => {
+        this.#checkpointError = error
+      })
+    }
+  }
+
+  /** Applies a logged batch to the head tree and makes it the visible state. */
+  #apply(seq: number, ops: LoggedOperation[]): void {
+    for (const op of ops) {
+      if (op.type === 'del') {
+        this.#tree.del(op.key)
+        continue
+      }
+      const key = Buffer.from(op.key)
+      if (isRef(op.value)) {
+        this.#space.use(op.value.address, valueRecordBytes(key.length, op.value.length))
+        this.#tree.put(key, op.value)
+      } else {
+        this.#tree.put(key, Buffer.from(op.value))
+      }
+    }
+    this.#seq = seq
+    this.#visible = this.#tree.freeze()
+  }
+
+  #wantsCheckpoint(): boolean {
+    const p = this.#policy
+    const since = this.#logSinceCheckpoint
+    return since >= p.maxLogBytes || (since >= p.minLogBytes && since >= p.ratio * this.#dirtiedSinceCheckpoint)
+  }
+
+  /** Runs `task` after every queued write and checkpoint. */
+  #serial<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(task)
+    this.#queue = run.catch(() => undefined)
+    return run
+  }
+
+  // ── Checkpoints ─────────────────────────────────────────────────────────────
+
+  /**
+   * Makes the head tree durable as pages, so the log before it is no longer needed:
+   * 1. Spill every dirty page, children first, each to a new place after the log's end.
+   * 2. Append the pages and a CHECKPOINT record (root, sequence, space table) in one write; sync.
+   * 3. Point META at the checkpoint; sync. Recovery now starts here.
+   * 4. Release the space of pages and values the new tree no longer uses, and remove segments
+   *    nothing uses; clean the emptiest sealed segments.
+   */
+  async #checkpoint(purpose: Purpose = 'page'): Promise<void> {
+    if (this.#log.broken) return
+    const root = this.#tree.root
+    // 1. Spill into one buffer of PAGE records.
+    const dirtyBytes = measureDirty(root)
+    const tableBytes = 48 + 12 * (this.#space.live.size + 2)
+    const start = this.#log.prepare(dirtyBytes + tableBytes)
+    const images: Buffer[] = []
+    const spilled: Node[] = []
+    let at = 0
+    spill(root, (node, image) => {
+      images.push(frameRecord(RecordType.PAGE, image))
+      spilled.push(node)
+      const address = (start + at + RECORD_HEADER_BYTES) as PageAddress
+      at += RECORD_HEADER_BYTES + image.length
+      return address
+    })
+    const live = new Map(this.#space.live)
+    for (const [segment, bytes] of this.#space.pendingBySegment()) live.set(segment, (live.get(segment) ?? 0) - bytes)
+    for (const node of spilled) addTo(live, segmentOf(node.address), RECORD_HEADER_BYTES + node.bytes)
+    for (const [segment, bytes] of live) if (bytes === 0) live.delete(segment)
+    const record = frameRecord(RecordType.CHECKPOINT, encodeCheckpoint({ seq: this.#seq, root: root.address, dataBytes: this.#tree.dataBytes, live }))
+    const checkpointAt = (start + at) as LogAddress
+    // The spilled pages are clean now, so the space map counts them at once.
+    for (const node of spilled) this.#space.use(node.address, RECORD_HEADER_BYTES + node.bytes)
+    try {
+      // 2. One write of pages and checkpoint; durable.
+      const written = this.#log.append(Buffer.concat([...images, record]), purpose)
+      if (written !== start) throw new Error('strata: invariant broken: the log moved during a checkpoint')
+      await this.#log.sync()
+      // 3. Recovery starts here from now on.
+      await this.#meta.update(checkpointAt, this.#seq)
+    } catch (error) {
+      for (const node of spilled) {
+        this.#space.use(node.address, -(RECORD_HEADER_BYTES + node.bytes))
+        node.address = NO_ADDRESS
+      }
+      this.#log.fail(error as Error)
+      throw error
+    }
+    // 4. Space.
+    this.#space.commitFrees()
+    this.#checkpointAt = checkpointAt
+    this.#logSinceCheckpoint = 0
+    this.#dirtiedSinceCheckpoint = 0
+    this.#checkpoints++
+    this.#removeEmptySegments()
+    if (purpose === 'page') await this.#cleanSegments(this.#victims(false))
+  }
+
+  /** Removes sealed segments (before the newest checkpoint) that nothing uses or holds. */
+  #removeEmptySegments(): void {
+    const replayFrom = segmentOf(this.#checkpointAt)
+    for (const segment of this.#log.segments()) {
+      if (segment < replayFrom && this.#space.isEmpty(segment)) {
+        this.#log.remove(segment)
+        this.#space.forget(segment)
+      }
+    }
+  }
+
+  /** Sealed segments worth cleaning, emptiest first: all of them for a full compaction. */
+  #victims(all: boolean): number[] {
+    const replayFrom = segmentOf(this.#checkpointAt)
+    const candidates: [number, number][] = []
+    for (const segment of this.#log.segments()) {
+      if (segment >= replayFrom) continue
+      const size = this.#log.segmentSize(segment)
+      const used = (this.#space.live.get(segment) ?? 0) / Math.max(1, size)
+      if (all || used < CLEAN_BELOW) candidates.push([segment, used])
+    }
+    return candidates.sort((a, b) => a[1] - b[1]).map(([segment]) => segment)
+  }
+
+  /**
+   * Moves what the head still uses out of `segments` (pages become dirty and are rewritten by
+   * the next checkpoint; values are copied to new VALUE records), then checkpoints so the
+   * segments can go. Pages only a pinned snapshot uses stay until it is released.
+   */
+  async #cleanSegments(segments: number[]): Promise<void> {
+    if (segments.length === 0) return
+    let moved = false
+    for (const segment of segments) {
+      for (const record of this.#log.scanSegment(segment, 'reclaim')) {
+        const where = segmentName(segment)
+        if (record.type === RecordType.PAGE) {
+          const address = (record.address + RECORD_HEADER_BYTES) as PageAddress
+          const node = decodeNode(record.payload, address, 0, where, offsetOf(record.address))
+          const probe = node.keys[0] ?? Buffer.alloc(0)
+          if (this.#tree.relocate(probe, address)) moved = true
+        } else if (record.type === RecordType.VALUE) {
+          const { key, value } = decodeValue(record.payload, where, offsetOf(record.address))
+          const current = this.#tree.get(key)
+          if (current === undefined || !isRef(current) || current.address !== record.address) continue
+          const copy = Buffer.allocUnsafe(valueRecordBytes(key.length, value.length))
+          encodeValue(key, value, copy, 0)
+          const address = this.#log.append(copy, 'reclaim')
+          this.#space.use(address, copy.length)
+          this.#tree.put(Buffer.from(key), { address, length: value.length })
+          moved = true
+        }
+      }
+    }
+    if (moved) {
+      this.#visible = this.#tree.freeze()
+      await this.#checkpoint('reclaim')
+    }
+  }
+
+  /** Rewrites everything the head uses into fresh segments and removes the old ones. */
+  compact(): Promise<void> {
+    this.#assertOpen()
+    return this.#serial(async () => {
+      this.#log.roll()
+      await this.#checkpoint('reclaim')
+      await this.#cleanSegments(this.#victims(true))
+      this.#removeEmptySegments()
+    })
+  }
+
+  // ── Recovery ────────────────────────────────────────────────────────────────
+
+  /**
+   * Rebuilds the head from the newest durable checkpoint:
+   * 1. Read the checkpoint record META names: the root, the sequence, the space table.
+   * 2. Replay every whole BATCH record after it with the next sequence number, in order.
+   * 3. Stop at the first record that is torn, fails its checksum or breaks the sequence; cut
+   *    the log there, so new records follow the last valid one.
+   */
+  async #recover(): Promise<void> {
+    const at = this.#checkpointAt
+    const where = segmentName(segmentOf(at))
+    const record = this.#log.readRecord(at, 'meta')
+    if (record.type !== RecordType.CHECKPOINT) throw corruption(where, offsetOf(at), 'META names a record that is not a checkpoint')
+    const checkpoint = decodeCheckpoint(record.payload, where, offsetOf(at))
+    for (const [segment, bytes] of checkpoint.live) this.#space.live.set(segment, bytes)
+    this.#seq = checkpoint.seq
+    this.#tree.replaceRoot(this.loadNode(checkpoint.root as PageAddress))
+    this.#tree.dataBytes = checkpoint.dataBytes
+    let end = (at + RECORD_HEADER_BYTES + record.payload.length) as LogAddress
+    for (const r of this.#log.scan(end, 'log')) {
+      if (r.type === RecordType.BATCH) {
+        const batch = decodeBatch(r.payload, segmentName(segmentOf(r.address)), offsetOf(r.address))
+        if (batch.seq !== this.#seq + 1) break
+        this.#apply(batch.seq, batch.ops)
+        this.#logSinceCheckpoint += r.next - r.address
+      }
+      end = r.next
+    }
+    this.#visible = this.#tree.freeze()
+    this.#log.resume(end)
+    await this.#log.sync()
+  }
+
+  // ── Inspection and lifecycle ─────────────────────────────────────────────────
+
+  stats(): EngineStats {
+    const fileBytes = this.#log.bytes() + 1024
+    const liveBytes = this.#tree.dataBytes
+    return {
+      engine: 'row',
+      seq: this.#seq,
+      io: this.#fs.io.report(),
+      fileBytes,
+      liveBytes,
+      spaceAmplification: liveBytes === 0 ? 0 : fileBytes / liveBytes,
+      pageSize: this.pageSize,
+      pinnedSnapshots: this.#space.pinCount,
+      checkpoints: this.#checkpoints,
+      segments: this.#log.segments().length,
+      usedBytes: this.#space.liveBytes(),
+    }
+  }
+
+  check(): string[] {
+    this.#assertOpen()
+    const { problems, shape } = checkTree(this, this.#tree.root)
+    if (shape.entries >= 0 && this.#tree.dataBytes !== shape.liveBytes) {
+      problems.push(`live data bytes recorded as ${this.#tree.dataBytes} but entries hold ${shape.liveBytes}`)
+    }
+    // Every byte the head uses must be counted in its segment, or reclamation could remove it.
+    const expected = this.#space.pendingBySegment()
+    for (const [address, bytes] of shape.pages) addTo(expected, segmentOf(address), RECORD_HEADER_BYTES + bytes)
+    for (const [address, keyLength, valueLength] of shape.values) addTo(expected, segmentOf(address), valueRecordBytes(keyLength, valueLength))
+    const segments = new Set([...expected.keys(), ...this.#space.live.keys()])
+    for (const segment of segments) {
+      const counted = this.#space.live.get(segment) ?? 0
+      const found = expected.get(segment) ?? 0
+      if (counted !== found) problems.push(`segment ${segment}: ${counted} bytes counted as used, ${found} found in use`)
+      if (found > 0 && !this.#log.segments().includes(segment)) problems.push(`segment ${segment} is in use but missing`)
+    }
+    return problems
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return
+    this.#closed = true
+    await this.#queue
+    try {
+      if (this.#logSinceCheckpoint > 0 && !this.#log.broken) await this.#checkpoint()
+    } finally {
+      this.#log.close()
+      this.#meta.close()
+      this.#fs.unlock()
+    }
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new StrataError(ErrorCode.NOT_OPEN, 'engine is closed')
+    if (this.#checkpointError) {
+      const error = this.#checkpointError
+      this.#checkpointError = undefined
+      throw new StrataError(ErrorCode.IO_ERROR, `a checkpoint failed: ${error.message}; reopen the database`, { cause: error })
+    }
+  }
+}
+
+/** Opens META, or creates a new database: an empty root page and a first checkpoint. */
+async function openOrCreate(options: RowEngineOptions): Promise<MetaFile> {
+  const { fs } = options
+  if (MetaFile.exists(fs)) {
+    if (options.errorIfExists) throw new StrataError(ErrorCode.EXISTS, `${fs.location} already holds a database`)
+    return MetaFile.open(fs)
+  }
+  if (options.createIfMissing === false) throw new StrataError(ErrorCode.NOT_FOUND, `${fs.location} holds no database`)
+  // A creation cut short left segments but no META: start over.
+  for (const name of fs.list()) if (name.startsWith('seg-')) fs.remove(name)
+  const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE
+  if (!Number.isInteger(pageSize) || pageSize < 256 || pageSize > 65536) throw new RangeError('pageSize must be an integer from 256 to 65536')
+  const segmentBytes = options.segmentBytes ?? DEFAULT_SEGMENT_BYTES
+  const log = new SegmentLog(fs, segmentBytes)
+  log.roll()
+  const root = new Tree({ pageSize, loadNode: () => unreachable(), readValue: () => unreachable() }, { rewritten() {}, removed() {}, valueRemoved() {} }).root
+  let rootAddress = 0
+  const pages: Buffer[] = []
+  spill(root, (_node, image) => {
+    pages.push(frameRecord(RecordType.PAGE, image))
+    rootAddress = log.end + RECORD_HEADER_BYTES
+    return rootAddress as PageAddress
+  })
+  const pageRecord = pages[0] as Buffer
+  const live = new Map([[log.activeSegment, pageRecord.length]])
+  const checkpoint = frameRecord(RecordType.CHECKPOINT, encodeCheckpoint({ seq: 0, root: rootAddress, dataBytes: 0, live }))
+  const start = log.append(Buffer.concat([pageRecord, checkpoint]), 'meta')
+  await log.sync()
+  log.close()
+  await fs.syncDirectory()
+  return MetaFile.create(fs, { generation: 0, pageSize, segmentBytes, checkpoint: start + pageRecord.length, checkpointSeq: 0 })
+}
+
+function unreachable(): never {
+  throw new Error('strata: invariant broken: a new tree has no pages to read')
+}
+
+/** Bytes of the PAGE records a spill of `root` will write. */
+function measureDirty(root: Node): number {
+  if (root.address !== NO_ADDRESS) return 0
+  let bytes = RECORD_HEADER_BYTES + root.bytes
+  if (!root.leaf) for (const child of root.children) if (typeof child !== 'number') bytes += measureDirty(child)
+  return bytes
+}
+
+function addTo(map: Map<number, number>, key: number, delta: number): void {
+  map.set(key, (map.get(key) ?? 0) + delta)
+}

@@ -1,0 +1,230 @@
+import { type BlockFile, ErrorCode, type FileSystem, type Purpose, StrataError } from '@strata/storage'
+import { type LogAddress, logAddress, offsetOf, segmentOf } from './address.js'
+import { parseRecord, RECORD_HEADER_BYTES } from './record.js'
+
+const SEGMENT_PATTERN = /^seg-(\d{8})\.log$/
+
+/** The file name of segment `n`. */
+export function segmentName(n: number): string {
+  return `seg-${String(n).padStart(8, '0')}.log`
+}
+
+/** A record found by a scan of the log. */
+export interface ScannedRecord {
+  address: LogAddress
+  type: number
+  payload: Buffer
+  /** Address just past the record. */
+  next: LogAddress
+}
+
+/**
+ * The append-only log, split into numbered segment files. Records are only ever appended; a
+ * segment is removed whole once nothing in it is needed. Appends go to the active (newest)
+ * segment; a new one starts when it passes `segmentBytes`.
+ */
+export class SegmentLog {
+  readonly #fs: FileSystem
+  readonly #segmentBytes: number
+  readonly #files = new Map<number, BlockFile>()
+  /** Segments written since their last sync. */
+  readonly #unsynced = new Set<number>()
+  #active = 0
+  #end = 0
+  /** Set when a failed write could not be undone: the log takes no more appends. */
+  #broken: Error | undefined
+
+  constructor(fs: FileSystem, segmentBytes: number) {
+    this.#fs = fs
+    this.#segmentBytes = segmentBytes
+    for (const name of fs.list()) {
+      const match = SEGMENT_PATTERN.exec(name)
+      if (match) this.#files.set(Number(match[1]), fs.open(name))
+    }
+    this.#active = Math.max(0, ...this.#files.keys())
+  }
+
+  /** Segment numbers present, ascending. */
+  segments(): number[] {
+    return [...this.#files.keys()].sort((a, b) => a - b)
+  }
+
+  get activeSegment(): number {
+    return this.#active
+  }
+
+  /** Where the next record will go. */
+  get end(): LogAddress {
+    return logAddress(this.#active, this.#end)
+  }
+
+  /** Bytes of all segment files. */
+  bytes(): number {
+    let total = 0
+    for (const file of this.#files.values()) total += file.size()
+    return total
+  }
+
+  segmentSize(segment: number): number {
+    return this.#files.get(segment)?.size() ?? 0
+  }
+
+  /** Starts the log after recovery: appends continue at `end`, and anything after it is cut off. */
+  resume(end: LogAddress): void {
+    const segment = segmentOf(end)
+    for (const n of this.segments()) if (n > segment) this.remove(n)
+    this.#active = segment
+    this.#end = offsetOf(end)
+    const file = this.#file(segment, true)
+    if (file.size() !== this.#end) {
+      file.truncate(this.#end)
+      this.#unsynced.add(segment)
+    }
+  }
+
+  /** Starts a new segment; later appends go there. */
+  roll(): void {
+    this.#active++
+    this.#end = 0
+    this.#file(this.#active, true)
+    this.#unsynced.add(this.#active)
+  }
+
+  /**
+   * Where an append of `bytes` will land: starts a new segment first if the active one would pass
+   * its size (a single append larger than a segment gets a segment of its own).
+   */
+  prepare(bytes: number): LogAddress {
+    if (this.#end > 0 && this.#end + bytes > this.#segmentBytes) this.roll()
+    return logAddress(this.#active, this.#end)
+  }
+
+  /**
+   * Appends framed records (one buffer, written with one call) and returns the address of its
+   * first byte. A failed write is cut back off, so the log never holds a partial record followed
+   * by more records.
+   */
+  append(bytes: Buffer, purpose: Purpose): LogAddress {
+    if (this.#broken) throw new StrataError(ErrorCode.IO_ERROR, 'the log failed earlier and takes no more writes; reopen the database', { cause: this.#broken })
+    this.prepare(bytes.length)
+    const file = this.#file(this.#active, true)
+    const at = this.#end
+    try {
+      file.write(at, bytes, purpose)
+    } catch (error) {
+      try {
+        file.truncate(at)
+      } catch (truncateError) {
+        this.#broken = truncateError as Error
+      }
+      throw error
+    }
+    this.#end += bytes.length
+    this.#unsynced.add(this.#active)
+    return logAddress(this.#active, at)
+  }
+
+  /** Marks the log unusable for writes (after a failed sync, whose outcome the OS does not tell). */
+  fail(error: Error): void {
+    this.#broken ??= error
+  }
+
+  get broken(): Error | undefined {
+    return this.#broken
+  }
+
+  /** Makes every append so far durable. */
+  async sync(): Promise<void> {
+    const segments = [...this.#unsynced]
+    this.#unsynced.clear()
+    try {
+      for (const n of segments) await this.#file(n, false).sync()
+    } catch (error) {
+      this.fail(error as Error)
+      throw error
+    }
+  }
+
+  /** Reads `length` bytes at `address` (fewer at a segment's end). */
+  read(address: number, length: number, purpose: Purpose): Buffer {
+    const file = this.#files.get(segmentOf(address))
+    if (!file) throw new StrataError(ErrorCode.CORRUPTION, `log address ${address} names missing segment ${segmentName(segmentOf(address))}`)
+    return file.read(offsetOf(address), length, purpose)
+  }
+
+  /** Reads and verifies the record at `address`. Throws LEVEL_CORRUPTION if it is not whole. */
+  readRecord(address: number, purpose: Purpose): { type: number; payload: Buffer } {
+    const header = this.read(address, RECORD_HEADER_BYTES, purpose)
+    const length = header.length === RECORD_HEADER_BYTES ? header.readUInt32LE(4) : 0
+    const record = parseRecord(length > 0 ? Buffer.concat([header, this.read(address + RECORD_HEADER_BYTES, length, purpose)]) : header)
+    if (!record) {
+      throw new StrataError(ErrorCode.CORRUPTION, `bad record checksum in ${this.#fs.location}/${segmentName(segmentOf(address))} at offset ${offsetOf(address)}`)
+    }
+    return record
+  }
+
+  /** The whole records of one segment, up to the first bad one. */
+  *scanSegment(segment: number, purpose: Purpose): Generator<ScannedRecord> {
+    const file = this.#files.get(segment)
+    if (!file) return
+    const data = file.read(0, file.size(), purpose)
+    for (let at = 0; ; ) {
+      const record = parseRecord(data.subarray(at))
+      if (!record) return
+      const size = RECORD_HEADER_BYTES + record.payload.length
+      yield { address: logAddress(segment, at), type: record.type, payload: record.payload, next: logAddress(segment, at + size) }
+      at += size
+    }
+  }
+
+  /**
+   * The whole records from `from` on, in order, across segments, up to the first record that is
+   * missing, torn or fails its checksum: the end of the valid log.
+   */
+  *scan(from: LogAddress, purpose: Purpose): Generator<ScannedRecord> {
+    let segment = segmentOf(from)
+    let offset = offsetOf(from)
+    while (this.#files.has(segment)) {
+      const file = this.#files.get(segment) as BlockFile
+      const data = file.read(offset, file.size() - offset, purpose)
+      let at = 0
+      for (;;) {
+        const record = parseRecord(data.subarray(at))
+        if (!record) break
+        const size = RECORD_HEADER_BYTES + record.payload.length
+        yield { address: logAddress(segment, offset + at), type: record.type, payload: record.payload, next: logAddress(segment, offset + at + size) }
+        at += size
+      }
+      // A segment ends where its records end; the log goes on only if the next segment exists
+      // and this one was filled up to its last byte.
+      if (offset + at !== file.size() || !this.#files.has(segment + 1)) return
+      segment++
+      offset = 0
+    }
+  }
+
+  /** Removes segment `segment`'s file: nothing in it is needed any more. */
+  remove(segment: number): void {
+    const file = this.#files.get(segment)
+    if (!file) return
+    file.close()
+    this.#files.delete(segment)
+    this.#unsynced.delete(segment)
+    this.#fs.remove(segmentName(segment))
+  }
+
+  close(): void {
+    for (const file of this.#files.values()) file.close()
+    this.#files.clear()
+  }
+
+  #file(segment: number, create: boolean): BlockFile {
+    let file = this.#files.get(segment)
+    if (!file) {
+      if (!create) throw new Error(`strata: invariant broken: no segment ${segment}`)
+      file = this.#fs.open(segmentName(segment), { create: true })
+      this.#files.set(segment, file)
+    }
+    return file
+  }
+}

@@ -1,0 +1,29 @@
+import type { Engine } from '@strata/btree'
+import type { FileSystem } from '@strata/storage'
+
+/** How a test opens an engine; the suites in this package take one, so every engine runs them. */
+export interface EngineFactory {
+  readonly name: string
+  /**
+   * Opens an engine in `fs`. `small` tunes pages, segments and checkpoints small, so that a short
+   * test reaches splits, checkpoints, segment changes and reclamation.
+   */
+  open(fs: FileSystem, options?: { small?: boolean; createIfMissing?: boolean; errorIfExists?: boolean }): Promise<Engine>
+}
+
+/** Every entry of an engine (or a snapshot of it), in order. */
+export function readAll(engine: Engine, at?: Parameters<Engine['iterate']>[1]): [Buffer, Buffer][] {
+  const cursor = engine.iterate({}, at)
+  const out: [Buffer, Buffer][] = []
+  try {
+    for (let e = cursor.next(); e; e = cursor.next()) out.push([Buffer.from(e[0]), Buffer.from(e[1])])
+  } finally {
+    cursor.close()
+  }
+  return out
+}
+
+/** The fingerprint `Model.fingerprint` would give for these entries. */
+export function fingerprint(entries: [Buffer, Buffer][]): string {
+  return entries.map(([k, v]) => `${k.toString('hex')}=${v.length}:${v.subarray(0, 32).toString('hex')}`).join(',')
+}
