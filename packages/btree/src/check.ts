@@ -1,5 +1,5 @@
 import { encodeNode } from './page-layout.js'
-import { type Branch, isRef, newBranch, newLeaf, type Node, NO_ADDRESS, type PageAddress } from './node.js'
+import { type Branch, compareKeys, isRef, newBranch, newLeaf, type Node, NO_ADDRESS, type PageAddress } from './node.js'
 import { loadChild, type PageSource } from './page-source.js'
 
 /** The shape of a tree, as `checkTree` finds it. */
@@ -37,9 +37,9 @@ export function checkTree(source: PageSource, root: Node): { problems: string[];
     if (node.bytes > source.pageSize) problems.push(`${where}: ${node.bytes} bytes exceed the ${source.pageSize}-byte page`)
     for (let i = 0; i < node.keys.length; i++) {
       const key = node.keys[i] as Buffer
-      if (i > 0 && (node.keys[i - 1] as Buffer).compare(key) >= 0) problems.push(`${where}: keys ${i - 1} and ${i} out of order`)
-      if (lo && key.compare(lo) < 0) problems.push(`${where}: key ${i} below its lower bound`)
-      if (hi && key.compare(hi) >= 0) problems.push(`${where}: key ${i} not below its upper bound`)
+      if (i > 0 && compareKeys(node.keys[i - 1] as Buffer, key) >= 0) problems.push(`${where}: keys ${i - 1} and ${i} out of order`)
+      if (lo && compareKeys(key, lo) < 0) problems.push(`${where}: key ${i} below its lower bound`)
+      if (hi && compareKeys(key, hi) >= 0) problems.push(`${where}: key ${i} not below its upper bound`)
     }
     if (node.address !== NO_ADDRESS) checkStoredImage(source, node, where, problems)
     if (node.leaf) {

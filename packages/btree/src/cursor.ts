@@ -1,4 +1,4 @@
-import { type Branch, isRef, type Leaf, lowerBound, type Node, type StoredValue, upperBound } from './node.js'
+import { type Branch, compareKeys, isRef, type Leaf, lowerBound, type Node, type StoredValue, upperBound } from './node.js'
 import { loadChild, type PageSource } from './page-source.js'
 
 /** A key range with direction and limit, as abstract-level's iterator options give it. */
@@ -47,11 +47,11 @@ export class Cursor {
     const r = this.#range
     if (!this.#reverse) {
       const lower = r.gt ?? r.gte
-      if (lower && Buffer.compare(target, lower) <= 0) this.#start()
+      if (lower && compareKeys(target, lower) <= 0) this.#start()
       else this.#descend(target, false)
     } else {
       const upper = r.lt ?? r.lte
-      if (upper && Buffer.compare(target, upper) >= 0) this.#start()
+      if (upper && compareKeys(target, upper) >= 0) this.#start()
       else this.#descend(target, false)
     }
   }
@@ -64,8 +64,8 @@ export class Cursor {
     const key = leaf.keys[this.#index] as Buffer
     const r = this.#range
     if (!this.#reverse) {
-      if ((r.lt && key.compare(r.lt) >= 0) || (r.lte && key.compare(r.lte) > 0)) return this.#end()
-    } else if ((r.gt && key.compare(r.gt) <= 0) || (r.gte && key.compare(r.gte) < 0)) {
+      if ((r.lt && compareKeys(key, r.lt) >= 0) || (r.lte && compareKeys(key, r.lte) > 0)) return this.#end()
+    } else if ((r.gt && compareKeys(key, r.gt) <= 0) || (r.gte && compareKeys(key, r.gte) < 0)) {
       return this.#end()
     }
     const value = leaf.values[this.#index] as StoredValue

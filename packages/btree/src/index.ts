@@ -4,6 +4,7 @@ export { checkSizes, DEFAULT_PAGE_SIZE, MAX_KEY_BYTES, MAX_VALUE_BYTES } from '.
 export {
   type Branch,
   type Child,
+  compareKeys,
   isRef,
   type Leaf,
   NO_ADDRESS,

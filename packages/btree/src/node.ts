@@ -91,13 +91,27 @@ export function cloneNode(node: Node, gen: number): Node {
   return { leaf: false, keys: node.keys.slice(), children: node.children.slice(), bytes: node.bytes, gen, address: NO_ADDRESS, home }
 }
 
+/**
+ * Byte-wise key order. A JavaScript loop beats the native Buffer.compare call by several times on
+ * the short keys most databases hold; long keys go to the native comparison.
+ */
+export function compareKeys(a: Uint8Array, b: Uint8Array): number {
+  const n = a.length < b.length ? a.length : b.length
+  if (n > 64) return Buffer.compare(a, b)
+  for (let i = 0; i < n; i++) {
+    const d = (a[i] as number) - (b[i] as number)
+    if (d !== 0) return d
+  }
+  return a.length - b.length
+}
+
 /** Index of the first key ≥ target (keys.length if none). */
 export function lowerBound(keys: Buffer[], target: Uint8Array): number {
   let lo = 0
   let hi = keys.length
   while (lo < hi) {
     const mid = (lo + hi) >>> 1
-    if ((keys[mid] as Buffer).compare(target) < 0) lo = mid + 1
+    if (compareKeys(keys[mid] as Buffer, target) < 0) lo = mid + 1
     else hi = mid
   }
   return lo
@@ -109,7 +123,7 @@ export function upperBound(keys: Buffer[], target: Uint8Array): number {
   let hi = keys.length
   while (lo < hi) {
     const mid = (lo + hi) >>> 1
-    if ((keys[mid] as Buffer).compare(target) <= 0) lo = mid + 1
+    if (compareKeys(keys[mid] as Buffer, target) <= 0) lo = mid + 1
     else hi = mid
   }
   return lo

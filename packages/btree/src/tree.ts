@@ -5,6 +5,7 @@ import {
   type Branch,
   branchEntryBytes,
   cloneNode,
+  compareKeys,
   isRef,
   type Leaf,
   leafEntryBytes,
@@ -53,7 +54,7 @@ export function lookup(source: PageSource, root: Node, key: Uint8Array): StoredV
   while (!node.leaf) node = loadChild(source, node, upperBound(node.keys, key))
   const i = lowerBound(node.keys, key)
   const found = node.keys[i]
-  return found !== undefined && found.equals(key) ? node.values[i] : undefined
+  return found !== undefined && compareKeys(found, key) === 0 ? node.values[i] : undefined
 }
 
 /**
@@ -166,7 +167,7 @@ export class Tree {
     if (node.leaf) {
       const i = lowerBound(node.keys, key)
       const existing = node.keys[i]
-      if (existing !== undefined && existing.equals(key)) {
+      if (existing !== undefined && compareKeys(existing, key) === 0) {
         const old = node.values[i] as StoredValue
         if (isRef(old)) this.events.valueRemoved(existing, old)
         this.dataBytes += value.length - old.length

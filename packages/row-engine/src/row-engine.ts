@@ -197,8 +197,7 @@ export class RowEngine implements Engine, PageSource, TreeEvents {
   }
 
   #unpin(seq: number): void {
-    this.#space.unpin(seq)
-    if (!this.#closed) this.#removeEmptySegments()
+    if (this.#space.unpin(seq) && !this.#closed) this.#removeEmptySegments()
   }
 
   // ── PageSource: how the tree reads pages and values ─────────────────────────

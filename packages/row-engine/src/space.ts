@@ -23,6 +23,7 @@ export class SpaceMap {
   #heldList: Free[] = []
   /** Pinned sequence numbers, with how many pins each. */
   readonly #pins = new Map<number, number>()
+  #oldestPin: number | undefined
 
   /** Counts `bytes` at `address` as used by the head. */
   use(address: number, bytes: number): void {
@@ -55,17 +56,29 @@ export class SpaceMap {
 
   pin(seq: number): void {
     this.#pins.set(seq, (this.#pins.get(seq) ?? 0) + 1)
+    if (this.#oldestPin === undefined || seq < this.#oldestPin) this.#oldestPin = seq
   }
 
-  unpin(seq: number): void {
+  /** Drops one pin at `seq`; returns whether held bytes were released (segments may now be empty). */
+  unpin(seq: number): boolean {
     const count = (this.#pins.get(seq) ?? 0) - 1
-    if (count > 0) this.#pins.set(seq, count)
-    else this.#pins.delete(seq)
-    this.#heldList = this.#heldList.filter((f) => {
-      if (this.#isNeeded(f.seq)) return true
-      add(this.held, f.segment, -f.bytes)
+    if (count > 0) {
+      this.#pins.set(seq, count)
       return false
-    })
+    }
+    this.#pins.delete(seq)
+    if (seq !== this.#oldestPin) return false
+    this.#oldestPin = undefined
+    for (const pinned of this.#pins.keys()) if (this.#oldestPin === undefined || pinned < this.#oldestPin) this.#oldestPin = pinned
+    // Held frees are in sequence order, so the ones no pin needs any more are at the front.
+    let released = 0
+    while (released < this.#heldList.length && !this.#isNeeded((this.#heldList[released] as Free).seq)) {
+      const f = this.#heldList[released] as Free
+      add(this.held, f.segment, -f.bytes)
+      released++
+    }
+    if (released > 0) this.#heldList = this.#heldList.slice(released)
+    return released > 0
   }
 
   get pinCount(): number {
@@ -94,8 +107,7 @@ export class SpaceMap {
   }
 
   #isNeeded(seq: number): boolean {
-    for (const pinned of this.#pins.keys()) if (pinned < seq) return true
-    return false
+    return this.#oldestPin !== undefined && this.#oldestPin < seq
   }
 }
 
