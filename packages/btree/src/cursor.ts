@@ -1,4 +1,5 @@
-import { type Branch, compareKeys, isRef, type Leaf, lowerBound, type Node, type StoredValue, upperBound } from './node.js'
+import { searchNode } from './key-search.js'
+import { type Branch, compareKeys, isRef, type Leaf, type Node, type StoredValue } from './node.js'
 import { loadChild, type PageSource } from './page-source.js'
 
 /** A key range with direction and limit, as abstract-level's iterator options give it. */
@@ -105,16 +106,16 @@ export class Cursor {
     this.#stack = []
     let node = this.#root
     while (!node.leaf) {
-      const index = upperBound(node.keys, target)
+      const index = searchNode(node, target, true)
       this.#stack.push({ node, index })
       node = loadChild(this.#source, node, index)
     }
     this.#leaf = node
     if (!this.#reverse) {
-      this.#index = exclusive ? upperBound(node.keys, target) : lowerBound(node.keys, target)
+      this.#index = searchNode(node, target, exclusive)
       if (this.#index >= node.keys.length) this.#forward(true)
     } else {
-      this.#index = (exclusive ? lowerBound(node.keys, target) : upperBound(node.keys, target)) - 1
+      this.#index = searchNode(node, target, !exclusive) - 1
       if (this.#index < 0) this.#backward(true)
     }
   }

@@ -1,3 +1,4 @@
+import type { KeyHeads } from './key-search.js'
 /**
  * In-memory B+tree nodes. A node is either the decoded image of a clean page (it has an address)
  * or a dirty node not yet written (address NO_ADDRESS). Nodes of older generations are shared by
@@ -37,6 +38,8 @@ interface NodeBase {
   address: PageAddress
   /** The address this node was last written at, kept for page stores that update in place. */
   home: PageAddress
+  /** The read-side search index (key-search.ts); dropped whenever `keys` changes. */
+  heads?: KeyHeads | undefined
 }
 
 /** A leaf: keys with their values. */

@@ -101,6 +101,23 @@ export function decodeNode(buf: Buffer, address: PageAddress, gen: number, file:
   if (length > buf.length) throw bad('truncated page')
   const image = buf.subarray(0, length)
   if (crc32(image.subarray(4)) !== image.readUInt32LE(0)) throw bad('page checksum mismatch')
+  return parseImage(image, address, gen, bad)
+}
+
+/**
+ * Points a node's keys and values at the image just encoded from it, so that a clean node's bytes
+ * sit together in one buffer (better locality for searches) and the buffers its entries came
+ * from can be collected. Nothing a reader sees changes.
+ */
+export function rebaseNode(node: Node, image: Buffer): void {
+  const parsed = parseImage(image, node.address, node.gen, () => new Error('strata: invariant broken: cannot parse an image just encoded'))
+  node.keys = parsed.keys
+  if (node.leaf && parsed.leaf) node.values = parsed.values
+  node.heads = undefined
+}
+
+function parseImage(image: Buffer, address: PageAddress, gen: number, bad: (what: string) => Error): Node {
+  const length = image.length
   const kind = image.readUInt8(4)
   const count = image.readUInt16LE(6)
   let at = PAGE_HEADER_BYTES

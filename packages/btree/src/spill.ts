@@ -1,4 +1,4 @@
-import { encodeNode } from './page-layout.js'
+import { encodeNode, rebaseNode } from './page-layout.js'
 import { type Node, NO_ADDRESS, type PageAddress } from './node.js'
 
 /** Where a page store put a page image: returns the address the node is now clean at. */
@@ -14,9 +14,11 @@ export function spill(root: Node, write: PageWriter): number {
   const visit = (node: Node): void => {
     if (node.address !== NO_ADDRESS) return
     if (!node.leaf) for (const child of node.children) if (typeof child !== 'number') visit(child)
-    const address = write(node, encodeNode(node))
+    const image = encodeNode(node)
+    const address = write(node, image)
     node.address = address
     node.home = address
+    rebaseNode(node, image)
     written++
   }
   visit(root)

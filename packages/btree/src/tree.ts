@@ -1,4 +1,5 @@
 import { ErrorCode, rangeError } from '@strata/storage'
+import { searchNode } from './key-search.js'
 import { checkSizes } from './limits.js'
 import {
   BRANCH_BASE_BYTES,
@@ -51,8 +52,8 @@ export function maxKeyBytes(pageSize: number): number {
 /** Looks `key` up in the tree under `root`. */
 export function lookup(source: PageSource, root: Node, key: Uint8Array): StoredValue | undefined {
   let node = root
-  while (!node.leaf) node = loadChild(source, node, upperBound(node.keys, key))
-  const i = lowerBound(node.keys, key)
+  while (!node.leaf) node = loadChild(source, node, searchNode(node, key, true))
+  const i = searchNode(node, key, false)
   const found = node.keys[i]
   return found !== undefined && compareKeys(found, key) === 0 ? node.values[i] : undefined
 }
@@ -176,6 +177,7 @@ export class Tree {
       } else {
         node.keys.splice(i, 0, key)
         node.values.splice(i, 0, value)
+        node.heads = undefined
         node.bytes += leafEntryBytes(key, value)
         this.dataBytes += key.length + value.length
       }
@@ -186,6 +188,7 @@ export class Tree {
     if (!split) return undefined
     node.keys.splice(i, 0, split.key)
     node.children.splice(i + 1, 0, split.right)
+    node.heads = undefined
     node.bytes += branchEntryBytes(split.key)
     return node.bytes > this.pageSize ? this.#splitBranch(node) : undefined
   }
@@ -196,6 +199,7 @@ export class Tree {
     const right = newLeaf(this.#gen, leaf.keys.slice(m), leaf.values.slice(m))
     leaf.keys.length = m
     leaf.values.length = m
+    leaf.heads = undefined
     leaf.bytes -= right.bytes - PAGE_HEADER_BYTES
     return { key: shortestSeparator(leaf.keys[m - 1] as Buffer, right.keys[0] as Buffer), right }
   }
@@ -207,6 +211,7 @@ export class Tree {
     const right = newBranch(this.#gen, branch.keys.slice(m + 1), branch.children.slice(m + 1))
     branch.keys.length = m
     branch.children.length = m + 1
+    branch.heads = undefined
     branch.bytes = newBranch(0, branch.keys, []).bytes
     return { key, right }
   }
@@ -221,6 +226,7 @@ export class Tree {
       node.bytes -= leafEntryBytes(oldKey, old)
       node.keys.splice(i, 1)
       node.values.splice(i, 1)
+      node.heads = undefined
       return
     }
     const i = upperBound(node.keys, key)
@@ -236,6 +242,7 @@ export class Tree {
     const left = this.#child(parent, l)
     const right = this.#child(parent, l + 1)
     const separator = parent.keys[l] as Buffer
+    left.heads = right.heads = undefined
     if (left.leaf && right.leaf) {
       const merged = left.bytes + right.bytes - PAGE_HEADER_BYTES
       left.keys.push(...right.keys)
@@ -276,12 +283,14 @@ export class Tree {
     parent.bytes -= branchEntryBytes(parent.keys[l] as Buffer)
     parent.keys.splice(l, 1)
     parent.children.splice(l + 1, 1)
+    parent.heads = undefined
     this.events.removed(right)
   }
 
   #setSeparator(parent: Branch, l: number, key: Buffer): void {
     parent.bytes += branchEntryBytes(key) - branchEntryBytes(parent.keys[l] as Buffer)
     parent.keys[l] = key
+    parent.heads = undefined
   }
 }
 

@@ -58,7 +58,10 @@ export function encodeBatch(seq: number, ops: LoggedOperation[], out: Buffer, of
   sealRecord(buf, RecordType.BATCH)
 }
 
-/** Decodes a BATCH payload. Keys and inline values are copies, owned by the caller. */
+/**
+ * Decodes a BATCH payload. Keys and inline values are views of `payload`: whoever keeps them keeps
+ * the payload's buffer alive (the engine's checkpoint moves them into page images).
+ */
 export function decodeBatch(payload: Buffer, file: string, offset: number): { seq: number; ops: LoggedOperation[] } {
   const bad = () => corruption(file, offset, 'malformed batch record')
   if (payload.length < 12) throw bad()
@@ -72,7 +75,7 @@ export function decodeBatch(payload: Buffer, file: string, offset: number): { se
     const keyLength = payload.readUInt16LE(at + 1)
     at += 3
     if (at + keyLength > payload.length) throw bad()
-    const key = Buffer.from(payload.subarray(at, at + keyLength))
+    const key = payload.subarray(at, at + keyLength)
     at += keyLength
     if (kind === DEL) {
       ops.push({ type: 'del', key })
@@ -83,7 +86,7 @@ export function decodeBatch(payload: Buffer, file: string, offset: number): { se
     at += 4
     if (kind === PUT_INLINE) {
       if (at + length > payload.length) throw bad()
-      ops.push({ type: 'put', key, value: Buffer.from(payload.subarray(at, at + length)) })
+      ops.push({ type: 'put', key, value: payload.subarray(at, at + length) })
       at += length
     } else if (kind === PUT_REF) {
       if (at + 8 > payload.length) throw bad()

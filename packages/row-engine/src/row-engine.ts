@@ -1,5 +1,6 @@
 import {
   checkTree,
+  compareKeys,
   Cursor,
   DEFAULT_PAGE_SIZE,
   decodeNode,
@@ -289,6 +290,9 @@ export class RowEngine implements Engine, PageSource, TreeEvents {
       at += valueRecordBytes(op.key.length, op.value.length)
     })
     encodeBatch(seq, logged, buf, at)
+    // The tree keeps views of the record's copies of keys and values, not the caller's buffers.
+    const batchAt = start + at
+    const applied = decodeBatch(buf.subarray(at + RECORD_HEADER_BYTES), segmentName(segmentOf(batchAt)), offsetOf(batchAt)).ops
     // 2. One write.
     const written = this.#log.append(buf, 'log')
     if (written !== start) throw new Error('strata: invariant broken: the log moved between prepare and append')
@@ -296,7 +300,7 @@ export class RowEngine implements Engine, PageSource, TreeEvents {
     // 3. Durable before visible.
     if (sync) await this.#log.sync()
     // 4. Apply and publish.
-    this.#apply(seq, logged)
+    this.#apply(seq, applied)
     this.#logSinceCheckpoint += total
     // 5. Checkpoint when the log since the last one is large against the pages it dirtied.
     if (this.#wantsCheckpoint()) {
@@ -308,18 +312,16 @@ export class RowEngine implements Engine, PageSource, TreeEvents {
 
   /** Applies a logged batch to the head tree and makes it the visible state. */
   #apply(seq: number, ops: LoggedOperation[]): void {
+    // In key order (stable, so the last write to a key still wins), consecutive operations find
+    // their path in cache.
+    if (ops.length > 16) ops = ops.slice().sort((a, b) => compareKeys(a.key, b.key))
     for (const op of ops) {
       if (op.type === 'del') {
         this.#tree.del(op.key)
         continue
       }
-      const key = Buffer.from(op.key)
-      if (isRef(op.value)) {
-        this.#space.use(op.value.address, valueRecordBytes(key.length, op.value.length))
-        this.#tree.put(key, op.value)
-      } else {
-        this.#tree.put(key, Buffer.from(op.value))
-      }
+      if (isRef(op.value)) this.#space.use(op.value.address, valueRecordBytes(op.key.length, op.value.length))
+      this.#tree.put(op.key, op.value)
     }
     this.#seq = seq
     this.#visible = this.#tree.freeze()

@@ -1,0 +1,107 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { afterEach, describe, expect, it } from 'vitest'
+import { CrashFileSystem, SECTOR_SIZE } from './crash-file-system.js'
+import { MemoryFileSystem } from './memory-file-system.js'
+import { NodeFileSystem } from './node-file-system.js'
+
+const folders: string[] = []
+function tempFolder(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'strata-storage-'))
+  folders.push(dir)
+  return dir
+}
+afterEach(() => {
+  for (const dir of folders.splice(0)) rmSync(dir, { recursive: true, force: true })
+})
+
+describe('crash-simulating file system', () => {
+  it('keeps synced writes and drops unsynced ones', async () => {
+    const fs = new CrashFileSystem()
+    const file = fs.open('a', { create: true })
+    file.write(0, Buffer.from('durable'), 'log')
+    await file.sync()
+    file.write(7, Buffer.from('-lost'), 'log')
+    const states = [...fs.crashStates()]
+    const last = states.filter((s) => s.point === fs.point)
+    const dropped = last.find((s) => s.mode === 'drop')
+    expect(dropped?.fs.files.get('a')?.snapshot().toString()).toBe('durable')
+    // A one-sector write cannot tear: the torn state keeps none of it.
+    const torn = last.find((s) => s.mode === 'torn')
+    expect(torn?.fs.files.get('a')?.snapshot().toString()).toBe('durable')
+  })
+
+  it('tears the last unsynced write at a sector boundary, keeping earlier ones', async () => {
+    const fs = new CrashFileSystem()
+    const file = fs.open('a', { create: true })
+    file.write(0, Buffer.alloc(100, 1), 'log')
+    file.write(100, Buffer.alloc(4 * SECTOR_SIZE, 2), 'log')
+    const torn = [...fs.crashStates()].find((s) => s.point === fs.point && s.mode === 'torn')
+    const bytes = torn?.fs.files.get('a')?.snapshot() as Buffer
+    expect(bytes.length % SECTOR_SIZE).toBe(0)
+    expect(bytes.length).toBeGreaterThan(100)
+    expect(bytes.length).toBeLessThan(100 + 4 * SECTOR_SIZE)
+    expect(bytes.subarray(0, 100).every((b) => b === 1)).toBe(true)
+  })
+
+  it('gives one state per event boundary, from any starting point', async () => {
+    const fs = new CrashFileSystem()
+    const file = fs.open('a', { create: true })
+    for (let i = 0; i < 5; i++) {
+      file.write(i * 10, Buffer.alloc(10, i), 'log')
+      await file.sync()
+    }
+    const drops = [...fs.crashStates()].filter((s) => s.mode === 'drop')
+    expect(drops.map((s) => s.point)).toEqual(Array.from({ length: fs.point + 1 }, (_, i) => i))
+    expect(drops.at(-1)?.fs.files.get('a')?.length).toBe(50)
+  })
+})
+
+describe('I/O accounting', () => {
+  it('counts bytes by purpose and write amplification against user bytes', async () => {
+    const fs = new MemoryFileSystem()
+    const file = fs.open('a', { create: true })
+    file.write(0, Buffer.alloc(300), 'log')
+    file.write(300, Buffer.alloc(100), 'page')
+    await file.sync()
+    file.read(0, 50, 'page')
+    fs.io.countUser(200)
+    const report = fs.io.report()
+    expect(report.bytesWritten.log).toBe(300)
+    expect(report.bytesWritten.page).toBe(100)
+    expect(report.totalRead).toBe(50)
+    expect(report.syncs).toBe(1)
+    expect(report.writeAmplification).toBe(2)
+  })
+})
+
+describe('file system on disk', () => {
+  it('writes, reads back, truncates and lists files', async () => {
+    const fs = new NodeFileSystem(tempFolder())
+    const file = fs.open('seg', { create: true })
+    file.write(0, Buffer.from('hello world'), 'log')
+    await file.sync()
+    expect(file.read(6, 100, 'log').toString()).toBe('world')
+    file.truncate(5)
+    expect(file.size()).toBe(5)
+    file.close()
+    expect(fs.list()).toEqual(['seg'])
+    fs.remove('seg')
+    expect(fs.exists('seg')).toBe(false)
+    expect(() => fs.open('missing')).toThrow(expect.objectContaining({ code: 'ENOENT' }))
+  })
+
+  it('lets one open hold the lock at a time, and takes over a lock left by a dead process', () => {
+    const dir = tempFolder()
+    const first = new NodeFileSystem(dir)
+    first.lock()
+    expect(() => new NodeFileSystem(dir).lock()).toThrow(expect.objectContaining({ code: 'LEVEL_LOCKED' }))
+    first.unlock()
+    // A pid that cannot be running: the lock is stale.
+    writeFileSync(join(dir, 'LOCK'), '2147483646\n')
+    const second = new NodeFileSystem(dir)
+    second.lock()
+    second.unlock()
+  })
+})
