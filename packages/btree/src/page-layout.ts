@@ -45,9 +45,13 @@ function childAddress(child: Child): number {
   return address
 }
 
-/** Encodes `node` into a new buffer of exactly `node.bytes` bytes, checksum included. */
-export function encodeNode(node: Node): Buffer {
-  const buf = Buffer.allocUnsafe(node.bytes)
+/**
+ * Encodes `node`, checksum included, into a new buffer of `headroom + node.bytes` bytes, the image
+ * starting at `headroom` (room for a page store's own framing, so the image is not copied again).
+ */
+export function encodeNode(node: Node, headroom = 0): Buffer {
+  const whole = Buffer.allocUnsafe(headroom + node.bytes)
+  const buf = whole.subarray(headroom)
   buf.writeUInt8(node.leaf ? KIND_LEAF : KIND_BRANCH, 4)
   buf.writeUInt8(0, 5)
   buf.writeUInt16LE(node.keys.length, 6)
@@ -59,11 +63,13 @@ export function encodeNode(node: Node): Buffer {
       const key = node.keys[i] as Buffer
       const value = node.values[i] as StoredValue
       at = buf.writeUInt16LE(key.length, at)
-      at += key.copy(buf, at)
+      buf.set(key, at)
+      at += key.length
       if (Buffer.isBuffer(value)) {
         at = buf.writeUInt8(VALUE_INLINE, at)
         at = buf.writeUInt32LE(value.length, at)
-        at += value.copy(buf, at)
+        buf.set(value, at)
+        at += value.length
       } else {
         at = buf.writeUInt8(VALUE_REF, at)
         at = buf.writeUInt32LE(value.length, at)
@@ -75,13 +81,14 @@ export function encodeNode(node: Node): Buffer {
     for (let i = 0; i < node.keys.length; i++) {
       const key = node.keys[i] as Buffer
       at = buf.writeUInt16LE(key.length, at)
-      at += key.copy(buf, at)
+      buf.set(key, at)
+      at += key.length
       at = writeAddress(buf, at, childAddress(node.children[i + 1] as Child))
     }
   }
   if (at !== node.bytes) throw new Error(`strata: invariant broken: node size ${node.bytes} but encoded ${at} bytes`)
   buf.writeUInt32LE(crc32(buf.subarray(4)), 0)
-  return buf
+  return whole
 }
 
 /** The total length of the page image that starts at `buf[0]`, read from its header. */

@@ -1,24 +1,27 @@
 import { encodeNode, rebaseNode } from './page-layout.js'
 import { type Node, NO_ADDRESS, type PageAddress } from './node.js'
 
-/** Where a page store put a page image: returns the address the node is now clean at. */
-export type PageWriter = (node: Node, image: Buffer) => PageAddress
+/**
+ * Where a page store put a page: given the node and a buffer holding `headroom` free bytes and
+ * then the page image, returns the address the node is now clean at.
+ */
+export type PageWriter = (node: Node, framed: Buffer) => PageAddress
 
 /**
  * Writes every dirty node under `root`, children before parents (a parent's image holds its
  * children's addresses), and marks each clean at the address `write` gives. Clean subtrees are
  * not entered. Returns how many pages were written.
  */
-export function spill(root: Node, write: PageWriter): number {
+export function spill(root: Node, write: PageWriter, headroom = 0): number {
   let written = 0
   const visit = (node: Node): void => {
     if (node.address !== NO_ADDRESS) return
     if (!node.leaf) for (const child of node.children) if (typeof child !== 'number') visit(child)
-    const image = encodeNode(node)
-    const address = write(node, image)
+    const framed = encodeNode(node, headroom)
+    const address = write(node, framed)
     node.address = address
     node.home = address
-    rebaseNode(node, image)
+    rebaseNode(node, framed.subarray(headroom))
     written++
   }
   visit(root)

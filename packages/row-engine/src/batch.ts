@@ -40,16 +40,19 @@ export function encodeBatch(seq: number, ops: LoggedOperation[], out: Buffer, of
     if (op.type === 'del') {
       at = buf.writeUInt8(DEL, at)
       at = buf.writeUInt16LE(op.key.length, at)
-      at += op.key.copy(buf, at)
+      buf.set(op.key, at)
+      at += op.key.length
       continue
     }
     const inline = Buffer.isBuffer(op.value)
     at = buf.writeUInt8(inline ? PUT_INLINE : PUT_REF, at)
     at = buf.writeUInt16LE(op.key.length, at)
-    at += op.key.copy(buf, at)
+    buf.set(op.key, at)
+      at += op.key.length
     if (Buffer.isBuffer(op.value)) {
       at = buf.writeUInt32LE(op.value.length, at)
-      at += op.value.copy(buf, at)
+      buf.set(op.value, at)
+      at += op.value.length
     } else {
       at = buf.writeUInt32LE(op.value.length, at)
       at = writeU64(buf, op.value.address, at)
@@ -110,8 +113,8 @@ export function valueRecordBytes(keyLength: number, valueLength: number): number
 export function encodeValue(key: Buffer, value: Buffer, out: Buffer, offset: number): void {
   const buf = out.subarray(offset, offset + valueRecordBytes(key.length, value.length))
   let at = buf.writeUInt16LE(key.length, RECORD_HEADER_BYTES)
-  at += key.copy(buf, at)
-  value.copy(buf, at)
+  buf.set(key, at)
+  buf.set(value, at + key.length)
   sealRecord(buf, RecordType.VALUE)
 }
 

@@ -81,7 +81,13 @@ export class MetaFile {
   static open(fs: FileSystem): MetaFile {
     const file = fs.open(META_FILE)
     const bytes = file.read(0, META_FILE_BYTES, 'meta')
-    const slots = SLOT_OFFSETS.map((offset) => decodeSlot(bytes.subarray(offset, offset + SLOT_BYTES), fs.location))
+    let slots: (Meta | undefined)[]
+    try {
+      slots = SLOT_OFFSETS.map((offset) => decodeSlot(bytes.subarray(offset, offset + SLOT_BYTES), fs.location))
+    } catch (error) {
+      file.close()
+      throw error
+    }
     const best = slots.reduce<Meta | undefined>((a, b) => (b && (!a || b.generation > a.generation) ? b : a), undefined)
     if (!best) {
       file.close()

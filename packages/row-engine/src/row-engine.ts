@@ -30,8 +30,8 @@ import { type LogAddress, offsetOf, segmentOf } from './address.js'
 import { batchRecordBytes, decodeBatch, decodeValue, encodeBatch, encodeValue, type LoggedOperation, valueRecordBytes } from './batch.js'
 import { decodeCheckpoint, encodeCheckpoint } from './checkpoint-record.js'
 import { MetaFile } from './meta.js'
-import { frameRecord, RECORD_HEADER_BYTES, RecordType } from './record.js'
-import { SegmentLog, segmentName } from './segment-log.js'
+import { frameRecord, RECORD_HEADER_BYTES, RecordType, sealRecord } from './record.js'
+import { SEGMENT_PATTERN, SegmentLog, segmentName } from './segment-log.js'
 import { SpaceMap } from './space.js'
 
 /** When to checkpoint: see docs/architecture.md §Checkpoint policy for the measurements behind the defaults. */
@@ -75,6 +75,7 @@ class RowSnapshot implements EngineSnapshot {
   constructor(
     readonly seq: number,
     readonly root: Node,
+    readonly owner: RowEngine,
     private readonly onRelease: (seq: number) => void,
   ) {}
 
@@ -113,6 +114,7 @@ export class RowEngine implements Engine, PageSource, TreeEvents {
   #queue: Promise<unknown> = Promise.resolve()
   #closed = false
   #checkpointError: Error | undefined
+  #checkpointQueued = false
 
   private constructor(fs: FileSystem, log: SegmentLog, meta: MetaFile, policy: CheckpointPolicy) {
     this.#fs = fs
@@ -133,7 +135,7 @@ export class RowEngine implements Engine, PageSource, TreeEvents {
     try {
       const meta = await openOrCreate(options)
       const log = new SegmentLog(fs, meta.current.segmentBytes)
-      const engine = new RowEngine(fs, log, meta, { ...DEFAULT_CHECKPOINT_POLICY, ...options.checkpoint })
+      const engine = new RowEngine(fs, log, meta, checkPolicy({ ...DEFAULT_CHECKPOINT_POLICY, ...options.checkpoint }))
       try {
         await engine.#recover()
       } catch (error) {
@@ -164,8 +166,10 @@ export class RowEngine implements Engine, PageSource, TreeEvents {
   iterate(range: Range = {}, at?: EngineSnapshot): EngineCursor {
     this.#assertOpen()
     const root = this.#rootFor(at)
-    // An iterator without a snapshot pins the state it started on, as an implicit snapshot.
-    const pin = at ? undefined : this.snapshot()
+    // A cursor pins the state it reads (an implicit snapshot), so that state's pages stay until
+    // the cursor closes, even if an explicit snapshot it reads is released first.
+    const seq = at ? at.seq : this.#seq
+    this.#space.pin(seq)
     const cursor = new Cursor(this, root, range)
     let closed = false
     return {
@@ -175,11 +179,14 @@ export class RowEngine implements Engine, PageSource, TreeEvents {
         return cursor.next()
       },
       seek: (target) => {
-        if (!closed) cursor.seek(target)
+        if (closed) return
+        this.#assertOpen()
+        cursor.seek(target)
       },
       close: () => {
+        if (closed) return
         closed = true
-        pin?.release()
+        this.#unpin(seq)
       },
     }
   }
@@ -187,12 +194,12 @@ export class RowEngine implements Engine, PageSource, TreeEvents {
   snapshot(): EngineSnapshot {
     this.#assertOpen()
     this.#space.pin(this.#seq)
-    return new RowSnapshot(this.#seq, this.#visible, (seq) => this.#unpin(seq))
+    return new RowSnapshot(this.#seq, this.#visible, this, (seq) => this.#unpin(seq))
   }
 
   #rootFor(at: EngineSnapshot | undefined): Node {
     if (!at) return this.#visible
-    if (!(at instanceof RowSnapshot)) throw new TypeError('snapshot does not belong to this engine')
+    if (!(at instanceof RowSnapshot) || at.owner !== this) throw new TypeError('snapshot does not belong to this engine')
     if (at.released) throw new StrataError(ErrorCode.SNAPSHOT_NOT_OPEN, 'snapshot was released')
     return at.root
   }
@@ -254,6 +261,7 @@ export class RowEngine implements Engine, PageSource, TreeEvents {
     } catch (error) {
       return Promise.reject(error)
     }
+    if (ops.length === 0) return Promise.resolve()
     return this.#serial(() => this.#commit(ops, options.sync !== false))
   }
 
@@ -296,15 +304,26 @@ export class RowEngine implements Engine, PageSource, TreeEvents {
     // 2. One write.
     const written = this.#log.append(buf, 'log')
     if (written !== start) throw new Error('strata: invariant broken: the log moved between prepare and append')
+    if (valueBytes > 0) this.#fs.io.reassign('log', 'value', valueBytes)
     this.#fs.io.countUser(userBytes)
     // 3. Durable before visible.
     if (sync) await this.#log.sync()
-    // 4. Apply and publish.
-    this.#apply(seq, applied)
+    // 4. Apply and publish. A failure here (a corrupt page read on the way) leaves the head unlike
+    // the log, so the engine takes no more writes until it is reopened and recovers.
+    try {
+      this.#apply(seq, applied)
+    } catch (error) {
+      this.#log.fail(error as Error)
+      throw error
+    }
     this.#logSinceCheckpoint += total
     // 5. Checkpoint when the log since the last one is large against the pages it dirtied.
-    if (this.#wantsCheckpoint()) {
-      void this.#serial(() => this.#checkpoint()).catch((error: Error) => {
+    if (!this.#checkpointQueued && this.#wantsCheckpoint()) {
+      this.#checkpointQueued = true
+      void this.#serial(() => {
+        this.#checkpointQueued = false
+        return this.#checkpoint()
+      }).catch((error: Error) => {
         this.#checkpointError = error
       })
     }
@@ -353,32 +372,39 @@ export class RowEngine implements Engine, PageSource, TreeEvents {
   async #checkpoint(purpose: Purpose = 'page'): Promise<void> {
     if (this.#log.broken) return
     const root = this.#tree.root
-    // 1. Spill into one buffer of PAGE records.
+    // 1. Spill: each page is encoded behind room for its record header, and written with the
+    // others in one gathered write.
     const dirtyBytes = measureDirty(root)
     const tableBytes = 48 + 12 * (this.#space.live.size + 2)
     const start = this.#log.prepare(dirtyBytes + tableBytes)
-    const images: Buffer[] = []
+    const parts: Buffer[] = []
     const spilled: Node[] = []
     let at = 0
-    spill(root, (node, image) => {
-      images.push(frameRecord(RecordType.PAGE, image))
-      spilled.push(node)
-      const address = (start + at + RECORD_HEADER_BYTES) as PageAddress
-      at += RECORD_HEADER_BYTES + image.length
-      return address
-    })
+    spill(
+      root,
+      (node, framed) => {
+        parts.push(sealRecord(framed, RecordType.PAGE))
+        spilled.push(node)
+        const address = (start + at + RECORD_HEADER_BYTES) as PageAddress
+        at += framed.length
+        return address
+      },
+      RECORD_HEADER_BYTES,
+    )
     const live = new Map(this.#space.live)
     for (const [segment, bytes] of this.#space.pendingBySegment()) live.set(segment, (live.get(segment) ?? 0) - bytes)
     for (const node of spilled) addTo(live, segmentOf(node.address), RECORD_HEADER_BYTES + node.bytes)
     for (const [segment, bytes] of live) if (bytes === 0) live.delete(segment)
     const record = frameRecord(RecordType.CHECKPOINT, encodeCheckpoint({ seq: this.#seq, root: root.address, dataBytes: this.#tree.dataBytes, live }))
+    parts.push(record)
     const checkpointAt = (start + at) as LogAddress
     // The spilled pages are clean now, so the space map counts them at once.
     for (const node of spilled) this.#space.use(node.address, RECORD_HEADER_BYTES + node.bytes)
     try {
       // 2. One write of pages and checkpoint; durable.
-      const written = this.#log.append(Buffer.concat([...images, record]), purpose)
+      const written = this.#log.append(parts, purpose)
       if (written !== start) throw new Error('strata: invariant broken: the log moved during a checkpoint')
+      this.#fs.io.reassign(purpose, 'meta', record.length)
       await this.#log.sync()
       // 3. Recovery starts here from now on.
       await this.#meta.update(checkpointAt, this.#seq)
@@ -461,8 +487,13 @@ export class RowEngine implements Engine, PageSource, TreeEvents {
 
   /** Rewrites everything the head uses into fresh segments and removes the old ones. */
   compact(): Promise<void> {
-    this.#assertOpen()
+    try {
+      this.#assertOpen()
+    } catch (error) {
+      return Promise.reject(error)
+    }
     return this.#serial(async () => {
+      if (this.#log.broken) throw new StrataError(ErrorCode.IO_ERROR, 'an earlier write failed; reopen the database', { cause: this.#log.broken })
       this.#log.roll()
       await this.#checkpoint('reclaim')
       await this.#cleanSegments(this.#victims(true))
@@ -502,6 +533,8 @@ export class RowEngine implements Engine, PageSource, TreeEvents {
     this.#visible = this.#tree.freeze()
     this.#log.resume(end)
     await this.#log.sync()
+    // Segments a crash kept from being removed hold nothing the checkpoint uses.
+    this.#removeEmptySegments()
   }
 
   // ── Inspection and lifecycle ─────────────────────────────────────────────────
@@ -527,7 +560,7 @@ export class RowEngine implements Engine, PageSource, TreeEvents {
   check(): string[] {
     this.#assertOpen()
     const { problems, shape } = checkTree(this, this.#tree.root)
-    if (shape.entries >= 0 && this.#tree.dataBytes !== shape.liveBytes) {
+    if (this.#tree.dataBytes !== shape.liveBytes) {
       problems.push(`live data bytes recorded as ${this.#tree.dataBytes} but entries hold ${shape.liveBytes}`)
     }
     // Every byte the head uses must be counted in its segment, or reclamation could remove it.
@@ -575,21 +608,26 @@ async function openOrCreate(options: RowEngineOptions): Promise<MetaFile> {
     return MetaFile.open(fs)
   }
   if (options.createIfMissing === false) throw new StrataError(ErrorCode.NOT_FOUND, `${fs.location} holds no database`)
-  // A creation cut short left segments but no META: start over.
-  for (const name of fs.list()) if (name.startsWith('seg-')) fs.remove(name)
   const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE
   if (!Number.isInteger(pageSize) || pageSize < 256 || pageSize > 65536) throw new RangeError('pageSize must be an integer from 256 to 65536')
   const segmentBytes = options.segmentBytes ?? DEFAULT_SEGMENT_BYTES
+  if (!Number.isInteger(segmentBytes) || segmentBytes < 4096 || segmentBytes > 2 ** 31) throw new RangeError('segmentBytes must be an integer from 4096 to 2^31')
+  // A creation cut short left segments but no META: start over.
+  for (const name of fs.list()) if (SEGMENT_PATTERN.test(name)) fs.remove(name)
   const log = new SegmentLog(fs, segmentBytes)
   log.roll()
   const root = new Tree({ pageSize, loadNode: () => unreachable(), readValue: () => unreachable() }, { rewritten() {}, removed() {}, valueRemoved() {} }).root
   let rootAddress = 0
   const pages: Buffer[] = []
-  spill(root, (_node, image) => {
-    pages.push(frameRecord(RecordType.PAGE, image))
-    rootAddress = log.end + RECORD_HEADER_BYTES
-    return rootAddress as PageAddress
-  })
+  spill(
+    root,
+    (_node, framed) => {
+      pages.push(sealRecord(framed, RecordType.PAGE))
+      rootAddress = log.end + RECORD_HEADER_BYTES
+      return rootAddress as PageAddress
+    },
+    RECORD_HEADER_BYTES,
+  )
   const pageRecord = pages[0] as Buffer
   const live = new Map([[log.activeSegment, pageRecord.length]])
   const checkpoint = frameRecord(RecordType.CHECKPOINT, encodeCheckpoint({ seq: 0, root: rootAddress, dataBytes: 0, live }))
@@ -598,6 +636,13 @@ async function openOrCreate(options: RowEngineOptions): Promise<MetaFile> {
   log.close()
   await fs.syncDirectory()
   return MetaFile.create(fs, { generation: 0, pageSize, segmentBytes, checkpoint: start + pageRecord.length, checkpointSeq: 0 })
+}
+
+function checkPolicy(policy: CheckpointPolicy): CheckpointPolicy {
+  for (const [name, value] of Object.entries(policy)) {
+    if (typeof value !== 'number' || !(value > 0)) throw new RangeError(`checkpoint.${name} must be a positive number`)
+  }
+  return policy
 }
 
 function unreachable(): never {

@@ -2,7 +2,8 @@ import { type BlockFile, ErrorCode, type FileSystem, type Purpose, StrataError }
 import { type LogAddress, logAddress, offsetOf, segmentOf } from './address.js'
 import { parseRecord, RECORD_HEADER_BYTES } from './record.js'
 
-const SEGMENT_PATTERN = /^seg-(\d{8})\.log$/
+/** Names of segment files. */
+export const SEGMENT_PATTERN = /^seg-(\d{8})\.log$/
 
 /** The file name of segment `n`. */
 export function segmentName(n: number): string {
@@ -29,6 +30,8 @@ export class SegmentLog {
   readonly #files = new Map<number, BlockFile>()
   /** Segments written since their last sync. */
   readonly #unsynced = new Set<number>()
+  /** Whether a segment file was created since the folder was last synced. */
+  #created = false
   #active = 0
   #end = 0
   /** Set when a failed write could not be undone: the log takes no more appends. */
@@ -104,9 +107,10 @@ export class SegmentLog {
    * first byte. A failed write is cut back off, so the log never holds a partial record followed
    * by more records.
    */
-  append(bytes: Buffer, purpose: Purpose): LogAddress {
+  append(bytes: Buffer | readonly Buffer[], purpose: Purpose): LogAddress {
     if (this.#broken) throw new StrataError(ErrorCode.IO_ERROR, 'the log failed earlier and takes no more writes; reopen the database', { cause: this.#broken })
-    this.prepare(bytes.length)
+    const length = Buffer.isBuffer(bytes) ? bytes.length : bytes.reduce((sum, b) => sum + b.length, 0)
+    this.prepare(length)
     const file = this.#file(this.#active, true)
     const at = this.#end
     try {
@@ -119,7 +123,7 @@ export class SegmentLog {
       }
       throw error
     }
-    this.#end += bytes.length
+    this.#end += length
     this.#unsynced.add(this.#active)
     return logAddress(this.#active, at)
   }
@@ -133,12 +137,15 @@ export class SegmentLog {
     return this.#broken
   }
 
-  /** Makes every append so far durable. */
+  /** Makes every append so far durable, and the creation of new segment files with it. */
   async sync(): Promise<void> {
     const segments = [...this.#unsynced]
+    const created = this.#created
     this.#unsynced.clear()
+    this.#created = false
     try {
       for (const n of segments) await this.#file(n, false).sync()
+      if (created) await this.#fs.syncDirectory()
     } catch (error) {
       this.fail(error as Error)
       throw error
@@ -224,6 +231,7 @@ export class SegmentLog {
       if (!create) throw new Error(`strata: invariant broken: no segment ${segment}`)
       file = this.#fs.open(segmentName(segment), { create: true })
       this.#files.set(segment, file)
+      this.#created = true
     }
     return file
   }

@@ -11,8 +11,11 @@ export interface BlockFile {
   size(): number
   /** Reads up to `length` bytes at `offset`; fewer at the end of the file. The caller owns the result. */
   read(offset: number, length: number, purpose: Purpose): Buffer
-  /** Writes `data` at `offset`, extending the file as needed. Not durable until `sync` resolves. */
-  write(offset: number, data: Uint8Array, purpose: Purpose): void
+  /**
+   * Writes `data` (one buffer, or several written back to back) at `offset`, extending the file as
+   * needed. Not durable until `sync` resolves.
+   */
+  write(offset: number, data: Uint8Array | readonly Uint8Array[], purpose: Purpose): void
   /** Cuts the file to `size` bytes. */
   truncate(size: number): void
   /** Resolves once every earlier write to this file is durable. */

@@ -43,6 +43,12 @@ export class IoStats {
     this.writes++
   }
 
+  /** Moves `bytes` already counted as written under `from` to `to` (for one write that served two purposes). */
+  reassign(from: Purpose, to: Purpose, bytes: number): void {
+    this.bytesWritten[from] -= bytes
+    this.bytesWritten[to] += bytes
+  }
+
   countRead(purpose: Purpose, bytes: number): void {
     this.bytesRead[purpose] += bytes
     this.reads++

@@ -74,7 +74,8 @@ class MemoryBlockFile implements BlockFile {
     return out
   }
 
-  write(offset: number, bytes: Uint8Array, purpose: Purpose): void {
+  write(offset: number, data: Uint8Array | readonly Uint8Array[], purpose: Purpose): void {
+    const bytes = data instanceof Uint8Array ? data : Buffer.concat(data)
     const fault = this.fs.faults?.('write', this.name)
     if (fault) throw new StrataError(ErrorCode.IO_ERROR, `writing ${this.name} failed (${fault})`)
     this.#data().write(offset, bytes)

@@ -54,15 +54,27 @@ class NodeBlockFile implements BlockFile {
     return done === wanted ? buffer : buffer.subarray(0, done)
   }
 
-  write(offset: number, data: Uint8Array, purpose: Purpose): void {
-    let done = 0
+  write(offset: number, data: Uint8Array | readonly Uint8Array[], purpose: Purpose): void {
+    const parts = data instanceof Uint8Array ? [data] : data
+    let at = offset
     try {
-      while (done < data.length) done += fs.writeSync(this.#fd, data, done, data.length - done, offset + done)
+      // writev in groups of at most IOV_MAX buffers; a short write finishes part by part.
+      for (let first = 0; first < parts.length; first += 1024) {
+        const group = parts.slice(first, first + 1024) as Uint8Array[]
+        const length = group.reduce((sum, part) => sum + part.length, 0)
+        const done = fs.writevSync(this.#fd, group, at)
+        if (done < length) {
+          const rest = Buffer.concat(group).subarray(done)
+          let written = 0
+          while (written < rest.length) written += fs.writeSync(this.#fd, rest, written, rest.length - written, at + done + written)
+        }
+        at += length
+      }
     } catch (error) {
       throw ioError(error, `writing ${this.path}`)
     }
-    this.io.countWrite(purpose, data.length)
-    this.#size = Math.max(this.#size, offset + data.length)
+    this.io.countWrite(purpose, at - offset)
+    this.#size = Math.max(this.#size, at)
   }
 
   truncate(size: number): void {
