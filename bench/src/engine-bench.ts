@@ -209,7 +209,8 @@ function report(results: StoreResult[], snapshotNs: { small: number; large: numb
     console.log(`snapshot create + release: ${snapshotNs.small.toFixed(0)} ns at 1,000 keys, ${snapshotNs.large.toFixed(0)} ns at ${KEYS.toLocaleString()} keys (ratio ${(snapshotNs.large / snapshotNs.small).toFixed(2)})`)
   }
   console.log('(write amplification rows are lower-is-better; ratios there are Strata ÷ peer, so below 1 means Strata writes less)')
-  const out = { date: new Date().toISOString(), node: process.version, keys: KEYS, rounds: ROUNDS, results, snapshotNs }
+  const machine = `${cpus().length} × ${cpus()[0]?.model.trim() ?? 'unknown CPU'}, ${Math.round(totalmem() / 2 ** 30)} GiB`
+  const out = { date: new Date().toISOString(), node: process.version, machine, keys: KEYS, rounds: ROUNDS, results, snapshotNs }
   mkdirSync(dirname(args.out), { recursive: true })
   writeFileSync(args.out, `${JSON.stringify(out, null, 2)}\n`)
   console.log(`results written to ${args.out}`)
