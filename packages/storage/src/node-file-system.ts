@@ -104,6 +104,7 @@ export class NodeFileSystem implements FileSystem {
   readonly io = new IoStats()
   readonly location: string
   #locked = false
+  #lockKey = ''
 
   constructor(directory: string, options: { create?: boolean } = {}) {
     this.location = resolve(directory)
@@ -146,17 +147,24 @@ export class NodeFileSystem implements FileSystem {
   lock(): void {
     const path = join(this.location, LOCK_FILE)
     const locked = () => new StrataError(ErrorCode.LOCKED, `${this.location} is locked by another open`)
-    if (lockedHere.has(this.location)) throw locked()
+    // One folder reached by two paths (a symlink, a relative path) is still one database.
+    this.#lockKey = fs.realpathSync(this.location)
+    if (lockedHere.has(this.#lockKey)) throw locked()
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
         fs.writeFileSync(path, `${process.pid}\n`, { flag: 'wx' })
-        lockedHere.add(this.location)
+        lockedHere.add(this.#lockKey)
         this.#locked = true
         return
       } catch (error) {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw ioError(error, `locking ${this.location}`)
       }
-      const owner = Number.parseInt(fs.readFileSync(path, 'utf8'), 10)
+      let owner = Number.NaN
+      try {
+        owner = Number.parseInt(fs.readFileSync(path, 'utf8'), 10)
+      } catch {
+        continue // removed meanwhile by its owner: try again
+      }
       if (Number.isInteger(owner) && owner !== process.pid && isProcessAlive(owner)) throw locked()
       fs.rmSync(path, { force: true })
     }
@@ -166,7 +174,7 @@ export class NodeFileSystem implements FileSystem {
   unlock(): void {
     if (!this.#locked) return
     fs.rmSync(join(this.location, LOCK_FILE), { force: true })
-    lockedHere.delete(this.location)
+    lockedHere.delete(this.#lockKey)
     this.#locked = false
   }
 }

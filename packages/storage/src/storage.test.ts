@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -97,6 +97,10 @@ describe('file system on disk', () => {
     const first = new NodeFileSystem(dir)
     first.lock()
     expect(() => new NodeFileSystem(dir).lock()).toThrow(expect.objectContaining({ code: 'LEVEL_LOCKED' }))
+    // The same folder through a symlink is the same database.
+    const link = join(tempFolder(), 'link')
+    symlinkSync(dir, link)
+    expect(() => new NodeFileSystem(link).lock()).toThrow(expect.objectContaining({ code: 'LEVEL_LOCKED' }))
     first.unlock()
     // A pid that cannot be running: the lock is stale.
     writeFileSync(join(dir, 'LOCK'), '2147483646\n')

@@ -1,0 +1,48 @@
+import type { Engine } from '@strata/btree'
+import { RowEngine, type RowEngineOptions } from '@strata/row-engine'
+import type { FileSystem } from '@strata/storage'
+
+/**
+ * Tuning passed through to the engine as it opens: page size, segment size and checkpoint
+ * policy for the redirect-on-write engine. A database that exists keeps its page size.
+ */
+export type EngineOptions = Omit<RowEngineOptions, 'fs' | 'createIfMissing' | 'errorIfExists'>
+
+/** What StrataLevel hands an engine to open it. */
+export interface EngineOpenRequest {
+  fs: FileSystem
+  createIfMissing: boolean
+  errorIfExists: boolean
+  tuning: EngineOptions
+}
+
+/** Opens one kind of engine. */
+export type EngineOpener = (request: EngineOpenRequest) => Promise<Engine>
+
+/**
+ * The engines StrataLevel can run on, by the name the `engine` option takes. The
+ * copy-before-write engine joins this table when it lands; nothing else names engines.
+ */
+const ENGINES = {
+  row: ({ fs, createIfMissing, errorIfExists, tuning }) => RowEngine.open({ ...tuning, fs, createIfMissing, errorIfExists }),
+} satisfies Record<string, EngineOpener>
+
+/** The name of an engine StrataLevel can run on. */
+export type EngineName = keyof typeof ENGINES
+
+/** The engine a database uses when its options name none. */
+export const DEFAULT_ENGINE: EngineName = 'row'
+
+/** Whether `name` names an engine in the table. */
+function isEngineName(name: unknown): name is EngineName {
+  return typeof name === 'string' && Object.hasOwn(ENGINES, name)
+}
+
+/** The opener of engine `name`; a name that is not in the table is the caller's mistake, a TypeError. */
+export function engineOpener(name: unknown): EngineOpener {
+  if (!isEngineName(name)) {
+    const known = Object.keys(ENGINES).map((n) => `'${n}'`).join(', ')
+    throw new TypeError(`The 'engine' option must be one of ${known}, received ${typeof name === 'string' ? `'${name}'` : typeof name}`)
+  }
+  return ENGINES[name]
+}

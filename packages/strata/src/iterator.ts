@@ -1,0 +1,194 @@
+import type { Engine, EngineCursor } from '@strata/btree'
+import { ErrorCode, StrataError } from '@strata/storage'
+import { AbstractIterator, type AbstractIteratorOptions, AbstractKeyIterator, AbstractValueIterator } from 'abstract-level'
+import { type ByteRange, type Encoded, type EncodedRange, fromEngine, isInRange, toByteRange, toBytes } from './formats.js'
+import { releaseSnapshot, retainSnapshot, type StrataSnapshot } from './snapshot.js'
+
+/** The options abstract-level hands `_iterator`, `_keys` and `_values`: range bounds already encoded. */
+export interface PrivateIteratorOptions extends EncodedRange {
+  reverse: boolean
+  /** Enforced by abstract-level itself (it counts what it yields), except in `_all`. */
+  limit: number
+  keys?: boolean
+  values?: boolean
+  keyEncoding: string
+  valueEncoding?: string
+  snapshot?: StrataSnapshot | null | undefined
+}
+
+/**
+ * An engine cursor as abstract-level iterators need it. The engine cursor pins the state it
+ * starts on (an implicit snapshot) or walks an explicit one, held until close. Two semantics
+ * differ from the engine's and are settled here: the inclusive bound wins when both are given,
+ * and a seek outside the range ends the iterator (the engine's cursor would restart the range).
+ */
+export class RangeCursor {
+  readonly #cursor: EngineCursor | undefined
+  readonly #range: ByteRange
+  readonly #snapshot: StrataSnapshot | undefined
+  /** Set by a seek outside the range; the next seek inside it clears it. */
+  #outOfRange = false
+  #closed = false
+
+  constructor(engine: Engine, options: PrivateIteratorOptions) {
+    this.#range = toByteRange(options)
+    if (options.snapshot === undefined || options.snapshot === null) {
+      this.#cursor = engine.iterate(this.#range)
+      return
+    }
+    // A snapshot closed before the iterator was made: abstract-level rejects every read on it
+    // with LEVEL_SNAPSHOT_NOT_OPEN before it reaches here, so no cursor is needed.
+    const pinned = retainSnapshot(options.snapshot, engine)
+    if (pinned === undefined) return
+    this.#snapshot = options.snapshot
+    this.#cursor = engine.iterate(this.#range, pinned)
+  }
+
+  /** The next entry, owned by the engine, or undefined at the end of the range. */
+  next(): [Buffer, Buffer] | undefined {
+    if (this.#cursor === undefined) throw new StrataError(ErrorCode.SNAPSHOT_NOT_OPEN, 'the snapshot of this iterator is closed')
+    if (this.#outOfRange) return undefined
+    return this.#cursor.next()
+  }
+
+  /** Moves to the first key at or after `target` (at or before, in reverse); outside the range, to the end. */
+  seek(target: Encoded): void {
+    const key = toBytes(target)
+    this.#outOfRange = !isInRange(this.#range, key)
+    if (!this.#outOfRange) this.#cursor?.seek(key)
+  }
+
+  /** Unpins the state the cursor walked. Idempotent. */
+  close(): void {
+    if (this.#closed) return
+    this.#closed = true
+    this.#cursor?.close()
+    if (this.#snapshot) releaseSnapshot(this.#snapshot)
+  }
+}
+
+/** Reads up to `size` entries (all that remain when `size` is Infinity), mapped by `take`. */
+function collect<T>(cursor: RangeCursor, size: number, take: (entry: [Buffer, Buffer]) => T): T[] {
+  const out: T[] = []
+  while (out.length < size) {
+    const entry = cursor.next()
+    if (entry === undefined) break
+    out.push(take(entry))
+  }
+  return out
+}
+
+/** The options object as abstract-level's declarations name it; the same object, with its symbols. */
+const asPublic = (options: PrivateIteratorOptions) => options as unknown as AbstractIteratorOptions<Encoded, Encoded>
+
+/** `db.iterator()`: entries, each key and value a copy the caller owns. */
+export class StrataIterator<TDatabase> extends AbstractIterator<TDatabase, Encoded, Encoded> {
+  readonly #cursor: RangeCursor
+  readonly #take: (entry: [Buffer, Buffer]) => [Encoded | undefined, Encoded | undefined]
+
+  constructor(db: TDatabase, engine: Engine, options: PrivateIteratorOptions) {
+    // The cursor first: a snapshot of another database throws before the iterator attaches to db.
+    const cursor = new RangeCursor(engine, options)
+    super(db, asPublic(options))
+    this.#cursor = cursor
+    const keyFormat = options.keys === false ? undefined : options.keyEncoding
+    const valueFormat = options.values === false ? undefined : options.valueEncoding
+    this.#take = ([key, value]) => [
+      keyFormat === undefined ? undefined : fromEngine(key, keyFormat),
+      valueFormat === undefined ? undefined : fromEngine(value, valueFormat),
+    ]
+  }
+
+  async _next(): Promise<[Encoded | undefined, Encoded | undefined] | undefined> {
+    const entry = this.#cursor.next()
+    return entry && this.#take(entry)
+  }
+
+  async _nextv(size: number): Promise<[Encoded | undefined, Encoded | undefined][]> {
+    return collect(this.#cursor, size, this.#take)
+  }
+
+  async _all(): Promise<[Encoded | undefined, Encoded | undefined][]> {
+    return collect(this.#cursor, this.limit - this.count, this.#take)
+  }
+
+  _seek(target: Encoded): void {
+    this.#cursor.seek(target)
+  }
+
+  async _close(): Promise<void> {
+    this.#cursor.close()
+  }
+}
+
+/** `db.keys()`: keys, each a copy the caller owns. */
+export class StrataKeyIterator<TDatabase> extends AbstractKeyIterator<TDatabase, Encoded> {
+  readonly #cursor: RangeCursor
+  readonly #take: (entry: [Buffer, Buffer]) => Encoded
+
+  constructor(db: TDatabase, engine: Engine, options: PrivateIteratorOptions) {
+    // The cursor first: a snapshot of another database throws before the iterator attaches to db.
+    const cursor = new RangeCursor(engine, options)
+    super(db, asPublic(options))
+    this.#cursor = cursor
+    const format = options.keyEncoding
+    this.#take = ([key]) => fromEngine(key, format)
+  }
+
+  async _next(): Promise<Encoded | undefined> {
+    const entry = this.#cursor.next()
+    return entry && this.#take(entry)
+  }
+
+  async _nextv(size: number): Promise<Encoded[]> {
+    return collect(this.#cursor, size, this.#take)
+  }
+
+  async _all(): Promise<Encoded[]> {
+    return collect(this.#cursor, this.limit - this.count, this.#take)
+  }
+
+  _seek(target: Encoded): void {
+    this.#cursor.seek(target)
+  }
+
+  async _close(): Promise<void> {
+    this.#cursor.close()
+  }
+}
+
+/** `db.values()`: values, each a copy the caller owns. */
+export class StrataValueIterator<TDatabase> extends AbstractValueIterator<TDatabase, Encoded, Encoded> {
+  readonly #cursor: RangeCursor
+  readonly #take: (entry: [Buffer, Buffer]) => Encoded
+
+  constructor(db: TDatabase, engine: Engine, options: PrivateIteratorOptions) {
+    // The cursor first: a snapshot of another database throws before the iterator attaches to db.
+    const cursor = new RangeCursor(engine, options)
+    super(db, asPublic(options))
+    this.#cursor = cursor
+    const format = options.valueEncoding ?? 'buffer'
+    this.#take = ([, value]) => fromEngine(value, format)
+  }
+
+  async _next(): Promise<Encoded | undefined> {
+    const entry = this.#cursor.next()
+    return entry && this.#take(entry)
+  }
+
+  async _nextv(size: number): Promise<Encoded[]> {
+    return collect(this.#cursor, size, this.#take)
+  }
+
+  async _all(): Promise<Encoded[]> {
+    return collect(this.#cursor, this.limit - this.count, this.#take)
+  }
+
+  _seek(target: Encoded): void {
+    this.#cursor.seek(target)
+  }
+
+  async _close(): Promise<void> {
+    this.#cursor.close()
+  }
+}
