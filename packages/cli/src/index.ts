@@ -1,0 +1,1 @@
+export { type DemoOptions, type DemoResult, runDemo } from './demo.js'
