@@ -7,9 +7,14 @@ export function median(values: number[]): number {
   return sorted.length % 2 ? (sorted[mid] as number) : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2
 }
 
-/** Runs `round` `rounds` times; each returns how many operations it did. Returns ops/s per round. */
+/**
+ * Runs `round` `rounds` times; each returns how many operations it did. Returns ops/s per round.
+ * Garbage left by earlier phases is collected first (when node runs with --expose-gc), so a round
+ * does not pay for another store's or another phase's allocations.
+ */
 export async function rate(rounds: number, round: () => number | Promise<number>): Promise<number[]> {
   const out: number[] = []
+  ;(globalThis as { gc?: () => void }).gc?.()
   for (let i = 0; i < rounds; i++) {
     const start = process.hrtime.bigint()
     const ops = await round()
