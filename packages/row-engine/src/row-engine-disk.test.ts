@@ -1,4 +1,4 @@
-import { appendFileSync, cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { appendFileSync, cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { readAll } from '@strata/testkit'
@@ -49,5 +49,23 @@ describe('RowEngine on disk', () => {
     await engine.write([{ type: 'put', key: key(100), value: Buffer.from('after') }])
     expect(engine.check()).toEqual([])
     await engine.close()
+  })
+
+  it('refuses to drop commits that follow a damaged record, naming the file and offset', async () => {
+    const dir = folder()
+    const engine = await RowEngine.open({ fs: new NodeFileSystem(dir, { create: true }), checkpoint: { minLogBytes: 1 << 30 } })
+    for (let i = 0; i < 100; i++) await engine.write([{ type: 'put', key: key(i), value: Buffer.from(`v${i}`) }])
+    const image = folder()
+    for (const name of readdirSync(dir)) if (name !== 'LOCK') cpSync(join(dir, name), join(image, name))
+    await engine.close()
+    const segment = join(image, readdirSync(image).find((name) => name.startsWith('seg-')) as string)
+    const bytes = readFileSync(segment)
+    const at = Math.floor(bytes.length / 2)
+    bytes[at] = (bytes[at] as number) ^ 0xff
+    writeFileSync(segment, bytes)
+    await expect(RowEngine.open({ fs: new NodeFileSystem(image) })).rejects.toMatchObject({
+      code: 'LEVEL_CORRUPTION',
+      message: expect.stringMatching(/seg-00000001\.log at offset \d+/),
+    })
   })
 })

@@ -113,7 +113,6 @@ export class RowEngine implements Engine, PageSource, TreeEvents {
   #checkpoints = 0
   #queue: Promise<unknown> = Promise.resolve()
   #closed = false
-  #checkpointError: Error | undefined
   #checkpointQueued = false
 
   private constructor(fs: FileSystem, log: SegmentLog, meta: MetaFile, policy: CheckpointPolicy) {
@@ -323,8 +322,9 @@ export class RowEngine implements Engine, PageSource, TreeEvents {
       void this.#serial(() => {
         this.#checkpointQueued = false
         return this.#checkpoint()
-      }).catch((error: Error) => {
-        this.#checkpointError = error
+      }).catch(() => {
+        // The log is marked failed: every later write rejects with STRATA_IO_ERROR naming this
+        // error as its cause, and reads go on.
       })
     }
   }
@@ -530,6 +530,15 @@ export class RowEngine implements Engine, PageSource, TreeEvents {
       }
       end = r.next
     }
+    // A crash tears only the last write, so a later commit can follow a bad record only if the
+    // bad record is damage: cutting the log there would silently drop acknowledged commits.
+    for (const later of this.#log.recordsAfter(end, 'log')) {
+      if (later.type !== RecordType.BATCH) continue
+      const { seq } = decodeBatch(later.payload, segmentName(segmentOf(later.address)), offsetOf(later.address))
+      if (seq > this.#seq + 1) {
+        throw corruption(`${this.#fs.location}/${segmentName(segmentOf(end))}`, offsetOf(end), `bad log record followed by commit ${seq} at offset ${offsetOf(later.address)}`)
+      }
+    }
     this.#visible = this.#tree.freeze()
     this.#log.resume(end)
     await this.#log.sync()
@@ -592,11 +601,6 @@ export class RowEngine implements Engine, PageSource, TreeEvents {
 
   #assertOpen(): void {
     if (this.#closed) throw new StrataError(ErrorCode.NOT_OPEN, 'engine is closed')
-    if (this.#checkpointError) {
-      const error = this.#checkpointError
-      this.#checkpointError = undefined
-      throw new StrataError(ErrorCode.IO_ERROR, `a checkpoint failed: ${error.message}; reopen the database`, { cause: error })
-    }
   }
 }
 

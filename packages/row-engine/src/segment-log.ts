@@ -2,6 +2,22 @@ import { type BlockFile, ErrorCode, type FileSystem, type Purpose, StrataError }
 import { type LogAddress, logAddress, offsetOf, segmentOf } from './address.js'
 import { parseRecord, RECORD_HEADER_BYTES } from './record.js'
 
+/** Record types a header may name (see record.ts). */
+const KNOWN_TYPES = new Set([1, 2, 3, 4])
+
+/**
+ * The offset of the first whole record in `data` at or after `from`, or -1. Only offsets whose
+ * header looks like one (a known type, zero reserved bytes, a length that fits) are checksummed.
+ */
+function findWholeRecord(data: Buffer, from: number): number {
+  for (let at = from; at + RECORD_HEADER_BYTES <= data.length; at++) {
+    if (!KNOWN_TYPES.has(data[at + 8] as number) || data[at + 9] !== 0 || data[at + 10] !== 0 || data[at + 11] !== 0) continue
+    if (at + RECORD_HEADER_BYTES + data.readUInt32LE(at + 4) > data.length) continue
+    if (parseRecord(data.subarray(at))) return at
+  }
+  return -1
+}
+
 /** Names of segment files. */
 export const SEGMENT_PATTERN = /^seg-(\d{8})\.log$/
 
@@ -202,12 +218,23 @@ export class SegmentLog {
         yield { address: logAddress(segment, offset + at), type: record.type, payload: record.payload, next: logAddress(segment, offset + at + size) }
         at += size
       }
-      // A segment ends where its records end; the log goes on only if the next segment exists
-      // and this one was filled up to its last byte.
       if (offset + at !== file.size() || !this.#files.has(segment + 1)) return
       segment++
       offset = 0
     }
+  }
+
+  /**
+   * The whole records after a bad one at `bad` in its segment: where the log would go on if the
+   * bad record were damage rather than a torn tail. Empty when nothing whole follows.
+   */
+  *recordsAfter(bad: LogAddress, purpose: Purpose): Generator<ScannedRecord> {
+    const segment = segmentOf(bad)
+    const file = this.#files.get(segment)
+    if (!file) return
+    const data = file.read(offsetOf(bad), file.size() - offsetOf(bad), purpose)
+    const first = findWholeRecord(data, 1)
+    if (first >= 0) yield* this.scan(logAddress(segment, offsetOf(bad) + first), purpose)
   }
 
   /** Removes segment `segment`'s file: nothing in it is needed any more. */
