@@ -1,5 +1,6 @@
 import type { IoReport } from '@strata/storage'
 import type { Range } from './cursor.js'
+import type { Change, DiffCost } from './diff.js'
 
 /** One operation of an atomic batch. */
 export type Operation = { type: 'put'; key: Buffer; value: Buffer } | { type: 'del'; key: Buffer }
@@ -66,3 +67,36 @@ export interface Engine {
   compact(): Promise<void>
   close(): Promise<void>
 }
+
+/** A named snapshot as the engine lists it. */
+export interface NamedSnapshotInfo {
+  name: string
+  /** The sequence number of the last batch the snapshot sees. */
+  seq: number
+  /** Milliseconds since the epoch. */
+  createdAt: number
+  /** The caller's metadata, as given to `createSnapshot`. */
+  meta: Buffer
+  /** Bytes on storage that only this snapshot keeps (what deleting it alone would free). */
+  exclusiveBytes: number
+}
+
+/**
+ * Durable named snapshots (docs/snapshots.md): created, deleted and restored as atomic, durable
+ * commits; they survive close, crash and reopen.
+ */
+export interface NamedSnapshots {
+  /** Names the current committed state; durable when it resolves. */
+  createSnapshot(name: string, meta?: Buffer): Promise<NamedSnapshotInfo>
+  listSnapshots(): NamedSnapshotInfo[]
+  /** A pinned handle on a named snapshot's state, for reads; release it when done. */
+  openSnapshot(name: string): EngineSnapshot
+  deleteSnapshot(name: string): Promise<void>
+  /** Makes the head the named snapshot's state, as one atomic, durable commit. */
+  restoreSnapshot(name: string): Promise<void>
+  /** The changes from state `from` to state `to` (undefined: the head), in key order. */
+  diff(from: EngineSnapshot | undefined, to: EngineSnapshot | undefined, cost?: DiffCost): Iterable<Change>
+}
+
+/** An engine with durable named snapshots. */
+export type SnapshotEngine = Engine & NamedSnapshots

@@ -38,6 +38,11 @@ interface NodeBase {
   address: PageAddress
   /** The address this node was last written at, kept for page stores that update in place. */
   home: PageAddress
+  /**
+   * The sequence number of the commit that made this version of the node (0 when unknown). No
+   * state older than that can reach it, so a snapshot pinned before it never needs its page.
+   */
+  born: number
   /** The read-side search index (key-search.ts); undefined until a read builds it, and whenever `keys` changes. */
   heads: KeyHeads | undefined
   /** How many prefix words open `heads`. */
@@ -78,22 +83,22 @@ export const BRANCH_BASE_BYTES = PAGE_HEADER_BYTES + 8
 export function newLeaf(gen: number, keys: Buffer[] = [], values: StoredValue[] = []): Leaf {
   let bytes = PAGE_HEADER_BYTES
   for (let i = 0; i < keys.length; i++) bytes += leafEntryBytes(keys[i] as Buffer, values[i] as StoredValue)
-  return { leaf: true, keys, values, bytes, gen, address: NO_ADDRESS, home: NO_ADDRESS, heads: undefined, headWords: 0 }
+  return { leaf: true, keys, values, bytes, gen, address: NO_ADDRESS, home: NO_ADDRESS, born: 0, heads: undefined, headWords: 0 }
 }
 
 export function newBranch(gen: number, keys: Buffer[], children: Child[]): Branch {
   let bytes = BRANCH_BASE_BYTES
   for (const key of keys) bytes += branchEntryBytes(key)
-  return { leaf: false, keys, children, bytes, gen, address: NO_ADDRESS, home: NO_ADDRESS, heads: undefined, headWords: 0 }
+  return { leaf: false, keys, children, bytes, gen, address: NO_ADDRESS, home: NO_ADDRESS, born: 0, heads: undefined, headWords: 0 }
 }
 
 /** A mutable copy of `node` in generation `gen`, remembering where the original lived. */
 export function cloneNode(node: Node, gen: number): Node {
   const home = node.address !== NO_ADDRESS ? node.address : node.home
   if (node.leaf) {
-    return { leaf: true, keys: node.keys.slice(), values: node.values.slice(), bytes: node.bytes, gen, address: NO_ADDRESS, home, heads: undefined, headWords: 0 }
+    return { leaf: true, keys: node.keys.slice(), values: node.values.slice(), bytes: node.bytes, gen, address: NO_ADDRESS, home, born: node.born, heads: undefined, headWords: 0 }
   }
-  return { leaf: false, keys: node.keys.slice(), children: node.children.slice(), bytes: node.bytes, gen, address: NO_ADDRESS, home, heads: undefined, headWords: 0 }
+  return { leaf: false, keys: node.keys.slice(), children: node.children.slice(), bytes: node.bytes, gen, address: NO_ADDRESS, home, born: node.born, heads: undefined, headWords: 0 }
 }
 
 /**

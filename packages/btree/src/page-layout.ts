@@ -14,10 +14,10 @@ import {
  *
  *   0  u32  CRC-32 of bytes [4, 16 + bodyLength)
  *   4  u8   kind: 1 leaf, 2 branch
- *   5  u8   flags (0)
+ *   5  u8   born, bits 32–39 (the sequence number that made this version)
  *   6  u16  count: entries of a leaf, keys of a branch
  *   8  u32  bodyLength
- *   12 u32  reserved (0)
+ *   12 u32  born, bits 0–31
  *   16 body
  *
  * All integers little-endian. Addresses are u64 written as two u32 halves (low first).
@@ -53,10 +53,10 @@ export function encodeNode(node: Node, headroom = 0): Buffer {
   const whole = Buffer.allocUnsafe(headroom + node.bytes)
   const buf = whole.subarray(headroom)
   buf.writeUInt8(node.leaf ? KIND_LEAF : KIND_BRANCH, 4)
-  buf.writeUInt8(0, 5)
+  buf.writeUInt8(Math.floor(node.born / 2 ** 32) & 0xff, 5)
   buf.writeUInt16LE(node.keys.length, 6)
   buf.writeUInt32LE(node.bytes - PAGE_HEADER_BYTES, 8)
-  buf.writeUInt32LE(0, 12)
+  buf.writeUInt32LE(node.born % 2 ** 32, 12)
   let at = PAGE_HEADER_BYTES
   if (node.leaf) {
     for (let i = 0; i < node.keys.length; i++) {
@@ -178,6 +178,7 @@ function parseImage(image: Buffer, address: PageAddress, gen: number, bad: (what
     throw bad(`unknown page kind ${kind}`)
   }
   if (at !== length) throw bad('page body length does not match its entries')
+  node.born = image.readUInt8(5) * 2 ** 32 + image.readUInt32LE(12)
   node.address = address
   node.home = address
   return node

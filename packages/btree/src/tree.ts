@@ -67,6 +67,8 @@ export class Tree {
   root: Node
   /** Key and value bytes of all entries in the head: the live data. */
   dataBytes = 0
+  /** The sequence number the engine is committing: nodes made now are born at it. */
+  birth = 0
   #gen: number
   readonly maxKey: number
   readonly #minBytes: number
@@ -115,7 +117,10 @@ export class Tree {
     this.checkEntry(key, Buffer.isBuffer(value) ? value : undefined)
     this.root = this.#touch(this.root)
     const split = this.#insert(this.root, key, value)
-    if (split) this.root = newBranch(this.#gen, [split.key], [this.root, split.right])
+    if (split) {
+      this.root = newBranch(this.#gen, [split.key], [this.root, split.right])
+      this.root.born = this.birth
+    }
   }
 
   /** Removes `key`; returns whether it was there. */
@@ -155,7 +160,9 @@ export class Tree {
   #touch(node: Node): Node {
     if (node.gen === this.#gen && node.address === NO_ADDRESS) return node
     if (node.address >= 0) this.events.rewritten(node)
-    return cloneNode(node, this.#gen)
+    const copy = cloneNode(node, this.#gen)
+    copy.born = this.birth
+    return copy
   }
 
   #child(branch: Branch, i: number): Node {
@@ -197,6 +204,7 @@ export class Tree {
   #splitLeaf(leaf: Leaf): Split {
     const m = leafMiddle(leaf.keys, leaf.values, leaf.bytes)
     const right = newLeaf(this.#gen, leaf.keys.slice(m), leaf.values.slice(m))
+    right.born = this.birth
     leaf.keys.length = m
     leaf.values.length = m
     leaf.heads = undefined
@@ -209,6 +217,7 @@ export class Tree {
     const m = branchMiddle(branch.keys, branch.bytes)
     const key = branch.keys[m] as Buffer
     const right = newBranch(this.#gen, branch.keys.slice(m + 1), branch.children.slice(m + 1))
+    right.born = this.birth
     branch.keys.length = m
     branch.children.length = m + 1
     branch.heads = undefined

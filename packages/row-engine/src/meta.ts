@@ -56,6 +56,11 @@ function decodeSlot(buf: Buffer, location: string): Meta | undefined {
   }
 }
 
+/** Whether the folder `fs` holds a database, without writing anything: {@link MetaFile.exists}, for other packages. */
+export function holdsDatabase(fs: FileSystem): boolean {
+  return MetaFile.exists(fs)
+}
+
 /** The META file of an open database. */
 export class MetaFile {
   readonly #file: BlockFile

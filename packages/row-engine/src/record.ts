@@ -20,6 +20,12 @@ export const RecordType = {
   CHECKPOINT: 3,
   /** An out-of-line value with its key. */
   VALUE: 4,
+  /** A named snapshot is created. */
+  SNAPSHOT: 5,
+  /** A named snapshot is deleted. */
+  DROP: 6,
+  /** The head becomes a named snapshot's state. */
+  RESTORE: 7,
 } as const
 
 export type RecordTypeValue = (typeof RecordType)[keyof typeof RecordType]

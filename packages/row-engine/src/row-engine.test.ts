@@ -1,4 +1,4 @@
-import { crashCampaign, type EngineFactory, engineConformance, runModel, steps } from '@strata/testkit'
+import { crashCampaign, type EngineFactory, engineConformance, runModel, snapshotCrashCampaign, steps } from '@strata/testkit'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { RowEngine } from './row-engine.js'
@@ -32,5 +32,14 @@ describe('RowEngine crash recovery', () => {
     console.log(`RowEngine crash campaign: ${report.commits} commits, ${report.points} crash points, ${report.states.drop} dropped-write states and ${report.states.torn} torn-write states checked`)
     expect(report.failures).toEqual([])
     expect(report.states.drop + report.states.torn).toBeGreaterThan(400)
+  })
+})
+
+describe('RowEngine named snapshots under crashes', () => {
+  it('keeps every durable named snapshot, deletion and restore at every write/sync boundary', async () => {
+    const report = await snapshotCrashCampaign(rowFactory, { operations: 150 })
+    console.log(`RowEngine named-snapshot crash campaign: ${report.operations} operations, ${report.states.drop} dropped-write and ${report.states.torn} torn-write states checked`)
+    expect(report.failures).toEqual([])
+    expect(report.states.drop + report.states.torn).toBeGreaterThan(300)
   })
 })

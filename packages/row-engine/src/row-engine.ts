@@ -1,6 +1,9 @@
 import {
+  type Change,
   checkTree,
   compareKeys,
+  type DiffCost,
+  diffTrees,
   Cursor,
   DEFAULT_PAGE_SIZE,
   decodeNode,
@@ -9,6 +12,8 @@ import {
   type EngineSnapshot,
   type EngineStats,
   inlineLimit,
+  type NamedSnapshotInfo,
+  type NamedSnapshots,
   isRef,
   lookup,
   NO_ADDRESS,
@@ -28,11 +33,20 @@ import {
 import { corruption, ErrorCode, type FileSystem, type Purpose, StrataError } from '@strata/storage'
 import { type LogAddress, offsetOf, segmentOf } from './address.js'
 import { batchRecordBytes, decodeBatch, decodeValue, encodeBatch, encodeValue, type LoggedOperation, valueRecordBytes } from './batch.js'
-import { decodeCheckpoint, encodeCheckpoint } from './checkpoint-record.js'
+import { decodeCheckpoint, encodeCheckpoint, type StoredSnapshot } from './checkpoint-record.js'
 import { MetaFile } from './meta.js'
 import { frameRecord, RECORD_HEADER_BYTES, RecordType, sealRecord } from './record.js'
 import { SEGMENT_PATTERN, SegmentLog, segmentName } from './segment-log.js'
+import {
+  decodeDropRecord,
+  decodeRestoreRecord,
+  decodeSnapshotRecord,
+  encodeDropRecord,
+  encodeRestoreRecord,
+  encodeSnapshotRecord,
+} from './snapshot-records.js'
 import { SpaceMap } from './space.js'
+import { treeDifference } from './tree-difference.js'
 
 /** When to checkpoint: see docs/architecture.md §Checkpoint policy for the measurements behind the defaults. */
 export interface CheckpointPolicy {
@@ -57,6 +71,12 @@ export interface RowEngineOptions {
   createIfMissing?: boolean
   /** Fail if the folder already has a database. Default false. */
   errorIfExists?: boolean
+  /**
+   * Open for reading only: take the lock, but never create a database, recover the head in memory
+   * without cutting the log's tail, and never checkpoint; writes and compaction reject with
+   * LEVEL_READONLY. The files are left exactly as they were. Default false.
+   */
+  readOnly?: boolean
 }
 
 export const DEFAULT_CHECKPOINT_POLICY: CheckpointPolicy = {
@@ -68,6 +88,9 @@ export const DEFAULT_CHECKPOINT_POLICY: CheckpointPolicy = {
 const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024
 /** Sealed segments whose used bytes fall below this share of their size are cleaned. */
 const CLEAN_BELOW = 0.5
+
+/** A named snapshot in memory; `node` is its root once read (recovery leaves it to first use). */
+type NamedEntry = StoredSnapshot & { node: Node | undefined }
 
 class RowSnapshot implements EngineSnapshot {
   #released = false
@@ -95,7 +118,7 @@ class RowSnapshot implements EngineSnapshot {
  * segmented log (docs/architecture.md). A commit appends its batch as one record; dirty pages are
  * written elsewhere at checkpoints; a snapshot is a pinned root.
  */
-export class RowEngine implements Engine, PageSource, TreeEvents {
+export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents {
   readonly pageSize: number
   readonly #fs: FileSystem
   readonly #log: SegmentLog
@@ -112,8 +135,12 @@ export class RowEngine implements Engine, PageSource, TreeEvents {
   #dirtiedSinceCheckpoint = 0
   #checkpoints = 0
   #queue: Promise<unknown> = Promise.resolve()
+  /** Named snapshots: durable, each a pinned root. */
+  readonly #named = new Map<string, NamedEntry>()
   #closed = false
   #checkpointQueued = false
+  /** Set by `open` from {@link RowEngineOptions.readOnly}: nothing in the folder is written. */
+  #readOnly = false
 
   private constructor(fs: FileSystem, log: SegmentLog, meta: MetaFile, policy: CheckpointPolicy) {
     this.#fs = fs
@@ -135,6 +162,7 @@ export class RowEngine implements Engine, PageSource, TreeEvents {
       const meta = await openOrCreate(options)
       const log = new SegmentLog(fs, meta.current.segmentBytes)
       const engine = new RowEngine(fs, log, meta, checkPolicy({ ...DEFAULT_CHECKPOINT_POLICY, ...options.checkpoint }))
+      engine.#readOnly = options.readOnly === true
       try {
         await engine.#recover()
       } catch (error) {
@@ -204,7 +232,134 @@ export class RowEngine implements Engine, PageSource, TreeEvents {
   }
 
   #unpin(seq: number): void {
-    if (this.#space.unpin(seq) && !this.#closed) this.#removeEmptySegments()
+    if (this.#space.unpin(seq) && !this.#closed && !this.#readOnly) this.#removeEmptySegments()
+  }
+
+  // ── Named snapshots ─────────────────────────────────────────────────────────
+
+  /** Names the visible state; durable (a SNAPSHOT record, synced) when it resolves. Copies no data. */
+  createSnapshot(name: string, meta: Buffer = Buffer.alloc(0)): Promise<NamedSnapshotInfo> {
+    try {
+      this.#assertOpen()
+      checkSnapshotName(name)
+      if (!Buffer.isBuffer(meta)) throw new TypeError('snapshot meta must be a Buffer')
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    return this.#serial(async () => {
+      this.#assertWritable()
+      if (this.#named.has(name)) throw new StrataError(ErrorCode.SNAPSHOT_EXISTS, `a snapshot named ${JSON.stringify(name)} already exists`)
+      const createdAt = Date.now()
+      this.#log.append(frameRecord(RecordType.SNAPSHOT, encodeSnapshotRecord({ seq: this.#seq, createdAt, name, meta })), 'meta')
+      await this.#log.sync()
+      this.#nameSnapshot(name, createdAt, meta)
+      return this.#info(name)
+    })
+  }
+
+  listSnapshots(): NamedSnapshotInfo[] {
+    this.#assertOpen()
+    return [...this.#named.keys()].sort().map((name) => this.#info(name))
+  }
+
+  openSnapshot(name: string): EngineSnapshot {
+    this.#assertOpen()
+    const entry = this.#namedEntry(name)
+    this.#space.pin(entry.seq)
+    return new RowSnapshot(entry.seq, this.#namedRoot(entry), this, (seq) => this.#unpin(seq))
+  }
+
+  /** Deletes a named snapshot (a DROP record, synced); the space only it held is reclaimed. */
+  deleteSnapshot(name: string): Promise<void> {
+    try {
+      this.#assertOpen()
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    return this.#serial(async () => {
+      this.#assertWritable()
+      this.#namedEntry(name)
+      this.#log.append(frameRecord(RecordType.DROP, encodeDropRecord(name)), 'meta')
+      await this.#log.sync()
+      this.#dropSnapshot(name)
+      this.#removeEmptySegments()
+    })
+  }
+
+  /**
+   * Makes the head the named snapshot's state: one RESTORE record, synced, then the head's root
+   * becomes the snapshot's. No data is copied; the space accounting walks only what differs.
+   */
+  restoreSnapshot(name: string): Promise<void> {
+    try {
+      this.#assertOpen()
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    return this.#serial(async () => {
+      this.#assertWritable()
+      this.#namedEntry(name)
+      const seq = this.#seq + 1
+      this.#log.append(frameRecord(RecordType.RESTORE, encodeRestoreRecord(seq, name)), 'meta')
+      await this.#log.sync()
+      this.#restoreTo(name, seq)
+    })
+  }
+
+  diff(from: EngineSnapshot | undefined, to: EngineSnapshot | undefined, cost?: DiffCost): Iterable<Change> {
+    this.#assertOpen()
+    return diffTrees({ source: this, root: this.#rootFor(from) }, { source: this, root: this.#rootFor(to) }, true, cost)
+  }
+
+  /**
+   * A named snapshot's root, read on first use: recovery does not read it, since a later DROP in
+   * the log may have deleted the snapshot and its pages with it.
+   */
+  #namedRoot(entry: NamedEntry): Node {
+    entry.node ??= this.loadNode(entry.root as PageAddress)
+    return entry.node
+  }
+
+  #namedEntry(name: string): NamedEntry {
+    const entry = this.#named.get(name)
+    if (!entry) throw new StrataError(ErrorCode.SNAPSHOT_NOT_FOUND, `no snapshot named ${JSON.stringify(name)}`)
+    return entry
+  }
+
+  #info(name: string): NamedSnapshotInfo {
+    const { seq, createdAt, meta } = this.#namedEntry(name)
+    return { name, seq, createdAt, meta, exclusiveBytes: this.#space.exclusiveBytes(seq) }
+  }
+
+  /** Registers a named snapshot of the visible state (on create, and on replay of its record). */
+  #nameSnapshot(name: string, createdAt: number, meta: Buffer): void {
+    this.#named.set(name, { name, seq: this.#seq, createdAt, meta, root: NO_ADDRESS, node: this.#visible })
+    this.#space.pin(this.#seq)
+  }
+
+  #dropSnapshot(name: string): void {
+    const entry = this.#named.get(name)
+    if (!entry) return
+    this.#named.delete(name)
+    this.#space.unpin(entry.seq)
+  }
+
+  /**
+   * The head becomes snapshot `name`'s state at sequence `seq`: what only the old head used is
+   * freed, and what only the snapshot used returns to the head.
+   */
+  #restoreTo(name: string, seq: number): void {
+    const entry = this.#namedEntry(name)
+    const root = this.#namedRoot(entry)
+    const difference = treeDifference(this, this.#tree.root, root)
+    for (const page of difference.pagesOnlyInA) this.#space.free({ address: page.address, bytes: RECORD_HEADER_BYTES + page.bytes, born: page.born, seq })
+    for (const value of difference.valuesOnlyInA) this.#space.free({ address: value.ref.address, bytes: valueRecordBytes(value.keyLength, value.ref.length), born: 0, seq })
+    for (const page of difference.pagesOnlyInB) this.#space.reuse(page.address)
+    for (const value of difference.valuesOnlyInB) this.#space.reuse(value.ref.address)
+    this.#tree.replaceRoot(root)
+    this.#tree.dataBytes += difference.walkedDataBytesB - difference.walkedDataBytesA
+    this.#seq = seq
+    this.#visible = this.#tree.freeze()
   }
 
   // ── PageSource: how the tree reads pages and values ─────────────────────────
@@ -229,16 +384,17 @@ export class RowEngine implements Engine, PageSource, TreeEvents {
   // ── TreeEvents: space accounting as the head changes ────────────────────────
 
   rewritten(node: Node): void {
-    this.#space.free(node.address, RECORD_HEADER_BYTES + node.bytes, this.#seq + 1)
+    this.#space.free({ address: node.address, bytes: RECORD_HEADER_BYTES + node.bytes, born: node.born, seq: this.#seq + 1 })
     this.#dirtiedSinceCheckpoint += node.bytes
   }
 
   removed(node: Node): void {
-    if (node.address !== NO_ADDRESS) this.#space.free(node.address, RECORD_HEADER_BYTES + node.bytes, this.#seq + 1)
+    if (node.address !== NO_ADDRESS) this.#space.free({ address: node.address, bytes: RECORD_HEADER_BYTES + node.bytes, born: node.born, seq: this.#seq + 1 })
   }
 
   valueRemoved(key: Buffer, ref: ValueRef): void {
-    this.#space.free(ref.address, valueRecordBytes(key.length, ref.length), this.#seq + 1)
+    // A value's birth is not recorded, so any older pin may need it.
+    this.#space.free({ address: ref.address, bytes: valueRecordBytes(key.length, ref.length), born: 0, seq: this.#seq + 1 })
   }
 
   // ── Writes ───────────────────────────────────────────────────────────────────
@@ -246,6 +402,7 @@ export class RowEngine implements Engine, PageSource, TreeEvents {
   write(ops: Operation[], options: WriteOptions = {}): Promise<void> {
     try {
       this.#assertOpen()
+      if (this.#readOnly) throw new StrataError(ErrorCode.READONLY, 'the database was opened read-only')
       for (const op of ops) {
         if (!Buffer.isBuffer(op.key)) throw new TypeError('key must be a Buffer')
         if (op.type === 'put') {
@@ -301,7 +458,7 @@ export class RowEngine implements Engine, PageSource, TreeEvents {
     const batchAt = start + at
     const applied = decodeBatch(buf.subarray(at + RECORD_HEADER_BYTES), segmentName(segmentOf(batchAt)), offsetOf(batchAt)).ops
     // 2. One write.
-    const written = this.#log.append(buf, 'log')
+    const written = this.#log.append(buf, 'log', start)
     if (written !== start) throw new Error('strata: invariant broken: the log moved between prepare and append')
     if (valueBytes > 0) this.#fs.io.reassign('log', 'value', valueBytes)
     this.#fs.io.countUser(userBytes)
@@ -334,6 +491,7 @@ export class RowEngine implements Engine, PageSource, TreeEvents {
     // In key order (stable, so the last write to a key still wins), consecutive operations find
     // their path in cache.
     if (ops.length > 16) ops = ops.slice().sort((a, b) => compareKeys(a.key, b.key))
+    this.#tree.birth = seq
     for (const op of ops) {
       if (op.type === 'del') {
         this.#tree.del(op.key)
@@ -373,42 +531,50 @@ export class RowEngine implements Engine, PageSource, TreeEvents {
     if (this.#log.broken) return
     const root = this.#tree.root
     // 1. Spill: each page is encoded behind room for its record header, and written with the
-    // others in one gathered write.
-    const dirtyBytes = measureDirty(root)
-    const tableBytes = 48 + 12 * (this.#space.live.size + 2)
-    const start = this.#log.prepare(dirtyBytes + tableBytes)
+    // others in one gathered write. The head first; then what only named snapshots reach, whose
+    // pages the head does not use: they are held for those snapshots from the start.
+    const named = [...this.#named.values()]
+    const dirtyBytes = measureDirty(root) + named.reduce((sum, n) => sum + (n.node ? measureDirty(n.node) : 0), 0)
+    const start = this.#log.prepare(dirtyBytes + 65536)
     const parts: Buffer[] = []
     const spilled: Node[] = []
     let at = 0
-    spill(
-      root,
-      (node, framed) => {
-        parts.push(sealRecord(framed, RecordType.PAGE))
-        spilled.push(node)
-        const address = (start + at + RECORD_HEADER_BYTES) as PageAddress
-        at += framed.length
-        return address
-      },
-      RECORD_HEADER_BYTES,
-    )
-    const live = new Map(this.#space.live)
-    for (const [segment, bytes] of this.#space.pendingBySegment()) live.set(segment, (live.get(segment) ?? 0) - bytes)
-    for (const node of spilled) addTo(live, segmentOf(node.address), RECORD_HEADER_BYTES + node.bytes)
-    for (const [segment, bytes] of live) if (bytes === 0) live.delete(segment)
-    const record = frameRecord(RecordType.CHECKPOINT, encodeCheckpoint({ seq: this.#seq, root: root.address, dataBytes: this.#tree.dataBytes, live }))
-    parts.push(record)
-    const checkpointAt = (start + at) as LogAddress
+    const writer = (node: Node, framed: Buffer) => {
+      parts.push(sealRecord(framed, RecordType.PAGE))
+      spilled.push(node)
+      const address = (start + at + RECORD_HEADER_BYTES) as PageAddress
+      at += framed.length
+      return address
+    }
+    spill(root, writer, RECORD_HEADER_BYTES)
+    const headPages = spilled.length
+    for (const n of named) if (n.node) spill(n.node, writer, RECORD_HEADER_BYTES)
     // The spilled pages are clean now, so the space map counts them at once.
     for (const node of spilled) this.#space.use(node.address, RECORD_HEADER_BYTES + node.bytes)
+    for (const node of spilled.slice(headPages)) {
+      this.#space.free({ address: node.address, bytes: RECORD_HEADER_BYTES + node.bytes, born: node.born, seq: this.#seq + 1 })
+    }
+    const live = new Map(this.#space.live)
+    for (const [segment, bytes] of this.#space.pendingBySegment()) live.set(segment, (live.get(segment) ?? 0) - bytes)
+    for (const [segment, bytes] of live) if (bytes === 0) live.delete(segment)
+    const snapshots: StoredSnapshot[] = named.map(({ node, ...stored }) => ({ ...stored, root: node ? node.address : stored.root }))
+    const held = this.#space.heldFor(named.map((n) => n.seq))
+    const record = frameRecord(
+      RecordType.CHECKPOINT,
+      encodeCheckpoint({ seq: this.#seq, root: root.address, dataBytes: this.#tree.dataBytes, live, snapshots, held }),
+    )
+    parts.push(record)
+    const checkpointAt = (start + at) as LogAddress
     try {
       // 2. One write of pages and checkpoint; durable.
-      const written = this.#log.append(parts, purpose)
+      const written = this.#log.append(parts, purpose, start)
       if (written !== start) throw new Error('strata: invariant broken: the log moved during a checkpoint')
       this.#fs.io.reassign(purpose, 'meta', record.length)
       await this.#log.sync()
       // 3. Recovery starts here from now on.
       await this.#meta.update(checkpointAt, this.#seq)
     } catch (error) {
+      // The log takes no more writes after this; space figures are rebuilt by the next open.
       for (const node of spilled) {
         this.#space.use(node.address, -(RECORD_HEADER_BYTES + node.bytes))
         node.address = NO_ADDRESS
@@ -489,6 +655,7 @@ export class RowEngine implements Engine, PageSource, TreeEvents {
   compact(): Promise<void> {
     try {
       this.#assertOpen()
+      if (this.#readOnly) throw new StrataError(ErrorCode.READONLY, 'the database was opened read-only')
     } catch (error) {
       return Promise.reject(error)
     }
@@ -520,13 +687,32 @@ export class RowEngine implements Engine, PageSource, TreeEvents {
     this.#seq = checkpoint.seq
     this.#tree.replaceRoot(this.loadNode(checkpoint.root as PageAddress))
     this.#tree.dataBytes = checkpoint.dataBytes
+    this.#visible = this.#tree.freeze()
+    // Named snapshots pin their states again, and the space they alone hold stays held.
+    for (const stored of checkpoint.snapshots) {
+      this.#named.set(stored.name, { ...stored, node: undefined })
+      this.#space.pin(stored.seq)
+    }
+    this.#space.restoreHeld(checkpoint.held)
     let end = (at + RECORD_HEADER_BYTES + record.payload.length) as LogAddress
     for (const r of this.#log.scan(end, 'log')) {
+      const file = segmentName(segmentOf(r.address))
+      const offset = offsetOf(r.address)
       if (r.type === RecordType.BATCH) {
-        const batch = decodeBatch(r.payload, segmentName(segmentOf(r.address)), offsetOf(r.address))
+        const batch = decodeBatch(r.payload, file, offset)
         if (batch.seq !== this.#seq + 1) break
         this.#apply(batch.seq, batch.ops)
         this.#logSinceCheckpoint += r.next - r.address
+      } else if (r.type === RecordType.SNAPSHOT) {
+        const snapshot = decodeSnapshotRecord(r.payload, file, offset)
+        if (snapshot.seq !== this.#seq) break
+        this.#nameSnapshot(snapshot.name, snapshot.createdAt, snapshot.meta)
+      } else if (r.type === RecordType.DROP) {
+        this.#dropSnapshot(decodeDropRecord(r.payload, file, offset))
+      } else if (r.type === RecordType.RESTORE) {
+        const restore = decodeRestoreRecord(r.payload, file, offset)
+        if (restore.seq !== this.#seq + 1) break
+        this.#restoreTo(restore.name, restore.seq)
       }
       end = r.next
     }
@@ -540,6 +726,8 @@ export class RowEngine implements Engine, PageSource, TreeEvents {
       }
     }
     this.#visible = this.#tree.freeze()
+    // Read-only: the head lives in memory only; the log's tail and leftover segments stay as they are.
+    if (this.#readOnly) return
     this.#log.resume(end)
     await this.#log.sync()
     // Segments a crash kept from being removed hold nothing the checkpoint uses.
@@ -572,6 +760,10 @@ export class RowEngine implements Engine, PageSource, TreeEvents {
     if (this.#tree.dataBytes !== shape.liveBytes) {
       problems.push(`live data bytes recorded as ${this.#tree.dataBytes} but entries hold ${shape.liveBytes}`)
     }
+    // Every named snapshot must read whole: its pages are counted as used or held.
+    for (const entry of this.#named.values()) {
+      for (const problem of checkTree(this, this.#namedRoot(entry)).problems) problems.push(`snapshot ${JSON.stringify(entry.name)}: ${problem}`)
+    }
     // Every byte the head uses must be counted in its segment, or reclamation could remove it.
     const expected = this.#space.pendingBySegment()
     for (const [address, bytes] of shape.pages) addTo(expected, segmentOf(address), RECORD_HEADER_BYTES + bytes)
@@ -591,12 +783,18 @@ export class RowEngine implements Engine, PageSource, TreeEvents {
     this.#closed = true
     await this.#queue
     try {
-      if (this.#logSinceCheckpoint > 0 && !this.#log.broken) await this.#checkpoint()
+      if (this.#logSinceCheckpoint > 0 && !this.#log.broken && !this.#readOnly) await this.#checkpoint()
     } finally {
       this.#log.close()
       this.#meta.close()
       this.#fs.unlock()
     }
+  }
+
+  /** Throws unless writes are possible: not read-only, and no earlier write failed. */
+  #assertWritable(): void {
+    if (this.#readOnly) throw new StrataError(ErrorCode.READONLY, 'the database was opened read-only')
+    if (this.#log.broken) throw new StrataError(ErrorCode.IO_ERROR, 'an earlier write failed; reopen the database', { cause: this.#log.broken })
   }
 
   #assertOpen(): void {
@@ -611,7 +809,7 @@ async function openOrCreate(options: RowEngineOptions): Promise<MetaFile> {
     if (options.errorIfExists) throw new StrataError(ErrorCode.EXISTS, `${fs.location} already holds a database`)
     return MetaFile.open(fs)
   }
-  if (options.createIfMissing === false) throw new StrataError(ErrorCode.NOT_FOUND, `${fs.location} holds no database`)
+  if (options.createIfMissing === false || options.readOnly) throw new StrataError(ErrorCode.NOT_FOUND, `${fs.location} holds no database`)
   const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE
   if (!Number.isInteger(pageSize) || pageSize < 256 || pageSize > 65536) throw new RangeError('pageSize must be an integer from 256 to 65536')
   const segmentBytes = options.segmentBytes ?? DEFAULT_SEGMENT_BYTES
@@ -634,7 +832,7 @@ async function openOrCreate(options: RowEngineOptions): Promise<MetaFile> {
   )
   const pageRecord = pages[0] as Buffer
   const live = new Map([[log.activeSegment, pageRecord.length]])
-  const checkpoint = frameRecord(RecordType.CHECKPOINT, encodeCheckpoint({ seq: 0, root: rootAddress, dataBytes: 0, live }))
+  const checkpoint = frameRecord(RecordType.CHECKPOINT, encodeCheckpoint({ seq: 0, root: rootAddress, dataBytes: 0, live, snapshots: [], held: [] }))
   const start = log.append(Buffer.concat([pageRecord, checkpoint]), 'meta')
   await log.sync()
   log.close()
@@ -663,4 +861,13 @@ function measureDirty(root: Node): number {
 
 function addTo(map: Map<number, number>, key: number, delta: number): void {
   map.set(key, (map.get(key) ?? 0) + delta)
+}
+
+/** Throws a TypeError or RangeError unless `name` can name a snapshot. */
+function checkSnapshotName(name: unknown): asserts name is string {
+  if (typeof name !== 'string') throw new TypeError('a snapshot name must be a string')
+  const bytes = Buffer.byteLength(name, 'utf8')
+  if (bytes === 0 || bytes > 255) throw new RangeError('a snapshot name must be 1 to 255 bytes of UTF-8')
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it rejects
+  if (/[\u0000-\u001f\u007f]/.test(name)) throw new RangeError('a snapshot name must not contain control characters')
 }

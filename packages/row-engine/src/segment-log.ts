@@ -3,7 +3,7 @@ import { type LogAddress, logAddress, offsetOf, segmentOf } from './address.js'
 import { parseRecord, RECORD_HEADER_BYTES } from './record.js'
 
 /** Record types a header may name (see record.ts). */
-const KNOWN_TYPES = new Set([1, 2, 3, 4])
+const KNOWN_TYPES = new Set([1, 2, 3, 4, 5, 6, 7])
 
 /**
  * The offset of the first whole record in `data` at or after `from`, or -1. Only offsets whose
@@ -123,10 +123,11 @@ export class SegmentLog {
    * first byte. A failed write is cut back off, so the log never holds a partial record followed
    * by more records.
    */
-  append(bytes: Buffer | readonly Buffer[], purpose: Purpose): LogAddress {
+  append(bytes: Buffer | readonly Buffer[], purpose: Purpose, prepared?: LogAddress): LogAddress {
     if (this.#broken) throw new StrataError(ErrorCode.IO_ERROR, 'the log failed earlier and takes no more writes; reopen the database', { cause: this.#broken })
     const length = Buffer.isBuffer(bytes) ? bytes.length : bytes.reduce((sum, b) => sum + b.length, 0)
-    this.prepare(length)
+    // Records laid out for the address `prepare` gave go exactly there, whatever their length.
+    if (prepared === undefined || prepared !== this.end) this.prepare(length)
     const file = this.#file(this.#active, true)
     const at = this.#end
     try {

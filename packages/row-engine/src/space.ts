@@ -1,62 +1,86 @@
 import { segmentOf } from './address.js'
 
-interface Free {
-  segment: number
+/** Bytes the head stopped using: a page or value record, when it was made and when superseded. */
+export interface Free {
+  address: number
   bytes: number
-  /** The first sequence number whose state no longer uses the bytes. */
+  /** The sequence number that made it (0 when unknown): pins older than this never reach it. */
+  born: number
+  /** The first sequence number whose state no longer uses it. */
   seq: number
 }
 
 /**
  * Which bytes of each segment are still needed, so that a segment can be removed once none are
- * (docs/architecture.md §Reclamation). A page or value the head stops using is freed in three
- * steps: *pending* until a checkpoint makes a tree without it durable; then *held* while a pinned
- * snapshot older than the free might still read it; then gone. A pin at sequence s needs a free
- * at sequence t exactly when s < t (as LMDB and bbolt key their free lists by transaction id).
+ * (docs/architecture.md §Reclamation). Bytes the head stops using are freed in three steps:
+ * *pending* until a checkpoint makes a tree without them durable; then *held* while a pin might
+ * still read them; then gone. A pin at sequence s needs a free exactly when born ≤ s < seq, so a
+ * long-lived snapshot holds only what existed when it was taken and changed since — not the churn
+ * that came and went after it (LMDB and bbolt key their free lists by transaction id the same way).
+ *
+ * Each held free sits in the bucket of the youngest pin that needs it; releasing a pin looks only
+ * at its own bucket, moving each free to the next pin that needs it, or letting it go.
  */
 export class SpaceMap {
   /** Bytes per segment used by the durable head tree (pending frees still count here). */
   readonly live = new Map<number, number>()
-  /** Bytes per segment freed from the head but kept for pinned snapshots. */
+  /** Bytes per segment freed from the head but kept for pins. */
   readonly held = new Map<number, number>()
-  #pending: Free[] = []
-  #heldList: Free[] = []
-  /** Pinned sequence numbers, with how many pins each. */
+  #pending = new Map<number, Free>()
+  readonly #buckets = new Map<number, Map<number, Free>>()
+  /** The bucket (pin) each held address is in. */
+  readonly #heldIn = new Map<number, number>()
   readonly #pins = new Map<number, number>()
-  #oldestPin: number | undefined
+  /** Distinct pinned sequence numbers, ascending. */
+  #pinned: number[] = []
 
   /** Counts `bytes` at `address` as used by the head. */
   use(address: number, bytes: number): void {
     add(this.live, segmentOf(address), bytes)
   }
 
-  /** The head stopped using `bytes` at `address` from sequence `seq` on. */
-  free(address: number, bytes: number, seq: number): void {
-    this.#pending.push({ segment: segmentOf(address), bytes, seq })
+  /** The head stopped using these bytes from `free.seq` on. */
+  free(free: Free): void {
+    this.#pending.set(free.address, free)
   }
 
   /** Bytes freed since the last checkpoint, by segment: what the next checkpoint's table leaves out. */
   pendingBySegment(): Map<number, number> {
     const out = new Map<number, number>()
-    for (const f of this.#pending) add(out, f.segment, f.bytes)
+    for (const f of this.#pending.values()) add(out, segmentOf(f.address), f.bytes)
     return out
   }
 
   /** A checkpoint without the pending frees is durable: release them, or hold them for pins. */
   commitFrees(): void {
-    for (const f of this.#pending) {
-      add(this.live, f.segment, -f.bytes)
-      if (this.#isNeeded(f.seq)) {
-        add(this.held, f.segment, f.bytes)
-        this.#heldList.push(f)
-      }
+    for (const f of this.#pending.values()) {
+      add(this.live, segmentOf(f.address), -f.bytes)
+      this.#hold(f)
     }
-    this.#pending = []
+    this.#pending = new Map()
+  }
+
+  /**
+   * The head uses `address` again (a restore brought back a state that used it): a pending free is
+   * cancelled, a held one returns to the head. Returns false if nothing was freed there.
+   */
+  reuse(address: number): boolean {
+    if (this.#pending.delete(address)) return true
+    const pin = this.#heldIn.get(address)
+    if (pin === undefined) return false
+    const bucket = this.#buckets.get(pin) as Map<number, Free>
+    const f = bucket.get(address) as Free
+    bucket.delete(address)
+    this.#heldIn.delete(address)
+    add(this.held, segmentOf(address), -f.bytes)
+    add(this.live, segmentOf(address), f.bytes)
+    return true
   }
 
   pin(seq: number): void {
-    this.#pins.set(seq, (this.#pins.get(seq) ?? 0) + 1)
-    if (this.#oldestPin === undefined || seq < this.#oldestPin) this.#oldestPin = seq
+    const count = this.#pins.get(seq) ?? 0
+    this.#pins.set(seq, count + 1)
+    if (count === 0) this.#pinned.splice(upperIndex(this.#pinned, seq), 0, seq)
   }
 
   /** Drops one pin at `seq`; returns whether held bytes were released (segments may now be empty). */
@@ -67,24 +91,48 @@ export class SpaceMap {
       return false
     }
     this.#pins.delete(seq)
-    if (seq !== this.#oldestPin) return false
-    this.#oldestPin = undefined
-    for (const pinned of this.#pins.keys()) if (this.#oldestPin === undefined || pinned < this.#oldestPin) this.#oldestPin = pinned
-    // Held frees are in sequence order, so the ones no pin needs any more are at the front.
-    let released = 0
-    while (released < this.#heldList.length && !this.#isNeeded((this.#heldList[released] as Free).seq)) {
-      const f = this.#heldList[released] as Free
-      add(this.held, f.segment, -f.bytes)
-      released++
+    this.#pinned.splice(upperIndex(this.#pinned, seq) - 1, 1)
+    const bucket = this.#buckets.get(seq)
+    if (!bucket) return false
+    this.#buckets.delete(seq)
+    let released = false
+    for (const f of bucket.values()) {
+      this.#heldIn.delete(f.address)
+      add(this.held, segmentOf(f.address), -f.bytes)
+      released = this.#hold(f) === undefined || released
     }
-    if (released > 0) this.#heldList = this.#heldList.slice(released)
-    return released > 0
+    return released
   }
 
   get pinCount(): number {
     let n = 0
     for (const count of this.#pins.values()) n += count
     return n
+  }
+
+  /** Held frees that some pin in `seqs` needs: what must survive a restart for named snapshots. */
+  heldFor(seqs: readonly number[]): Free[] {
+    const sorted = [...seqs].sort((a, b) => a - b)
+    const out: Free[] = []
+    const needed = (f: Free) => {
+      const i = upperIndex(sorted, f.seq - 1) - 1
+      return i >= 0 && (sorted[i] as number) >= f.born
+    }
+    for (const bucket of this.#buckets.values()) for (const f of bucket.values()) if (needed(f)) out.push(f)
+    for (const f of this.#pending.values()) if (needed(f)) out.push(f)
+    return out
+  }
+
+  /** Restores frees held for named snapshots, read back from a checkpoint (their pins come first). */
+  restoreHeld(frees: readonly Free[]): void {
+    for (const f of frees) this.#hold(f)
+  }
+
+  /** Bytes held for the pin at `seq` that no other pin needs: what releasing it alone frees. */
+  exclusiveBytes(seq: number): number {
+    let total = 0
+    for (const f of this.#buckets.get(seq)?.values() ?? []) if (this.#youngestPin(f, seq) === undefined) total += f.bytes
+    return total
   }
 
   /** Whether nothing in `segment` is used by the head or held for a pin. */
@@ -96,7 +144,14 @@ export class SpaceMap {
   liveBytes(): number {
     let total = 0
     for (const bytes of this.live.values()) total += bytes
-    for (const f of this.#pending) total -= f.bytes
+    for (const f of this.#pending.values()) total -= f.bytes
+    return total
+  }
+
+  /** Bytes held for pins across all segments. */
+  heldBytes(): number {
+    let total = 0
+    for (const bytes of this.held.values()) total += bytes
     return total
   }
 
@@ -106,9 +161,39 @@ export class SpaceMap {
     this.held.delete(segment)
   }
 
-  #isNeeded(seq: number): boolean {
-    return this.#oldestPin !== undefined && this.#oldestPin < seq
+  /** Puts `f` in the bucket of the youngest pin that needs it; returns that pin, or undefined if none does. */
+  #hold(f: Free): number | undefined {
+    const pin = this.#youngestPin(f)
+    if (pin === undefined) return undefined
+    let bucket = this.#buckets.get(pin)
+    if (!bucket) this.#buckets.set(pin, (bucket = new Map()))
+    bucket.set(f.address, f)
+    this.#heldIn.set(f.address, pin)
+    add(this.held, segmentOf(f.address), f.bytes)
+    return pin
   }
+
+  /** The youngest pin s with born ≤ s < seq, leaving out `except`. */
+  #youngestPin(f: Free, except?: number): number | undefined {
+    for (let i = upperIndex(this.#pinned, f.seq - 1) - 1; i >= 0; i--) {
+      const s = this.#pinned[i] as number
+      if (s < f.born) return undefined
+      if (s !== except) return s
+    }
+    return undefined
+  }
+}
+
+/** Index of the first element > value in an ascending array. */
+function upperIndex(sorted: readonly number[], value: number): number {
+  let lo = 0
+  let hi = sorted.length
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1
+    if ((sorted[mid] as number) <= value) lo = mid + 1
+    else hi = mid
+  }
+  return lo
 }
 
 function add(map: Map<number, number>, key: number, delta: number): void {

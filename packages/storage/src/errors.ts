@@ -28,6 +28,10 @@ export const ErrorCode = {
   NOT_FOUND: 'STRATA_DATABASE_NOT_FOUND',
   /** The database exists and `errorIfExists` is true. */
   EXISTS: 'STRATA_DATABASE_EXISTS',
+  /** A named snapshot with that name already exists. */
+  SNAPSHOT_EXISTS: 'STRATA_SNAPSHOT_EXISTS',
+  /** No named snapshot has that name. */
+  SNAPSHOT_NOT_FOUND: 'STRATA_SNAPSHOT_NOT_FOUND',
 } as const
 
 /** One of the stable error codes in {@link ErrorCode}. */

@@ -1,79 +1,124 @@
-import type { Engine, EngineSnapshot, Operation } from '@strata/btree'
-import { CrashFileSystem, type CrashMode } from '@strata/storage'
-import { type EngineFactory, fingerprint, readAll } from './engine-factory.js'
-import { Model } from './model.js'
+import type { Engine, EngineCursor, EngineSnapshot } from '@strata/btree'
+import { CrashFileSystem, type CrashMode, type FileSystem } from '@strata/storage'
+import { type EngineFactory, readAll } from './engine-factory.js'
+import { fingerprint, Model } from './model.js'
+import { seededRandom } from './random.js'
+import { workloadBatch } from './workload.js'
 
 /** What a crash campaign did and found. */
 export interface CrashReport {
   commits: number
   /** Crash states recovered and checked, by mode. */
   states: Record<CrashMode, number>
-  /** Write and sync events the workload made: the crash points. */
+  /** Write, sync, truncate, create and remove events the workload made: the crash points. */
   points: number
-  /** Problems found (empty when every state recovered correctly). */
+  /** What the workload did, so a report shows which mechanisms a crash could interrupt. */
+  workload: {
+    unsyncedCommits: number
+    largeValues: number
+    snapshots: number
+    cursors: number
+    compactions: number
+    reopens: number
+    checkpoints: number
+  }
+  /** Problems found (empty when every state recovered correctly), each naming its seed, point and mode. */
   failures: string[]
+}
+
+/** Options of {@link crashCampaign}. */
+export interface CrashCampaignOptions {
+  /** Batches the workload commits. Default 200. */
+  commits?: number
+  /** Seed of the workload. Default 42. */
+  seed?: number
 }
 
 interface Commit {
   /** Crash point before the write began: a crash before it cannot show the commit. */
   startedAt: number
-  /** Crash point once the write resolved durably; undefined for sync: false commits. */
+  /** Crash point from which the commit is durable (a synced write resolved, or a close); undefined while it is not. */
   durableAt: number | undefined
   /** The whole state after this commit. */
   state: string
 }
 
-/** A small deterministic pseudo-random generator, so a campaign is reproducible from its seed. */
-function random(seed: number): () => number {
-  let s = seed >>> 0 || 1
-  return () => {
-    s ^= s << 13
-    s ^= s >>> 17
-    s ^= s << 5
-    return (s >>> 0) / 2 ** 32
-  }
+/** Closing makes every commit so far durable. */
+function markDurable(history: Commit[], point: number): void {
+  for (const commit of history) commit.durableAt ??= point
 }
 
 /**
- * Runs a workload of `commits` batches on a crash-simulating file system (with snapshots taken
- * and released, compactions, out-of-line values and sync: false commits mixed in), then rebuilds
- * the disk as a crash would leave it at every write/sync boundary, with unsynced writes dropped
- * and separately with the last write torn. Each state must recover to exactly the state after
- * some commit: at least the last durable one, at most the last one begun; and `check()` must be
- * empty.
+ * Runs a workload of `commits` batches on a crash-simulating file system, then rebuilds the disk
+ * as a crash would leave it at every event boundary, from before the database was created to after
+ * it was closed, with unsynced writes dropped and separately with the last write torn. Each state
+ * must recover to exactly the state after some commit (at least the last durable one, at most the
+ * last one begun) with that commit's sequence number; `check()` must be empty, and the recovered
+ * database must take a new write that survives a reopen.
+ *
+ * Between batches (mixed sizes, out-of-line and larger-than-a-segment values, 15 % with
+ * sync: false) the workload takes and releases snapshots, leaves cursors open across writes,
+ * compacts, and closes and reopens the database, so crashes land in commits, policy checkpoints,
+ * segment cleaning, compaction, closing checkpoints and recovery itself.
  */
-export async function crashCampaign(factory: EngineFactory, options: { commits?: number; seed?: number } = {}): Promise<CrashReport> {
+export async function crashCampaign(factory: EngineFactory, options: CrashCampaignOptions = {}): Promise<CrashReport> {
   const commits = options.commits ?? 200
-  const rand = random(options.seed ?? 42)
+  const seed = options.seed ?? 42
+  const rand = seededRandom(seed)
   const fs = new CrashFileSystem()
-  const engine = await factory.open(fs, { small: true })
+  const workload: CrashReport['workload'] = { unsyncedCommits: 0, largeValues: 0, snapshots: 0, cursors: 0, compactions: 0, reopens: 0, checkpoints: 0 }
+  let engine = await factory.open(fs, { small: true })
   const model = new Model()
   const history: Commit[] = [{ startedAt: 0, durableAt: 0, state: model.fingerprint() }]
   const snapshots: EngineSnapshot[] = []
-  const firstPoint = fs.point
-  for (let i = 1; i <= commits; i++) {
-    const ops: Operation[] = []
-    const count = 1 + Math.floor(rand() * 8)
-    for (let j = 0; j < count; j++) {
-      const key = Buffer.from(`key${Math.floor(rand() * 60)}`)
-      if (rand() < 0.2) ops.push({ type: 'del', key })
-      else ops.push({ type: 'put', key, value: Buffer.alloc(rand() < 0.05 ? 2000 : Math.floor(rand() * 80), i & 0xff) })
-    }
-    for (const op of ops) op.type === 'del' ? model.del(op.key) : model.put(op.key, op.value)
+  const cursors: EngineCursor[] = []
+  const releaseAll = () => {
+    for (const s of snapshots.splice(0)) s.release()
+    for (const c of cursors.splice(0)) c.close()
+  }
+  for (let n = 1; n <= commits; n++) {
+    const ops = workloadBatch(seed, n)
+    model.apply(ops)
     const sync = rand() < 0.85
+    if (!sync) workload.unsyncedCommits++
+    for (const op of ops) if (op.type === 'put' && op.value.length >= 1000) workload.largeValues++
     const startedAt = fs.point
     await engine.write(ops, { sync })
     history.push({ startedAt, durableAt: sync ? fs.point : undefined, state: model.fingerprint() })
-    if (rand() < 0.08) snapshots.push(engine.snapshot())
-    if (snapshots.length > 0 && rand() < 0.06) snapshots.shift()?.release()
-    if (rand() < 0.03) await engine.compact()
+    const step = rand()
+    if (step < 0.08 && snapshots.length < 6) {
+      snapshots.push(engine.snapshot())
+      workload.snapshots++
+    } else if (step < 0.14 && snapshots.length > 0) {
+      snapshots.splice(Math.floor(rand() * snapshots.length), 1)[0]?.release()
+    } else if (step < 0.17 && cursors.length < 3) {
+      // A cursor left open across later writes pins what it reads, like a snapshot.
+      const cursor = engine.iterate({ reverse: rand() < 0.5 })
+      for (let i = 0; i < 5; i++) cursor.next()
+      cursors.push(cursor)
+      workload.cursors++
+    } else if (step < 0.2 && cursors.length > 0) {
+      cursors.shift()?.close()
+    } else if (step < 0.22) {
+      await engine.compact()
+      workload.compactions++
+    } else if (step < 0.24) {
+      releaseAll()
+      workload.checkpoints += engine.stats().checkpoints
+      await engine.close()
+      markDurable(history, fs.point)
+      engine = await factory.open(fs, { small: true })
+      workload.reopens++
+    }
   }
-  for (const s of snapshots) s.release()
+  releaseAll()
+  workload.checkpoints += engine.stats().checkpoints
   await engine.close()
+  markDurable(history, fs.point)
 
-  const report: CrashReport = { commits, states: { drop: 0, torn: 0 }, points: fs.point - firstPoint, failures: [] }
-  for (const state of fs.crashStates(firstPoint)) {
-    const where = `crash at point ${state.point} (${state.mode})`
+  const report: CrashReport = { commits, states: { drop: 0, torn: 0 }, points: fs.point, workload, failures: [] }
+  for (const state of fs.crashStates()) {
+    const where = `seed ${seed}, crash at point ${state.point} (${state.mode})`
     // The newest commit that was durable before the crash, and the newest that had begun.
     let lowest = 0
     let highest = 0
@@ -81,29 +126,43 @@ export async function crashCampaign(factory: EngineFactory, options: { commits?:
       if (c.durableAt !== undefined && c.durableAt <= state.point) lowest = n
       if (c.startedAt < state.point) highest = n
     })
-    let recovered: Engine
-    try {
-      recovered = await factory.open(state.fs, { small: true })
-    } catch (error) {
-      report.failures.push(`${where}: open failed: ${(error as Error).message}`)
-      continue
-    }
-    try {
-      const found = fingerprint(readAll(recovered))
-      const matches: number[] = []
-      for (let n = lowest; n <= highest; n++) if (history[n]?.state === found) matches.push(n)
-      if (matches.length === 0) report.failures.push(`${where}: recovered a state that is no commit from ${lowest} to ${highest} (seq ${recovered.seq})`)
-      const problems = recovered.check()
-      if (problems.length > 0) report.failures.push(`${where}: check: ${problems.join('; ')}`)
-      // The recovered database must take new writes.
-      await recovered.write([{ type: 'put', key: Buffer.from('after-crash'), value: Buffer.from('ok') }])
-      if (recovered.get(Buffer.from('after-crash'))?.toString() !== 'ok') report.failures.push(`${where}: write after recovery lost`)
-    } catch (error) {
-      report.failures.push(`${where}: ${(error as Error).stack}`)
-    } finally {
-      await recovered.close()
-    }
+    const problem = await checkRecovery(factory, state.fs, history, lowest, highest, report.states.drop % 8 === 0)
+    if (problem) report.failures.push(`${where}: ${problem}`)
     report.states[state.mode]++
   }
   return report
+}
+
+/** Opens a crashed disk and returns what is wrong with what it recovered, or undefined. */
+async function checkRecovery(factory: EngineFactory, disk: FileSystem, history: Commit[], lowest: number, highest: number, reopen: boolean): Promise<string | undefined> {
+  let recovered: Engine
+  try {
+    recovered = await factory.open(disk, { small: true })
+  } catch (error) {
+    return `open failed: ${(error as Error).stack}`
+  }
+  try {
+    const found = fingerprint(readAll(recovered))
+    const matches: number[] = []
+    for (let n = lowest; n <= highest; n++) if (history[n]?.state === found) matches.push(n)
+    if (matches.length === 0) return `recovered a state that is no commit from ${lowest} to ${highest} (seq ${recovered.seq})`
+    if (!matches.includes(recovered.seq)) return `recovered the state of commit ${matches.join(' or ')} but reports seq ${recovered.seq}`
+    const problems = recovered.check()
+    if (problems.length > 0) return `check: ${problems.join('; ')}`
+    // The recovered database must take new writes, and keep them.
+    await recovered.write([{ type: 'put', key: Buffer.from('after-crash'), value: Buffer.from('ok') }])
+    if (recovered.get(Buffer.from('after-crash'))?.toString() !== 'ok') return 'write after recovery lost'
+    if (reopen) {
+      await recovered.close()
+      recovered = await factory.open(disk, { small: true })
+      if (recovered.get(Buffer.from('after-crash'))?.toString() !== 'ok') return 'write after recovery lost by a reopen'
+      const again = recovered.check()
+      if (again.length > 0) return `check after reopen: ${again.join('; ')}`
+    }
+    return undefined
+  } catch (error) {
+    return (error as Error).stack
+  } finally {
+    await recovered.close()
+  }
 }

@@ -9,6 +9,11 @@ export interface EngineFactory {
    * test reaches splits, checkpoints, segment changes and reclamation.
    */
   open(fs: FileSystem, options?: { small?: boolean; createIfMissing?: boolean; errorIfExists?: boolean }): Promise<Engine>
+  /**
+   * Where another process finds this same factory: a built ES module (a path or `file:` URL) and
+   * the name it exports the factory under. Campaigns that kill a real process need it.
+   */
+  readonly location?: { readonly module: string; readonly exportName: string }
 }
 
 /** Every entry of an engine (or a snapshot of it), in order. */
@@ -23,7 +28,3 @@ export function readAll(engine: Engine, at?: Parameters<Engine['iterate']>[1]): 
   return out
 }
 
-/** The fingerprint `Model.fingerprint` would give for these entries. */
-export function fingerprint(entries: [Buffer, Buffer][]): string {
-  return entries.map(([k, v]) => `${k.toString('hex')}=${v.length}:${v.subarray(0, 32).toString('hex')}`).join(',')
-}

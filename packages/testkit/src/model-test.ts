@@ -1,4 +1,4 @@
-import type { Engine, EngineSnapshot, Operation, Range } from '@strata/btree'
+import type { Engine, EngineSnapshot, NamedSnapshots, Operation, Range } from '@strata/btree'
 import { MemoryFileSystem } from '@strata/storage'
 import fc from 'fast-check'
 import { expect } from 'vitest'
@@ -14,6 +14,11 @@ export type Step =
   | { kind: 'get'; which: number; key: number }
   | { kind: 'reopen' }
   | { kind: 'compact' }
+  | { kind: 'name'; which: number }
+  | { kind: 'drop'; which: number }
+  | { kind: 'restore'; which: number }
+  | { kind: 'readNamed'; which: number; range: RangeSpec }
+  | { kind: 'diff'; which: number }
 
 interface RangeSpec {
   lo?: number | undefined
@@ -48,6 +53,11 @@ export const steps: fc.Arbitrary<Step[]> = fc.array(
     { weight: 2, arbitrary: fc.record({ kind: fc.constant('get' as const), which: fc.nat(), key: fc.nat(KEYS - 1) }) },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('reopen' as const) }) },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('compact' as const) }) },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('name' as const), which: fc.nat(4) }) },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('drop' as const), which: fc.nat(4) }) },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('restore' as const), which: fc.nat(4) }) },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('readNamed' as const), which: fc.nat(4), range: rangeSpec }) },
+    { weight: 1, arbitrary: fc.record({ kind: fc.constant('diff' as const), which: fc.nat(4) }) },
   ),
   { maxLength: 40 },
 )
@@ -74,8 +84,14 @@ export async function runModel(factory: EngineFactory, run: Step[]): Promise<voi
   const head = new Model()
   let snapshots: { snapshot: EngineSnapshot; model: Model }[] = []
   let salt = 0
+  // Named snapshots, where the engine has them: the model keeps each one's state.
+  const named = new Map<string, Model>()
+  const withNames = (e: Engine): (Engine & NamedSnapshots) | undefined => ('createSnapshot' in e ? (e as Engine & NamedSnapshots) : undefined)
+  const nameOf = (which: number) => `snap-${which}`
   try {
     for (const step of run) {
+      const names = withNames(engine)
+      if (!names && (step.kind === 'name' || step.kind === 'drop' || step.kind === 'restore' || step.kind === 'readNamed' || step.kind === 'diff')) continue
       switch (step.kind) {
         case 'batch': {
           const ops: Operation[] = step.ops.map((o) => (o.del ? { type: 'del', key: keyOf(o.key) } : { type: 'put', key: keyOf(o.key), value: valueOf(o.key, o.size, ++salt) }))
@@ -112,10 +128,62 @@ export async function runModel(factory: EngineFactory, run: Step[]): Promise<voi
         case 'compact':
           await engine.compact()
           break
+        case 'name':
+          if (named.has(nameOf(step.which))) {
+            await expect(names?.createSnapshot(nameOf(step.which))).rejects.toMatchObject({ code: 'STRATA_SNAPSHOT_EXISTS' })
+          } else {
+            const info = await names?.createSnapshot(nameOf(step.which), Buffer.from(`meta ${step.which}`))
+            expect(info?.seq).toBe(engine.seq)
+            named.set(nameOf(step.which), head.clone())
+          }
+          break
+        case 'drop':
+          if (named.delete(nameOf(step.which))) await names?.deleteSnapshot(nameOf(step.which))
+          else await expect(names?.deleteSnapshot(nameOf(step.which))).rejects.toMatchObject({ code: 'STRATA_SNAPSHOT_NOT_FOUND' })
+          break
+        case 'restore': {
+          const state = named.get(nameOf(step.which))
+          if (!state) break
+          await names?.restoreSnapshot(nameOf(step.which))
+          head.entries.clear()
+          for (const [k, v] of state.entries) head.entries.set(k, v)
+          break
+        }
+        case 'readNamed': {
+          const state = named.get(nameOf(step.which))
+          if (!state || !names) break
+          const snapshot = names.openSnapshot(nameOf(step.which))
+          const range = toRange(step.range)
+          expect(scan(engine, range, snapshot)).toEqual(state.range(range))
+          snapshot.release()
+          break
+        }
+        case 'diff': {
+          const state = named.get(nameOf(step.which))
+          if (!state || !names) break
+          const snapshot = names.openSnapshot(nameOf(step.which))
+          const got = [...names.diff(snapshot, undefined)].map((c) => `${c.key.toString('hex')}:${c.before?.toString('hex')}>${c.after?.toString('hex')}`)
+          snapshot.release()
+          const keys = [...new Set([...state.entries.keys(), ...head.entries.keys()])].sort()
+          const expected = keys
+            .filter((k) => !(state.entries.get(k)?.equals(head.entries.get(k) ?? Buffer.alloc(0)) && head.entries.has(k)))
+            .map((k) => `${k}:${state.entries.get(k)?.toString('hex')}>${head.entries.get(k)?.toString('hex')}`)
+          expect(got).toEqual(expected)
+          break
+        }
       }
     }
     expect(scan(engine, {})).toEqual(head.range())
     for (const s of snapshots) expect(scan(engine, {}, s.snapshot)).toEqual(s.model.range())
+    const names = withNames(engine)
+    if (names) {
+      expect(names.listSnapshots().map((i) => i.name)).toEqual([...named.keys()].sort())
+      for (const [name, state] of named) {
+        const snapshot = names.openSnapshot(name)
+        expect(scan(engine, {}, snapshot)).toEqual(state.range())
+        snapshot.release()
+      }
+    }
     expect(engine.check()).toEqual([])
   } finally {
     await engine.close()

@@ -1,4 +1,5 @@
-import type { Range } from '@strata/btree'
+import type { Operation, Range } from '@strata/btree'
+import { crc32 } from '@strata/storage'
 
 /** The plainest possible key-value store: what every engine read is checked against. */
 export class Model {
@@ -14,6 +15,11 @@ export class Model {
 
   del(key: Buffer): void {
     this.entries.delete(key.toString('hex'))
+  }
+
+  /** Applies a batch, in order. */
+  apply(ops: readonly Operation[]): void {
+    for (const op of ops) op.type === 'del' ? this.del(op.key) : this.put(op.key, op.value)
   }
 
   get(key: Buffer): Buffer | undefined {
@@ -41,10 +47,13 @@ export class Model {
     return out
   }
 
-  /** A stable text form, for comparing whole states. */
+  /** A stable text form, for comparing whole states (every value byte counts, through its checksum). */
   fingerprint(): string {
-    return this.range()
-      .map(([k, v]) => `${k.toString('hex')}=${v.length}:${v.subarray(0, 32).toString('hex')}`)
-      .join(',')
+    return fingerprint(this.range())
   }
+}
+
+/** The fingerprint of these entries, in the order given: keys, value lengths and value checksums. */
+export function fingerprint(entries: readonly [Buffer, Buffer][]): string {
+  return entries.map(([k, v]) => `${k.toString('hex')}=${v.length}:${crc32(v).toString(16)}`).join(',')
 }

@@ -1,0 +1,111 @@
+import { type Child, compareKeys, isRef, type Node, type StoredValue } from './node.js'
+import { loadChild, type PageSource } from './page-source.js'
+
+/** One side of a diff: a frozen root and the source its pages are read through. */
+export interface DiffSide {
+  source: PageSource
+  root: Node
+}
+
+/** A key whose value differs between two trees; `before`/`after` undefined where it is absent. */
+export interface Change {
+  key: Buffer
+  before: Buffer | undefined
+  after: Buffer | undefined
+}
+
+/** What a diff had to do: how it compares with the size of the trees. */
+export interface DiffCost {
+  /** Pages read from storage (nodes not yet in memory). */
+  pagesRead: number
+  /** Nodes whose entries or children were examined. */
+  nodesExpanded: number
+  /** Subtrees found identical on both sides and skipped whole. */
+  subtreesSkipped: number
+}
+
+type Item = { node: Child; holder: Node | undefined; index: number } | { key: Buffer; value: StoredValue }
+
+/**
+ * The changes from tree `a` to tree `b`, in key order. Subtrees the two trees share (the same node,
+ * or, where pages are never overwritten, the same page address) are skipped whole, so the cost
+ * grows with the size of the change, not of the trees. `sameAddressSameContent` says whether an
+ * address names one immutable page (true for redirect-on-write stores).
+ */
+export function* diffTrees(a: DiffSide, b: DiffSide, sameAddressSameContent: boolean, cost: DiffCost = { pagesRead: 0, nodesExpanded: 0, subtreesSkipped: 0 }): Generator<Change> {
+  const left: Item[] = [{ node: a.root, holder: undefined, index: 0 }]
+  const right: Item[] = [{ node: b.root, holder: undefined, index: 0 }]
+
+  const identical = (x: Child, y: Child): boolean => {
+    if (x === y) return true
+    if (!sameAddressSameContent) return false
+    const ax = typeof x === 'number' ? x : x.address
+    const ay = typeof y === 'number' ? y : y.address
+    return ax >= 0 && ax === ay
+  }
+  const load = (item: { node: Child; holder: Node | undefined; index: number }, source: PageSource): Node => {
+    if (typeof item.node !== 'number') return item.node
+    cost.pagesRead++
+    const holder = item.holder
+    const node = holder && !holder.leaf ? loadChild(source, holder, item.index) : source.loadNode(item.node)
+    item.node = node
+    return node
+  }
+  /** Replaces the node at the top of `stack` with its entries or children, in key order. */
+  const expand = (stack: Item[], source: PageSource): void => {
+    const item = stack.pop() as { node: Child; holder: Node | undefined; index: number }
+    const node = load(item, source)
+    cost.nodesExpanded++
+    if (node.leaf) {
+      for (let i = node.keys.length - 1; i >= 0; i--) stack.push({ key: node.keys[i] as Buffer, value: node.values[i] as StoredValue })
+    } else {
+      for (let i = node.children.length - 1; i >= 0; i--) stack.push({ node: node.children[i] as Child, holder: node, index: i })
+    }
+  }
+  const resolve = (value: StoredValue, source: PageSource): Buffer => (isRef(value) ? source.readValue(value) : value)
+  const sameValue = (x: StoredValue, y: StoredValue): boolean => {
+    if (!isRef(x) && !isRef(y)) return x.equals(y)
+    if (isRef(x) && isRef(y) && sameAddressSameContent && x.address === y.address) return true
+    return resolve(x, a.source).equals(resolve(y, b.source))
+  }
+
+  for (;;) {
+    const x = left[left.length - 1]
+    const y = right[right.length - 1]
+    if (!x && !y) return
+    if (x && 'node' in x && y && 'node' in y) {
+      if (identical(x.node, y.node)) {
+        left.pop()
+        right.pop()
+        cost.subtreesSkipped++
+        continue
+      }
+      const nx = load(x, a.source)
+      const ny = load(y, b.source)
+      // Expand the higher of the two first, so equal subtrees below it can line up.
+      if (nx.leaf === ny.leaf || !nx.leaf) expand(left, a.source)
+      if (nx.leaf === ny.leaf || !ny.leaf) expand(right, b.source)
+      continue
+    }
+    if (x && 'node' in x) {
+      expand(left, a.source)
+      continue
+    }
+    if (y && 'node' in y) {
+      expand(right, b.source)
+      continue
+    }
+    const c = !x ? 1 : !y ? -1 : compareKeys(x.key, y.key)
+    if (c < 0 && x) {
+      left.pop()
+      yield { key: x.key, before: resolve(x.value, a.source), after: undefined }
+    } else if (c > 0 && y) {
+      right.pop()
+      yield { key: y.key, before: undefined, after: resolve(y.value, b.source) }
+    } else if (x && y) {
+      left.pop()
+      right.pop()
+      if (!sameValue(x.value, y.value)) yield { key: x.key, before: resolve(x.value, a.source), after: resolve(y.value, b.source) }
+    }
+  }
+}

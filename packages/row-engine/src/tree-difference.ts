@@ -1,0 +1,107 @@
+import { type Child, isRef, loadChild, type Node, type PageSource, type ValueRef } from '@strata/btree'
+
+/** A clean page of one tree that the other does not use. */
+export interface PageOnly {
+  address: number
+  bytes: number
+  born: number
+}
+
+/** An out-of-line value one tree references and the other does not. */
+export interface ValueOnly {
+  ref: ValueRef
+  keyLength: number
+}
+
+/** What two trees do not share, page by page and value by value. */
+export interface TreeDifference {
+  pagesOnlyInA: PageOnly[]
+  pagesOnlyInB: PageOnly[]
+  valuesOnlyInA: ValueOnly[]
+  valuesOnlyInB: ValueOnly[]
+  /** Key and value bytes of the entries in the leaves walked on each side (the rest is shared). */
+  walkedDataBytesA: number
+  walkedDataBytesB: number
+}
+
+interface Item {
+  child: Child
+  holder: Node | undefined
+  index: number
+}
+
+/**
+ * The pages and out-of-line values each of two trees uses and the other does not, found by walking
+ * both side by side and skipping every subtree they share (the same node, or the same page, which
+ * a redirect-on-write store never changes). Costs in proportion to the difference, not the trees.
+ * A restore uses it to move space between the head and the snapshots.
+ */
+export function treeDifference(source: PageSource, a: Node, b: Node): TreeDifference {
+  const left: Item[] = [{ child: a, holder: undefined, index: 0 }]
+  const right: Item[] = [{ child: b, holder: undefined, index: 0 }]
+  const seenA: Node[] = []
+  const seenB: Node[] = []
+  const addressOf = (c: Child) => (typeof c === 'number' ? c : c.address)
+  const load = (item: Item): Node => {
+    if (typeof item.child !== 'number') return item.child
+    const node = item.holder && !item.holder.leaf ? loadChild(source, item.holder, item.index) : source.loadNode(item.child)
+    item.child = node
+    return node
+  }
+  const expand = (stack: Item[], seen: Node[]): void => {
+    const item = stack.pop() as Item
+    const node = load(item)
+    seen.push(node)
+    if (!node.leaf) for (let i = node.children.length - 1; i >= 0; i--) stack.push({ child: node.children[i] as Child, holder: node, index: i })
+  }
+  for (;;) {
+    const x = left[left.length - 1]
+    const y = right[right.length - 1]
+    if (!x && !y) break
+    if (x && y) {
+      if (x.child === y.child || (addressOf(x.child) >= 0 && addressOf(x.child) === addressOf(y.child))) {
+        left.pop()
+        right.pop()
+        continue
+      }
+      const nx = load(x)
+      const ny = load(y)
+      if (nx.leaf === ny.leaf || !nx.leaf) expand(left, seenA)
+      if (nx.leaf === ny.leaf || !ny.leaf) expand(right, seenB)
+    } else if (x) {
+      expand(left, seenA)
+    } else {
+      expand(right, seenB)
+    }
+  }
+  // A node can be walked on both sides when the two trees' shapes do not line up; what both use
+  // cancels out.
+  const pages = (seen: Node[]) => new Map(seen.filter((n) => n.address >= 0).map((n) => [n.address as number, { address: n.address as number, bytes: n.bytes, born: n.born }]))
+  const values = (seen: Node[]) => {
+    const out = new Map<number, ValueOnly>()
+    for (const n of seen) {
+      if (!n.leaf) continue
+      n.values.forEach((v, i) => {
+        if (isRef(v)) out.set(v.address, { ref: v, keyLength: (n.keys[i] as Buffer).length })
+      })
+    }
+    return out
+  }
+  const dataBytes = (seen: Node[]) => {
+    let total = 0
+    for (const n of seen) if (n.leaf) n.values.forEach((v, i) => (total += (n.keys[i] as Buffer).length + v.length))
+    return total
+  }
+  const pagesA = pages(seenA)
+  const pagesB = pages(seenB)
+  const valuesA = values(seenA)
+  const valuesB = values(seenB)
+  return {
+    pagesOnlyInA: [...pagesA.values()].filter((p) => !pagesB.has(p.address)),
+    pagesOnlyInB: [...pagesB.values()].filter((p) => !pagesA.has(p.address)),
+    valuesOnlyInA: [...valuesA.values()].filter((v) => !valuesB.has(v.ref.address)),
+    valuesOnlyInB: [...valuesB.values()].filter((v) => !valuesA.has(v.ref.address)),
+    walkedDataBytesA: dataBytes(seenA),
+    walkedDataBytesB: dataBytes(seenB),
+  }
+}
