@@ -1,1 +1,7 @@
+export { CliErrorCode, EXIT_STATUSES, ExitCode, type ExitStatus } from './cli-error.js'
+export type { CheckReport } from './commands/check.js'
+export type { CompactReport, FileSize } from './commands/compact.js'
+export type { DatabaseInfo } from './commands/info.js'
 export { type DemoOptions, type DemoResult, runDemo } from './demo.js'
+export type { EntryJson } from './bytes-text.js'
+export { runCli } from './program.js'

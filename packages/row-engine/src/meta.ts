@@ -66,7 +66,12 @@ export class MetaFile {
   readonly #file: BlockFile
   #current: Meta
 
-  private constructor(file: BlockFile, current: Meta) {
+  private constructor(
+    file: BlockFile,
+    current: Meta,
+    /** The offset of a damaged slot, if one was found on open. */
+    readonly damagedSlot?: number,
+  ) {
     this.#file = file
     this.#current = current
   }
@@ -98,7 +103,10 @@ export class MetaFile {
       file.close()
       throw new StrataError(ErrorCode.CORRUPTION, `no valid meta slot in ${fs.location}/${META_FILE} at offsets 0 or 512`)
     }
-    return new MetaFile(file, best)
+    // Past the first meta write both slots have been written, so an invalid one was damaged
+    // (flipped, zeroed, cut off): it may have named a newer checkpoint than the one chosen.
+    const damaged = best.generation >= 1 ? SLOT_OFFSETS.find((_, i) => slots[i] === undefined) : undefined
+    return new MetaFile(file, best, damaged)
   }
 
   /** Writes the first meta of a new database, in one write that fills the whole file. */

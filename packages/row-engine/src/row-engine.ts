@@ -157,11 +157,12 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
   /** Opens (or creates) the database in `options.fs`, recovering to the newest valid commit. */
   static async open(options: RowEngineOptions): Promise<RowEngine> {
     const { fs } = options
+    const policy = checkPolicy({ ...DEFAULT_CHECKPOINT_POLICY, ...options.checkpoint })
     fs.lock()
     try {
       const meta = await openOrCreate(options)
       const log = new SegmentLog(fs, meta.current.segmentBytes)
-      const engine = new RowEngine(fs, log, meta, checkPolicy({ ...DEFAULT_CHECKPOINT_POLICY, ...options.checkpoint }))
+      const engine = new RowEngine(fs, log, meta, policy)
       engine.#readOnly = options.readOnly === true
       try {
         await engine.#recover()
@@ -197,7 +198,13 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
     // the cursor closes, even if an explicit snapshot it reads is released first.
     const seq = at ? at.seq : this.#seq
     this.#space.pin(seq)
-    const cursor = new Cursor(this, root, range)
+    let cursor: Cursor
+    try {
+      cursor = new Cursor(this, root, range)
+    } catch (error) {
+      this.#unpin(seq)
+      throw error
+    }
     let closed = false
     return {
       next: () => {
@@ -418,11 +425,13 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
       return Promise.reject(error)
     }
     if (ops.length === 0) return Promise.resolve()
-    return this.#serial(() => this.#commit(ops, options.sync !== false))
+    const owned = stage(ops)
+    return this.#serial(() => this.#commit(owned, options.sync !== false))
   }
 
   /**
-   * Commits one batch:
+   * Commits one batch (its keys and values already copied: the caller may reuse its buffers as
+   * soon as `write` returns):
    * 1. Lay out the records: each large value in a VALUE record, then the BATCH record.
    * 2. Append them with one write (a failed write is cut back off the log).
    * 3. With sync, wait until they are durable: a batch is never visible before it is durable.
@@ -454,9 +463,6 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
       at += valueRecordBytes(op.key.length, op.value.length)
     })
     encodeBatch(seq, logged, buf, at)
-    // The tree keeps views of the record's copies of keys and values, not the caller's buffers.
-    const batchAt = start + at
-    const applied = decodeBatch(buf.subarray(at + RECORD_HEADER_BYTES), segmentName(segmentOf(batchAt)), offsetOf(batchAt)).ops
     // 2. One write.
     const written = this.#log.append(buf, 'log', start)
     if (written !== start) throw new Error('strata: invariant broken: the log moved between prepare and append')
@@ -467,7 +473,8 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
     // 4. Apply and publish. A failure here (a corrupt page read on the way) leaves the head unlike
     // the log, so the engine takes no more writes until it is reopened and recovers.
     try {
-      this.#apply(seq, applied)
+      // The tree keeps the staged copies of keys and values that `write` took.
+      this.#apply(seq, logged)
     } catch (error) {
       this.#log.fail(error as Error)
       throw error
@@ -678,6 +685,12 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
    *    the log there, so new records follow the last valid one.
    */
   async #recover(): Promise<void> {
+    // A damaged META slot may have named a newer checkpoint than the one the other slot names,
+    // whose segments may be gone since: start from the newest whole checkpoint in the log.
+    if (this.#meta.damagedSlot !== undefined) {
+      const newest = this.#newestCheckpoint()
+      if (newest !== undefined && newest.seq >= this.#meta.current.checkpointSeq) this.#checkpointAt = newest.address
+    }
     const at = this.#checkpointAt
     const where = segmentName(segmentOf(at))
     const record = this.#log.readRecord(at, 'meta')
@@ -732,6 +745,20 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
     await this.#log.sync()
     // Segments a crash kept from being removed hold nothing the checkpoint uses.
     this.#removeEmptySegments()
+  }
+
+  /** The whole CHECKPOINT record with the highest sequence number, searching the newest segments first. */
+  #newestCheckpoint(): { address: LogAddress; seq: number } | undefined {
+    for (const segment of this.#log.segments().reverse()) {
+      let found: { address: LogAddress; seq: number } | undefined
+      for (const r of this.#log.scanSegment(segment, 'meta')) {
+        if (r.type !== RecordType.CHECKPOINT) continue
+        const seq = decodeCheckpoint(r.payload, segmentName(segment), offsetOf(r.address)).seq
+        if (!found || seq >= found.seq) found = { address: r.address, seq }
+      }
+      if (found) return found
+    }
+    return undefined
   }
 
   // ── Inspection and lifecycle ─────────────────────────────────────────────────
@@ -802,6 +829,23 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
   }
 }
 
+/**
+ * A copy of a batch's keys and values in one buffer, taken when `write` is called: the batch waits
+ * in the queue behind earlier ones, and its caller may reuse its buffers meanwhile.
+ */
+function stage(ops: Operation[]): Operation[] {
+  let bytes = 0
+  for (const op of ops) bytes += op.key.length + (op.type === 'put' ? op.value.length : 0)
+  const buf = Buffer.allocUnsafe(bytes)
+  let at = 0
+  const copy = (data: Buffer): Buffer => {
+    buf.set(data, at)
+    at += data.length
+    return buf.subarray(at - data.length, at)
+  }
+  return ops.map((op) => (op.type === 'put' ? { type: 'put', key: copy(op.key), value: copy(op.value) } : { type: 'del', key: copy(op.key) }))
+}
+
 /** Opens META, or creates a new database: an empty root page and a first checkpoint. */
 async function openOrCreate(options: RowEngineOptions): Promise<MetaFile> {
   const { fs } = options
@@ -809,13 +853,15 @@ async function openOrCreate(options: RowEngineOptions): Promise<MetaFile> {
     if (options.errorIfExists) throw new StrataError(ErrorCode.EXISTS, `${fs.location} already holds a database`)
     return MetaFile.open(fs)
   }
+  // A creation cut short leaves at most the first segment with creation's own records and no
+  // META. Segments with anything more mean META was lost, not never written.
+  const leftovers = leftFromCreation(fs)
   if (options.createIfMissing === false || options.readOnly) throw new StrataError(ErrorCode.NOT_FOUND, `${fs.location} holds no database`)
   const pageSize = options.pageSize ?? DEFAULT_PAGE_SIZE
   if (!Number.isInteger(pageSize) || pageSize < 256 || pageSize > 65536) throw new RangeError('pageSize must be an integer from 256 to 65536')
   const segmentBytes = options.segmentBytes ?? DEFAULT_SEGMENT_BYTES
   if (!Number.isInteger(segmentBytes) || segmentBytes < 4096 || segmentBytes > 2 ** 31) throw new RangeError('segmentBytes must be an integer from 4096 to 2^31')
-  // A creation cut short left segments but no META: start over.
-  for (const name of fs.list()) if (SEGMENT_PATTERN.test(name)) fs.remove(name)
+  for (const name of leftovers) fs.remove(name)
   const log = new SegmentLog(fs, segmentBytes)
   log.roll()
   const root = new Tree({ pageSize, loadNode: () => unreachable(), readValue: () => unreachable() }, { rewritten() {}, removed() {}, valueRemoved() {} }).root
@@ -838,6 +884,28 @@ async function openOrCreate(options: RowEngineOptions): Promise<MetaFile> {
   log.close()
   await fs.syncDirectory()
   return MetaFile.create(fs, { generation: 0, pageSize, segmentBytes, checkpoint: start + pageRecord.length, checkpointSeq: 0 })
+}
+
+/**
+ * The segment files an interrupted creation left (its first segment, holding at most the empty
+ * root page and the first checkpoint), to remove before creating; throws LEVEL_CORRUPTION if the
+ * segments hold more: then META was lost from a real database, and removing them would destroy it.
+ */
+function leftFromCreation(fs: FileSystem): string[] {
+  const segments = fs.list().filter((name) => SEGMENT_PATTERN.test(name))
+  const log = new SegmentLog(fs, DEFAULT_SEGMENT_BYTES)
+  try {
+    for (const n of log.segments()) {
+      const records = [...log.scanSegment(n, 'meta')]
+      const onlyCreation = n === 1 && records.length <= 2 && records.every((r) => r.type === RecordType.PAGE || (r.type === RecordType.CHECKPOINT && decodeCheckpoint(r.payload, segmentName(n), offsetOf(r.address)).seq === 0))
+      if (!onlyCreation) {
+        throw new StrataError(ErrorCode.CORRUPTION, `${fs.location}/META is missing or empty (no meta slot at offset 0), but ${segmentName(n)} holds a database's records`)
+      }
+    }
+  } finally {
+    log.close()
+  }
+  return segments
 }
 
 function checkPolicy(policy: CheckpointPolicy): CheckpointPolicy {

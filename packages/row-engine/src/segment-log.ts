@@ -91,7 +91,20 @@ export class SegmentLog {
   /** Starts the log after recovery: appends continue at `end`, and anything after it is cut off. */
   resume(end: LogAddress): void {
     const segment = segmentOf(end)
-    for (const n of this.segments()) if (n > segment) this.remove(n)
+    // Later segments can only hold what a crash left half-written: a whole record there means
+    // recovery started from the wrong place (damaged META, a missing segment), and removing it
+    // would destroy commits. Refuse instead.
+    for (const n of this.segments()) {
+      if (n <= segment) continue
+      const first = this.scanSegment(n, 'log').next()
+      if (!first.done) {
+        throw new StrataError(
+          ErrorCode.CORRUPTION,
+          `the log ends in ${segmentName(segment)} at offset ${offsetOf(end)}, but ${this.#fs.location}/${segmentName(n)} holds records from offset ${offsetOf(first.value.address)}`,
+        )
+      }
+      this.remove(n)
+    }
     this.#active = segment
     this.#end = offsetOf(end)
     const file = this.#file(segment, true)
@@ -172,7 +185,7 @@ export class SegmentLog {
   /** Reads `length` bytes at `address` (fewer at a segment's end). */
   read(address: number, length: number, purpose: Purpose): Buffer {
     const file = this.#files.get(segmentOf(address))
-    if (!file) throw new StrataError(ErrorCode.CORRUPTION, `log address ${address} names missing segment ${segmentName(segmentOf(address))}`)
+    if (!file) throw new StrataError(ErrorCode.CORRUPTION, `${this.#fs.location}/${segmentName(segmentOf(address))} is missing (needed at offset ${offsetOf(address)})`)
     return file.read(offsetOf(address), length, purpose)
   }
 

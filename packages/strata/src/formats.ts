@@ -8,8 +8,8 @@
 export type Encoded = Buffer | Uint8Array | string
 
 /**
- * The bytes of `data`, without a copy where one can be avoided: for keys the engine only
- * compares during the call (reads and seek targets), never for data it keeps.
+ * The bytes of `data`, without a copy where one can be avoided. The engine compares read keys
+ * during the call and copies written keys and values when `write` is called, so a view is enough.
  */
 export function toBytes(data: Encoded): Buffer {
   if (typeof data === 'string') return Buffer.from(data, 'utf8')
@@ -17,11 +17,7 @@ export function toBytes(data: Encoded): Buffer {
   return Buffer.from(data.buffer, data.byteOffset, data.byteLength)
 }
 
-/**
- * A private copy of `data`, for keys and values handed to `Engine.write`: the engine keeps
- * them past the call (it encodes a batch only when the batch reaches the head of its queue), by
- * which time the caller may have reused its buffer (msgpackr, for one, packs into a shared one).
- */
+/** A private copy of `data`, for bytes kept past the call (an iterator's range bounds). */
 export function toOwnedBytes(data: Encoded): Buffer {
   if (typeof data === 'string') return Buffer.from(data, 'utf8')
   return Buffer.from(data)

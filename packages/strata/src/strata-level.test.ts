@@ -205,4 +205,28 @@ describe('StrataLevel snapshots and stats', () => {
     await expect(db.put('k'.repeat(1025), 'v')).rejects.toMatchObject({ code: 'STRATA_KEY_TOO_LARGE' })
     await db.close()
   })
+
+  it('a plain batch and one abstract-level must handle itself give the same results and errors', async () => {
+    const db = inMemory<string, unknown>({ valueEncoding: 'json' })
+    await db.open()
+    await db.batch([
+      { type: 'put', key: 'a', value: { n: 1 } },
+      { type: 'put', key: 'b', value: [2] },
+      { type: 'del', key: 'a' },
+    ])
+    expect(await db.getMany(['a', 'b'])).toEqual([undefined, [2]])
+    await expect(db.batch([{ type: 'put', key: null as unknown as string, value: 1 }])).rejects.toMatchObject({ code: 'LEVEL_INVALID_KEY' })
+    await expect(db.batch([{ type: 'put', key: 'k', value: undefined }])).rejects.toMatchObject({ code: 'LEVEL_INVALID_VALUE' })
+    await expect(db.batch([{ type: 'nope' as 'put', key: 'k', value: 1 }])).rejects.toThrow(TypeError)
+    // With a write listener and a prewrite hook, abstract-level's own path runs both.
+    const written: unknown[] = []
+    db.on('write', (ops: unknown[]) => written.push(...ops))
+    db.hooks.prewrite.add((op) => {
+      if (op.type === 'put') op.value = { wrapped: op.value }
+    })
+    await db.batch([{ type: 'put', key: 'c', value: 3 }])
+    expect(await db.get('c')).toEqual({ wrapped: 3 })
+    expect(written).toHaveLength(1)
+    await db.close()
+  })
 })

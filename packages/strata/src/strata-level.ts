@@ -3,7 +3,8 @@ import type { Engine, EngineStats, Operation } from '@strata/btree'
 import { ErrorCode, type FileSystem, MemoryFileSystem, NodeFileSystem, StrataError } from '@strata/storage'
 import { type AbstractDatabaseOptions, AbstractLevel, type AbstractSublevelOptions } from 'abstract-level'
 import { DEFAULT_ENGINE, type EngineName, type EngineOpener, type EngineOptions, engineOpener } from './engines.js'
-import { type Encoded, fromEngine, toBytes, toOwnedBytes } from './formats.js'
+import { installFastBatch } from './fast-batch.js'
+import { type Encoded, fromEngine, toBytes } from './formats.js'
 import { type PrivateIteratorOptions, RangeCursor, StrataIterator, StrataKeyIterator, StrataValueIterator } from './iterator.js'
 import { registerNamedEncodings, withNamedEncodings } from './msgpack-encoding.js'
 import { pinnedState, StrataSnapshot } from './snapshot.js'
@@ -87,6 +88,7 @@ export class StrataLevel<KDefault = string, VDefault = string> extends AbstractL
       withNamedEncodings(forward),
     )
     registerNamedEncodings(this)
+    installFastBatch(this as unknown as AbstractLevel<unknown, unknown, unknown>)
     this.#location = location
     this.#opener = opener
     this.#tuning = engineOptions ?? {}
@@ -198,17 +200,18 @@ export class StrataLevel<KDefault = string, VDefault = string> extends AbstractL
   // ── Writes: each an atomic engine batch, durable on resolve unless `sync: false` ──
 
   async _put(key: Encoded, value: Encoded, options: PrivateWriteOptions): Promise<void> {
-    await this.#open().write([{ type: 'put', key: toOwnedBytes(key), value: toOwnedBytes(value) }], { sync: options.sync !== false })
+    await this.#open().write([{ type: 'put', key: toBytes(key), value: toBytes(value) }], { sync: options.sync !== false })
   }
 
   async _del(key: Encoded, options: PrivateWriteOptions): Promise<void> {
-    await this.#open().write([{ type: 'del', key: toOwnedBytes(key) }], { sync: options.sync !== false })
+    await this.#open().write([{ type: 'del', key: toBytes(key) }], { sync: options.sync !== false })
   }
 
   async _batch(operations: PrivateOperation[], options: PrivateWriteOptions): Promise<void> {
+    // The engine copies keys and values when `write` is called, so views of the caller's bytes do.
     const ops = operations.map((op): Operation => {
-      if (op.type === 'del') return { type: 'del', key: toOwnedBytes(op.key) }
-      return { type: 'put', key: toOwnedBytes(op.key), value: toOwnedBytes(op.value as Encoded) }
+      if (op.type === 'del') return { type: 'del', key: toBytes(op.key) }
+      return { type: 'put', key: toBytes(op.key), value: toBytes(op.value as Encoded) }
     })
     await this.#open().write(ops, { sync: options.sync !== false })
   }

@@ -18,7 +18,7 @@ export interface CorruptionReport {
   outcomes: {
     /** Opened at the last commit, and every read agreed with it. */
     intact: number
-    /** Opened at an earlier commit (a damaged tail cut off), and every read agreed with that commit. */
+    /** Opened at an earlier commit (a damaged log tail cut off), and every read agreed with that commit. */
     rolledBack: number
     /** Opened; some reads failed with LEVEL_CORRUPTION naming a file and offset, the others agreed. */
     readErrors: number
@@ -58,9 +58,10 @@ const HANG_MS = 10_000
  * sector or page, a truncation, garbage appended; META and every segment in turn) and opens and
  * reads it. Every case must either open at some commit s and read exactly commit s's values (or
  * fail a read with LEVEL_CORRUPTION naming a file and offset), or refuse to open with
- * LEVEL_CORRUPTION naming a file and offset. An uncoded error (TypeError, RangeError, a broken
- * invariant), a value commit s did not hold, an entry missing from a scan, or an open, write or
- * close that does not finish is a failure.
+ * LEVEL_CORRUPTION naming a file and offset. When only META is damaged, every commit is still whole
+ * in the other files, so s must be the last commit. An uncoded error (TypeError, RangeError, a
+ * broken invariant), a value commit s did not hold, an entry missing from a scan, a pin left behind
+ * by a failed read, or an open, write or close that does not finish is a failure.
  */
 export async function corruptionCampaign(factory: EngineFactory, options: CorruptionCampaignOptions = {}): Promise<CorruptionReport> {
   const mutations = options.mutations ?? 1200
@@ -80,9 +81,9 @@ export async function corruptionCampaign(factory: EngineFactory, options: Corrup
     const image = images[n % images.length] as Image
     const disk = image.fs.clone()
     const names = disk.list()
-    // META gets a quarter of the cases; the other files share the rest.
+    // META, where the engine keeps one, gets a quarter of the cases; the other files share the rest.
     const others = names.filter((name) => name !== 'META')
-    const target = (rand() < 0.25 || others.length === 0 ? 'META' : others[Math.floor(rand() * others.length)]) as string
+    const target = ((names.includes('META') && rand() < 0.25) || others.length === 0 ? 'META' : others[Math.floor(rand() * others.length)]) as string
     const kind = DAMAGE_KINDS[Math.floor(n / images.length) % DAMAGE_KINDS.length] as DamageKind
     const data = disk.files.get(target)
     if (!data) throw new Error(`strata: invariant broken: image ${image.name} has no file ${target}`)
@@ -90,7 +91,7 @@ export async function corruptionCampaign(factory: EngineFactory, options: Corrup
     report.damage[kind]++
     const fileKind = target.replace(/\d+/g, 'N')
     report.files[fileKind] = (report.files[fileKind] ?? 0) + 1
-    const problem = await judge(factory, disk, image, keys, report, rand)
+    const problem = await judge(factory, disk, image, target, keys, report, rand)
     if (problem) report.failures.push(`case ${n} (seed ${seed}), image ${image.name}, ${target} ${what}: ${problem}`)
   }
   return report
@@ -128,8 +129,9 @@ function isPlacedCorruption(error: unknown, names: readonly string[]): boolean {
 }
 
 /** Opens and reads a damaged copy; counts its outcome and returns what is wrong, if anything. */
-async function judge(factory: EngineFactory, disk: MemoryFileSystem, image: Image, keys: Buffer[], report: CorruptionReport, rand: Random): Promise<string | undefined> {
+async function judge(factory: EngineFactory, disk: MemoryFileSystem, image: Image, target: string, keys: Buffer[], report: CorruptionReport, rand: Random): Promise<string | undefined> {
   const names = disk.list()
+  const final = image.states.length - 1
   let engine: Engine
   try {
     engine = await withDeadline(factory.open(disk, { small: true }), HANG_MS, 'open')
@@ -143,7 +145,13 @@ async function judge(factory: EngineFactory, disk: MemoryFileSystem, image: Imag
   try {
     const seq = engine.seq
     const state = image.states[seq]
-    if (!state) return `opened at seq ${seq}, a commit the database never made (it made ${image.states.length - 1})`
+    if (!state) return `opened at seq ${seq}, a commit the database never made (it made ${final})`
+    // With only META damaged every commit is still whole in the other files: recovery may refuse,
+    // but it must not settle for an older commit (and so drop acknowledged ones) without a word.
+    if (target === 'META' && seq < final) {
+      const removed = names.filter((name) => !disk.exists(name))
+      return `META damage made the open settle for commit ${seq} of ${final} without an error${removed.length > 0 ? `, and the open removed ${removed.join(', ')}` : ''}`
+    }
     let readErrors = 0
     const readFailed = (error: unknown, what: string): string | undefined => {
       if (isPlacedCorruption(error, names)) {
@@ -206,7 +214,7 @@ async function judge(factory: EngineFactory, disk: MemoryFileSystem, image: Imag
       if (error instanceof DeadlineExceeded || codeOf(error) === undefined) return `a write failed with ${messageChain(error)}`
     }
     if (readErrors > 0) report.outcomes.readErrors++
-    else if (seq === image.states.length - 1) report.outcomes.intact++
+    else if (seq === final) report.outcomes.intact++
     else report.outcomes.rolledBack++
     return undefined
   } finally {

@@ -135,7 +135,7 @@ export async function killCampaign(factory: EngineFactory, options: KillCampaign
           report.failures.push(`${where}: the child never opened the database: ${child.error ?? child.stderr}`)
           break
         }
-        await sleep(between(rand, 0, 120))
+        await sleep(between(rand, 0, 250))
         if (rand() < 0.25) await probeLock(factory, folder, report, where)
         report.killedWriting++
       }

@@ -1,0 +1,74 @@
+import { readdirSync } from 'node:fs'
+import { RowEngine } from '@strata/row-engine'
+import { NodeFileSystem } from '@strata/storage'
+import { afterEach, describe, expect, it } from 'vitest'
+import { BAD_DATABASES, expectRefusal, orderKey, removeTemporaryFolders, SAMPLE, sampleDatabase, stateOf, strata } from '../test-support.js'
+
+afterEach(removeTemporaryFolders)
+
+/** The sample database after every order was rewritten three times, each time in its own open. */
+async function databaseWithGarbage(): Promise<string> {
+  const dir = await sampleDatabase()
+  for (let round = 1; round <= 3; round++) {
+    const engine = await RowEngine.open({ fs: new NodeFileSystem(dir) })
+    const ops = Array.from({ length: SAMPLE.orders }, (_, i) => ({ type: 'put' as const, key: Buffer.from(orderKey(i)), value: Buffer.from(JSON.stringify({ total: i, round })) }))
+    await engine.write(ops)
+    await engine.close()
+  }
+  return dir
+}
+
+describe('strata compact', () => {
+  it('reclaims superseded pages and log, keeps every entry, and reports the sizes before and after', async () => {
+    const dir = await databaseWithGarbage()
+    const run = await strata('compact', dir, '--json')
+    expect(run).toMatchObject({ status: 0, stderr: '' })
+    const report = JSON.parse(run.stdout)
+    expect(report).toEqual({
+      path: dir,
+      before: { fileBytes: expect.any(Number), segments: 1 },
+      after: { fileBytes: expect.any(Number), segments: 1 },
+      reclaimedBytes: report.before.fileBytes - report.after.fileBytes,
+      bytesWritten: expect.any(Number),
+    })
+    expect(report.after.fileBytes).toBeLessThan(report.before.fileBytes / 2)
+    expect(readdirSync(dir)).toEqual(['META', 'seg-00000002.log'])
+    expect((await strata('get', dir, orderKey(7))).stdout).toBe('{"total":7,"round":3}\n')
+    expect(JSON.parse((await strata('check', dir, '--json')).stdout)).toMatchObject({ ok: true, entries: SAMPLE.orders + 3 })
+  })
+
+  it('prints the sizes for a person', async () => {
+    const dir = await databaseWithGarbage()
+    const run = await strata('compact', dir)
+    expect(run.status).toBe(0)
+    expect(run.stdout).toMatch(/^compacted {2}.+\nbefore {5}[\d,]+ bytes \([\d.]+ KiB\) in 1 segment\nafter {6}[\d,]+ bytes \([\d.]+ KiB\) in 1 segment\nreclaimed {2}[\d,]+ bytes \([\d.]+ KiB\), [\d.]+ % of the files\nwrote {6}[\d,]+ bytes/)
+  })
+
+  it('is refused by a database another open holds, with LEVEL_LOCKED and status 5', async () => {
+    const dir = await sampleDatabase()
+    const engine = await RowEngine.open({ fs: new NodeFileSystem(dir) })
+    try {
+      const run = await strata('compact', dir, '--json')
+      expect(run).toMatchObject({ status: 5, stdout: '' })
+      expect(JSON.parse(run.stderr).error.code).toBe('LEVEL_LOCKED')
+    } finally {
+      await engine.close()
+    }
+  })
+
+  it.each(BAD_DATABASES)('refuses $what with $code and status $status, and writes nothing', async ({ make, code, status }) => {
+    const path = make()
+    const before = stateOf(path)
+    expectRefusal(await strata('compact', path), path, code, status)
+    expect(stateOf(path)).toBe(before)
+  })
+
+  it('rejects an unknown option with STRATA_USAGE and status 2', async () => {
+    const dir = await sampleDatabase()
+    const before = stateOf(dir)
+    const run = await strata('compact', dir, '--force')
+    expect(run.status).toBe(2)
+    expect(run.stderr).toContain("unknown option '--force' (STRATA_USAGE)")
+    expect(stateOf(dir)).toBe(before)
+  })
+})

@@ -1,0 +1,107 @@
+import { readdirSync, statSync } from 'node:fs'
+import { join } from 'node:path'
+import { RowEngine } from '@strata/row-engine'
+import { NodeFileSystem } from '@strata/storage'
+import { afterEach, describe, expect, it } from 'vitest'
+import { BAD_DATABASES, expectRefusal, removeTemporaryFolders, SAMPLE, sampleDatabase, snapshotThenChange, stateOf, strata, temporaryFolder } from '../test-support.js'
+
+afterEach(removeTemporaryFolders)
+
+const folderBytes = (dir: string) => readdirSync(dir).reduce((sum, name) => sum + statSync(join(dir, name)).size, 0)
+
+describe('strata info', () => {
+  it('reports the engine, page size, sizes, segments and sequence number as JSON', async () => {
+    const dir = await sampleDatabase()
+    const run = await strata('info', dir, '--json')
+    expect(run).toMatchObject({ status: 0, stderr: '' })
+    const info = JSON.parse(run.stdout)
+    const liveBytes = Array.from({ length: SAMPLE.orders }, (_, i) => 10 + JSON.stringify({ total: i }).length).reduce((a, b) => a + b, 0) + 3 + 3 + 5 + 5000 + 4 + 14
+    expect(info).toEqual({
+      path: dir,
+      engine: 'row',
+      pageSize: 4096,
+      seq: 4,
+      fileBytes: folderBytes(dir),
+      liveBytes,
+      usedBytes: expect.any(Number),
+      spaceAmplification: folderBytes(dir) / liveBytes,
+      segments: 1,
+      writeAmplification: null,
+      snapshots: [],
+    })
+    expect(info.usedBytes).toBeLessThanOrEqual(info.fileBytes)
+  })
+
+  it('prints the same for a person', async () => {
+    const dir = await sampleDatabase()
+    const run = await strata('info', dir)
+    expect(run.status).toBe(0)
+    expect(run.stdout).toContain('engine      row (redirect-on-write)\n')
+    expect(run.stdout).toContain('page size   4,096 bytes (4.0 KiB)\n')
+    expect(run.stdout).toContain('sequence    4 (last committed batch)\n')
+    expect(run.stdout).toMatch(/file bytes {2}[\d,]+ bytes \([\d.]+ KiB\) in 1 segment and META\n/)
+    expect(run.stdout).toContain('write amp.  not measured')
+    expect(run.stdout).toContain('snapshots   none named\n')
+  })
+
+  it('lists the named snapshots', async () => {
+    const dir = await sampleDatabase()
+    await snapshotThenChange(dir)
+    const info = JSON.parse((await strata('info', dir, '--json')).stdout)
+    expect(info.seq).toBe(5)
+    expect(info.snapshots).toEqual([{ name: 'end-of-day', seq: 4, createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/), exclusiveBytes: expect.any(Number) }])
+    expect(info.snapshots[0].exclusiveBytes).toBeGreaterThan(0)
+    expect((await strata('info', dir)).stdout).toMatch(/snapshots {3}1 named\n {12}"end-of-day" at sequence 4, created \S+, holds [\d,]+ bytes/)
+  })
+
+  it('says an empty database has no space amplification', async () => {
+    const dir = temporaryFolder()
+    await (await RowEngine.open({ fs: new NodeFileSystem(dir) })).close()
+    const info = JSON.parse((await strata('info', dir, '--json')).stdout)
+    expect(info).toMatchObject({ seq: 0, liveBytes: 0, spaceAmplification: null })
+    expect((await strata('info', dir)).stdout).toContain('space amp.  none (the database is empty)')
+  })
+
+  it('is refused by a database another open holds, with LEVEL_LOCKED and status 5', async () => {
+    const dir = await sampleDatabase()
+    const engine = await RowEngine.open({ fs: new NodeFileSystem(dir) })
+    try {
+      const run = await strata('info', dir)
+      expect(run.status).toBe(5)
+      expect(run.stderr).toBe(`strata: ${dir} is locked by another open (LEVEL_LOCKED)\n`)
+    } finally {
+      await engine.close()
+    }
+  })
+
+  it.each(BAD_DATABASES)('refuses $what with $code and status $status, and writes nothing', async ({ make, code, status }) => {
+    const path = make()
+    const before = stateOf(path)
+    expectRefusal(await strata('info', path), path, code, status)
+    expect(stateOf(path)).toBe(before)
+  })
+
+  it('reports errors as JSON with --json', async () => {
+    const path = join(temporaryFolder(), 'missing')
+    const run = await strata('info', path, '--json')
+    expect(run.status).toBe(3)
+    expect(JSON.parse(run.stderr)).toEqual({ error: { code: 'STRATA_DATABASE_NOT_FOUND', message: `${path} does not exist`, exitCode: 3 } })
+  })
+
+  it('rejects bad options and a missing argument with STRATA_USAGE and status 2', async () => {
+    const dir = await sampleDatabase()
+    const unknown = await strata('info', dir, '--verbose')
+    expect(unknown).toMatchObject({ status: 2, stdout: '' })
+    expect(unknown.stderr).toBe("strata: unknown option '--verbose' (STRATA_USAGE)\nrun 'strata info --help' for usage\n")
+    const missing = await strata('info')
+    expect(missing.status).toBe(2)
+    expect(missing.stderr).toContain("missing required argument 'db' (STRATA_USAGE)")
+  })
+
+  it('explains itself with --help', async () => {
+    const run = await strata('info', '--help')
+    expect(run.status).toBe(0)
+    expect(run.stdout).toContain('Usage: strata info [options] <db>')
+    expect(run.stdout).toContain('--json')
+  })
+})

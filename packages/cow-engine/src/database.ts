@@ -1,0 +1,210 @@
+import { compareKeys, decodeNode, isRef, NO_ADDRESS, type Node, type PageAddress, type PageSource, Tree, type TreeEvents, type ValueRef } from '@strata/btree'
+import { ErrorCode, type FileSystem, type Purpose, StrataError } from '@strata/storage'
+import { decodeValue, type LoggedOperation } from './batch.js'
+import type { Meta } from './meta.js'
+import { OVERFLOW_HEADER_BYTES, overflowChain, readOverflow, type SlotReader } from './overflow.js'
+import type { PageFile } from './page-file.js'
+import type { PageTable } from './page-table.js'
+import type { PreimageStore } from './preimage-store.js'
+import { RecordType } from './record.js'
+import type { CowSnapshot, SnapshotRegistry } from './snapshots.js'
+import { WAL_FILE, type Wal } from './wal.js'
+import { isWalValue, lsnOf, WalValues } from './wal-values.js'
+
+/** The files and bookkeeping a database is opened with. */
+export interface DatabaseParts {
+  fs: FileSystem
+  pages: PageFile
+  wal: Wal
+  table: PageTable
+  snapshots: SnapshotRegistry
+  store: PreimageStore
+  meta: Meta
+}
+
+/**
+ * One open copy-before-write database: its files, its page table, its snapshots and their store,
+ * and the head tree, shared by commits (cow-engine.ts), checkpoints (checkpoint.ts) and recovery
+ * (recovery.ts). It is the head tree's page source (pages.db, plus the images of a checkpoint in
+ * flight) and hears the head's changes to free pages and values.
+ */
+export class Database implements PageSource, TreeEvents {
+  readonly fs: FileSystem
+  readonly pageSize: number
+  readonly pages: PageFile
+  readonly wal: Wal
+  readonly table: PageTable
+  readonly snapshots: SnapshotRegistry
+  readonly store: PreimageStore
+  readonly values = new WalValues()
+  readonly tree: Tree
+  /** The durable checkpoint's meta. */
+  meta: Meta
+  /** Sequence number of the last batch applied to the head. */
+  seq: number
+  /** Checkpoints that have spilled the head in this session: a snapshot taken now has this epoch. */
+  epoch = 0
+  /** Images a checkpoint has logged but not yet written in place, by page. */
+  readonly inFlight = new Map<number, Buffer>()
+  /** The pages of the overflow chains met this session, by first page, so freeing one needs no reads. */
+  readonly chains = new Map<number, number[]>()
+  /** The batch being applied: frees made now take effect from it. */
+  applyingSeq = 0
+  /** Encoded bytes of the clean pages the head copied since the last checkpoint. */
+  dirtied = 0
+  checkpoints = 0
+
+  constructor(parts: DatabaseParts) {
+    this.fs = parts.fs
+    this.pageSize = parts.meta.pageSize
+    this.pages = parts.pages
+    this.wal = parts.wal
+    this.table = parts.table
+    this.snapshots = parts.snapshots
+    this.store = parts.store
+    this.meta = parts.meta
+    this.seq = parts.meta.seq
+    this.tree = new Tree(this, this)
+  }
+
+  /**
+   * Applies a logged batch to the head tree (commit and replay alike). Large values stay in the
+   * WAL until the next checkpoint; each is remembered with the batch that wrote it.
+   */
+  apply(seq: number, ops: LoggedOperation[]): void {
+    this.applyingSeq = seq
+    this.tree.birth = seq
+    // In key order (stable, so the last write to a key still wins), consecutive operations find
+    // their path in cache.
+    const ordered = ops.length > 16 ? ops.slice().sort((a, b) => compareKeys(a.key, b.key)) : ops
+    for (const op of ordered) {
+      if (op.type === 'del') {
+        this.tree.del(op.key)
+        continue
+      }
+      if (isRef(op.value) && isWalValue(op.value.address)) this.values.logged(lsnOf(op.value.address), op.value.length, seq)
+      this.tree.put(op.key, op.value)
+    }
+    this.seq = seq
+  }
+
+  // ── PageSource of the head ──────────────────────────────────────────────────
+
+  loadNode(address: PageAddress): Node {
+    return this.#decode(this.headSlot(address, 'page'), address)
+  }
+
+  readValue(ref: ValueRef): Buffer {
+    if (isWalValue(ref.address)) return this.readWalValue(lsnOf(ref.address), ref.length)
+    const { value, pages } = this.readChain((page, purpose) => this.headSlot(page, purpose), ref)
+    // Only the head's chains are remembered: a snapshot may read an old chain whose first page
+    // the head has since reused.
+    this.chains.set(ref.address, pages)
+    return value
+  }
+
+  /** Page `page` as the head sees it: a checkpoint's image in flight, else pages.db. */
+  headSlot(page: number, purpose: Purpose): Buffer {
+    return this.inFlight.get(page) ?? this.pages.readSlot(page, purpose)
+  }
+
+  /**
+   * Page `page` as `snapshot` sees it: its pre-image copy if the page was overwritten after it,
+   * else an image in flight if the snapshot may read that version, else pages.db.
+   */
+  snapshotSlot(snapshot: CowSnapshot, page: number, purpose: Purpose): Buffer {
+    const saved = this.store.readPage(snapshot, page)
+    if (saved) return saved
+    const pending = this.inFlight.get(page)
+    if (pending && this.table.visibleFrom(page) <= snapshot.epoch) return pending
+    return this.pages.readSlot(page, purpose)
+  }
+
+  /** The page source a snapshot's reads go through. */
+  sourceFor(snapshot: CowSnapshot): PageSource {
+    const slot = (page: number, purpose: Purpose) => this.snapshotSlot(snapshot, page, purpose)
+    return {
+      pageSize: this.pageSize,
+      loadNode: (address) => this.#decode(slot(address, 'page'), address),
+      readValue: (ref) => {
+        if (!isWalValue(ref.address)) return this.readChain(slot, ref).value
+        const lsn = lsnOf(ref.address)
+        if (lsn >= this.wal.base) return this.readWalValue(lsn, ref.length)
+        const moved = this.values.movedTo(lsn)
+        if (moved !== undefined) return this.readChain(slot, { address: moved, length: ref.length }).value
+        const saved = this.store.readValue(snapshot, lsn)
+        if (saved === undefined || saved.length !== ref.length) {
+          throw new StrataError(ErrorCode.CORRUPTION, `the value at WAL LSN ${lsn} is neither in the WAL nor saved for snapshot ${snapshot.seq}`)
+        }
+        return saved
+      },
+    }
+  }
+
+  #decode(slot: Buffer, address: PageAddress): Node {
+    const node = decodeNode(slot, address, 0, this.pages.location, address * this.pageSize)
+    this.pages.verifyPadding(slot, node.bytes, address)
+    return node
+  }
+
+  /** Reads and verifies the VALUE record at `lsn`, which must hold a value of `length` bytes. */
+  readWalValue(lsn: number, length: number): Buffer {
+    return this.readWalValueFor(lsn, length, 'value')
+  }
+
+  /** {@link readWalValue}, counting the read under `purpose` (a checkpoint moving or saving the value). */
+  readWalValueFor(lsn: number, length: number, purpose: Purpose): Buffer {
+    const where = `${this.fs.location}/${WAL_FILE}`
+    const record = this.wal.readRecord(lsn, purpose)
+    if (record.type !== RecordType.VALUE) throw new StrataError(ErrorCode.CORRUPTION, `value reference names a record that is not a value in ${where} at LSN ${lsn}`)
+    const { value } = decodeValue(record.payload, where, lsn)
+    if (value.length !== length) throw new StrataError(ErrorCode.CORRUPTION, `value length differs from its reference in ${where} at LSN ${lsn}`)
+    return value
+  }
+
+  /** Reads the overflow chain `ref` names through `slot`: the value, and the pages it occupies. */
+  readChain(slot: (page: number, purpose: Purpose) => Buffer, ref: ValueRef): { value: Buffer; pages: number[] } {
+    const read: SlotReader = (page) => slot(page, 'value')
+    return readOverflow(read, ref.address, ref.length, this.pageSize, this.pages.location)
+  }
+
+  /** The pages of the chain `ref` names (following its page headers if not met before). */
+  chainPages(ref: ValueRef): number[] {
+    const known = this.chains.get(ref.address)
+    if (known) return known
+    const readHeader = (page: number) => this.inFlight.get(page)?.subarray(0, OVERFLOW_HEADER_BYTES) ?? this.pages.readHead(page, OVERFLOW_HEADER_BYTES, 'value')
+    return overflowChain(readHeader, ref.address, ref.length, this.pageSize, this.pages.location)
+  }
+
+  // ── TreeEvents: what the head stops using ─────────────────────────────────────
+
+  rewritten(node: Node): void {
+    this.dirtied += node.bytes
+  }
+
+  removed(node: Node): void {
+    const page = node.address !== NO_ADDRESS ? node.address : node.home
+    if (page !== NO_ADDRESS) this.table.free(page)
+  }
+
+  valueRemoved(_key: Buffer, ref: ValueRef): void {
+    if (isWalValue(ref.address)) {
+      this.values.removed(lsnOf(ref.address), this.applyingSeq)
+      return
+    }
+    for (const page of this.chainPages(ref)) this.table.free(page)
+    this.chains.delete(ref.address)
+  }
+
+  /** Bytes of every file of the database. */
+  fileBytes(): number {
+    return this.pages.size() + this.wal.fileBytes() + this.store.bytes()
+  }
+
+  /** Closes every file; the store's files are removed, as no snapshot outlives the engine. */
+  close(): void {
+    this.store.close()
+    this.wal.close()
+    this.pages.close()
+  }
+}

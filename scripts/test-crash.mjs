@@ -1,0 +1,64 @@
+#!/usr/bin/env node
+// Runs the reliability campaigns of @strata/testkit on every engine, from the built packages, and
+// prints their counts; exits 1 if any campaign found a failure. `pnpm test:crash` runs the sizes
+// of the default test suite; `pnpm test:crash --long` runs long ones. Knobs (each overrides the
+// size it names): --commits N (per crash-state run), --seeds N (crash-state runs, each its own
+// seed), --seed N (the first seed), --kills N, --mutations N, --only crash,kill,corrupt.
+import { parseArgs } from 'node:util'
+import { corruptionCampaign, crashCampaign, killCampaign } from '../packages/testkit/dist/index.js'
+import { rowFactory } from '../packages/row-engine/dist/row-factory.js'
+
+/** The engines the campaigns run on; a new engine's factory (with a `location`) joins here. */
+const FACTORIES = [rowFactory]
+
+const { values } = parseArgs({
+  options: {
+    long: { type: 'boolean', default: false },
+    commits: { type: 'string' },
+    seeds: { type: 'string' },
+    seed: { type: 'string' },
+    kills: { type: 'string' },
+    mutations: { type: 'string' },
+    only: { type: 'string' },
+  },
+})
+const size = (name, quick, long) => {
+  const value = values[name] === undefined ? (values.long ? long : quick) : Number(values[name])
+  if (!Number.isInteger(value) || value < 0) throw new RangeError(`--${name} must be a whole number`)
+  return value
+}
+const commits = size('commits', 200, 1000)
+const seeds = size('seeds', 2, 10)
+const firstSeed = size('seed', 7, 7)
+const kills = size('kills', 60, 300)
+const mutations = size('mutations', 1200, 10_000)
+const only = new Set((values.only ?? 'crash,kill,corrupt').split(','))
+
+let failures = 0
+const show = (name, report, line) => {
+  console.log(`${name}: ${line}; ${report.failures.length} failures`)
+  for (const failure of report.failures.slice(0, 20)) console.log(`  ${failure.split('\n')[0]}`)
+  failures += report.failures.length
+}
+
+for (const factory of FACTORIES) {
+  if (only.has('crash')) {
+    for (let seed = firstSeed; seed < firstSeed + seeds; seed++) {
+      const started = Date.now()
+      const r = await crashCampaign(factory, { commits, seed })
+      const w = r.workload
+      show(`${factory.name} crash states, seed ${seed}`, r, `${r.commits} commits (${w.unsyncedCommits} sync: false, ${w.largeValues} large values), ${w.snapshots} snapshots, ${w.cursors} cursors, ${w.compactions} compactions, ${w.checkpoints} checkpoints, ${w.reopens} reopens; ${r.points} crash points, ${r.states.drop} dropped-write + ${r.states.torn} torn-write states (${((Date.now() - started) / 1000).toFixed(1)} s)`)
+    }
+  }
+  if (only.has('kill')) {
+    const r = await killCampaign(factory, { kills, seed: firstSeed })
+    show(`${factory.name} kills`, r, `${r.kills} kills (${r.killedOpening} while opening, ${r.killedWriting} while writing), ${r.acknowledged} batches acknowledged, ${r.inFlightKept} unacknowledged batches found whole, ${r.lockRefusals} opens refused with LEVEL_LOCKED`)
+  }
+  if (only.has('corrupt')) {
+    const r = await corruptionCampaign(factory, { mutations, seed: firstSeed })
+    const o = r.outcomes
+    show(`${factory.name} damaged files`, r, `${mutations} damaged databases (${Object.entries(r.damage).map(([k, n]) => `${n} ${k}`).join(', ')}; ${Object.entries(r.files).map(([k, n]) => `${n} in ${k}`).join(', ')}): ${o.intact} intact, ${o.rolledBack} rolled back, ${o.readErrors} with clean read errors, ${o.refused} refused; ${r.reads} values compared`)
+  }
+}
+console.log(failures === 0 ? 'no failures' : `${failures} failures`)
+process.exitCode = failures === 0 ? 0 : 1
