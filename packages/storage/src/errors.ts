@@ -14,6 +14,8 @@ export const ErrorCode = {
   SNAPSHOT_NOT_OPEN: 'LEVEL_SNAPSHOT_NOT_OPEN',
   /** A write was attempted on a read-only view. */
   READONLY: 'LEVEL_READONLY',
+  /** The engine does not offer what was asked of it. */
+  NOT_SUPPORTED: 'LEVEL_NOT_SUPPORTED',
   /** A key is longer than the format allows (1 KiB). Thrown as a RangeError. */
   KEY_TOO_LARGE: 'STRATA_KEY_TOO_LARGE',
   /** A value is longer than the format allows (16 MiB). Thrown as a RangeError. */

@@ -65,14 +65,17 @@ function runSuite(factory: (options?: object) => unknown): Promise<SuiteResult> 
   return finished
 }
 
-describe('StrataLevel against abstract-level', () => {
+describe.each([
+  ['row', {}],
+  ['cow', { engine: 'cow' }],
+] as const)('StrataLevel (%s engine) against abstract-level', (name, engineOptions) => {
   it('passes abstract-level’s own compliance suite in full, on disk', async () => {
     const root = mkdtempSync(join(tmpdir(), 'strata-compliance-'))
     let count = 0
     try {
-      const result = await runSuite((options) => new StrataLevel(join(root, `db-${count++}`), options))
+      const result = await runSuite((options) => new StrataLevel(join(root, `db-${count++}`), { ...options, ...engineOptions }))
       console.log(
-        `abstract-level compliance suite on StrataLevel: ${result.tests} tests, ${count} databases\n${result.passed} passed, ${result.failed.length} failed`,
+        `abstract-level compliance suite on StrataLevel (${name} engine): ${result.tests} tests, ${count} databases\n${result.passed} passed, ${result.failed.length} failed`,
       )
       expect(result.failed).toEqual([])
       expect(result.notRun).toBe(0)

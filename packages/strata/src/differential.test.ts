@@ -1,3 +1,4 @@
+import { CowEngine } from '@strata/cow-engine'
 import { RowEngine } from '@strata/row-engine'
 import { MemoryFileSystem } from '@strata/storage'
 import type { AbstractChainedBatchWriteOptions, AbstractLevel, AbstractSnapshot } from 'abstract-level'
@@ -162,10 +163,10 @@ async function run(pair: Pair, s: Step): Promise<void> {
 }
 
 /** Runs `steps` on both databases; every read agrees, the whole contents agree at the end, and the engine checks clean. */
-async function differential(steps: Step[]): Promise<void> {
+async function differential(steps: Step[], engine: 'row' | 'cow'): Promise<void> {
   const fs = new MemoryFileSystem()
   const pair = new Pair(
-    new StrataLevel<Buffer, string>('differential', { fs, engineOptions: SMALL, keyEncoding: 'buffer', valueEncoding: 'utf8' }),
+    new StrataLevel<Buffer, string>('differential', { fs, engine, engineOptions: SMALL, keyEncoding: 'buffer', valueEncoding: 'utf8' }),
     new MemoryLevel<Buffer, string>({ keyEncoding: 'buffer', valueEncoding: 'utf8' }),
   )
   try {
@@ -176,15 +177,15 @@ async function differential(steps: Step[]): Promise<void> {
   } finally {
     await pair.both((db) => db.close())
   }
-  const engine = await RowEngine.open({ fs, ...SMALL })
+  const reopened = engine === 'row' ? await RowEngine.open({ fs, ...SMALL }) : await CowEngine.open({ fs, pageSize: SMALL.pageSize as number, ...(SMALL.checkpoint ? { checkpoint: SMALL.checkpoint } : {}) })
   try {
-    expect(engine.check()).toEqual([])
+    expect(reopened.check()).toEqual([])
   } finally {
-    await engine.close()
+    await reopened.close()
   }
 }
 
-describe('StrataLevel against memory-level', () => {
+describe.each(['row', 'cow'] as const)('StrataLevel (%s engine) against memory-level', (engine) => {
   it('agrees on every read over 500 random runs of writes, snapshots, iterators, clears and reopens', async () => {
     let runs = 0
     let steps = 0
@@ -192,11 +193,11 @@ describe('StrataLevel against memory-level', () => {
       fc.asyncProperty(fc.array(step, { maxLength: 60, size: 'large' }), async (run) => {
         runs++
         steps += run.length
-        await differential(run)
+        await differential(run, engine)
       }),
       { numRuns: 500 },
     )
-    console.log(`StrataLevel vs memory-level: ${runs} runs, ${steps} steps, every read agreed`)
+    console.log(`StrataLevel (${engine} engine) vs memory-level: ${runs} runs, ${steps} steps, every read agreed`)
     expect(runs).toBeGreaterThanOrEqual(500)
   })
 })

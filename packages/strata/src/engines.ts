@@ -1,12 +1,15 @@
 import type { Engine } from '@strata/btree'
+import { CowEngine, type StoreMode } from '@strata/cow-engine'
 import { RowEngine, type RowEngineOptions } from '@strata/row-engine'
 import type { FileSystem } from '@strata/storage'
 
 /**
- * Tuning passed through to the engine as it opens: page size, segment size and checkpoint
- * policy for the redirect-on-write engine. A database that exists keeps its page size.
+ * Tuning passed through to the engine as it opens: page size and checkpoint policy for both
+ * engines, segment size and read-only opens for the redirect-on-write engine, and the pre-image
+ * store mode (`'shared'` by default, or `'per-snapshot'`) for the copy-before-write engine. A
+ * database that exists keeps its page size.
  */
-export type EngineOptions = Omit<RowEngineOptions, 'fs' | 'createIfMissing' | 'errorIfExists'>
+export type EngineOptions = Omit<RowEngineOptions, 'fs' | 'createIfMissing' | 'errorIfExists'> & { store?: StoreMode }
 
 /** What StrataLevel hands an engine to open it. */
 export interface EngineOpenRequest {
@@ -19,12 +22,17 @@ export interface EngineOpenRequest {
 /** Opens one kind of engine. */
 export type EngineOpener = (request: EngineOpenRequest) => Promise<Engine>
 
-/**
- * The engines StrataLevel can run on, by the name the `engine` option takes. The
- * copy-before-write engine joins this table when it lands; nothing else names engines.
- */
+/** The engines StrataLevel can run on, by the name the `engine` option takes; nothing else names engines. */
 const ENGINES = {
-  row: ({ fs, createIfMissing, errorIfExists, tuning }) => RowEngine.open({ ...tuning, fs, createIfMissing, errorIfExists }),
+  row: ({ fs, createIfMissing, errorIfExists, tuning }) => {
+    const { store: _, ...row } = tuning
+    return RowEngine.open({ ...row, fs, createIfMissing, errorIfExists })
+  },
+  cow: ({ fs, createIfMissing, errorIfExists, tuning }) => {
+    const { segmentBytes: _, readOnly, ...cow } = tuning
+    if (readOnly) throw new TypeError('the copy-before-write engine has no read-only open')
+    return CowEngine.open({ ...cow, fs, createIfMissing, errorIfExists })
+  },
 } satisfies Record<string, EngineOpener>
 
 /** The name of an engine StrataLevel can run on. */

@@ -1,3 +1,5 @@
 export type { EngineName, EngineOptions } from './engines.js'
 export { msgpack } from './msgpack-encoding.js'
 export { StrataLevel, type StrataLevelOptions } from './strata-level.js'
+export { type ExportResult, type RetentionPolicy, type SnapshotInfo } from '@strata/snapshots'
+export { type SnapshotChange, StrataSnapshots } from './snapshots.js'

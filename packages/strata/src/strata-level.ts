@@ -4,11 +4,14 @@ import { ErrorCode, type FileSystem, MemoryFileSystem, NodeFileSystem, StrataErr
 import { type AbstractDatabaseOptions, AbstractLevel, type AbstractSublevelOptions } from 'abstract-level'
 import { DEFAULT_ENGINE, type EngineName, type EngineOpener, type EngineOptions, engineOpener } from './engines.js'
 import { installFastBatch } from './fast-batch.js'
+import type { RetentionPolicy } from '@strata/snapshots'
 import { type Encoded, fromEngine, toBytes } from './formats.js'
 import { type PrivateIteratorOptions, RangeCursor, StrataIterator, StrataKeyIterator, StrataValueIterator } from './iterator.js'
 import { registerNamedEncodings, withNamedEncodings } from './msgpack-encoding.js'
 import { pinnedState, StrataSnapshot } from './snapshot.js'
+import { StrataSnapshots } from './snapshots.js'
 import { StrataSublevel } from './sublevel.js'
+import { SnapshotViewEngine } from './view-engine.js'
 
 /** Options of the {@link StrataLevel} constructor: abstract-level's, plus the engine and where its files live. */
 export interface StrataLevelOptions<K, V> extends AbstractDatabaseOptions<K, V> {
@@ -22,7 +25,12 @@ export interface StrataLevelOptions<K, V> extends AbstractDatabaseOptions<K, V> 
    * then only names the database. Kept across close and reopen, so a reopen sees the same data.
    */
   fs?: FileSystem | undefined
+  /** Retention for named snapshots, applied each time one is created (`db.snapshots.create`). */
+  snapshots?: RetentionPolicy | undefined
 }
+
+/** Opens a database on an engine that is already open (a snapshot view's); not for applications. */
+const kAttached = Symbol('attached engine')
 
 /** The options abstract-level passes `_open`: its defaults filled in. */
 interface PrivateOpenOptions {
@@ -60,7 +68,10 @@ export class StrataLevel<KDefault = string, VDefault = string> extends AbstractL
   readonly #opener: EngineOpener
   readonly #tuning: EngineOptions
   readonly #fs: FileSystem | undefined
+  readonly #attached: Engine | undefined
+  readonly #retention: RetentionPolicy
   #engine: Engine | undefined
+  #snapshots: StrataSnapshots<KDefault, VDefault, StrataLevel<KDefault, VDefault>> | undefined
 
   /**
    * A database in the folder `location` (created on open unless `createIfMissing` is false).
@@ -68,7 +79,8 @@ export class StrataLevel<KDefault = string, VDefault = string> extends AbstractL
    */
   constructor(location: string, options?: StrataLevelOptions<KDefault, VDefault>) {
     if (typeof location !== 'string' || location === '') throw new TypeError("The first argument 'location' must be a non-empty string")
-    const { engine, engineOptions, fs, ...forward } = options ?? {}
+    const { engine, engineOptions, fs, snapshots, ...forward } = options ?? {}
+    const attached = (options as { [kAttached]?: Engine } | undefined)?.[kAttached]
     const opener = engineOpener(engine ?? DEFAULT_ENGINE)
     // `getSync` is a manifest key abstract-level 3 reads (its suite tests getSync() when set)
     // that level-supports' typings do not list yet, hence the cast.
@@ -93,6 +105,33 @@ export class StrataLevel<KDefault = string, VDefault = string> extends AbstractL
     this.#opener = opener
     this.#tuning = engineOptions ?? {}
     this.#fs = fs
+    this.#attached = attached
+    this.#retention = snapshots ?? {}
+  }
+
+  /**
+   * Named snapshots that survive restarts: create, list, read-only views, diff, restore, export
+   * and delete (docs/snapshots.md).
+   */
+  get snapshots(): StrataSnapshots<KDefault, VDefault, StrataLevel<KDefault, VDefault>> {
+    this.#snapshots ??= new StrataSnapshots<KDefault, VDefault, StrataLevel<KDefault, VDefault>>(
+      {
+        ready: async () => {
+          if (this.status === 'opening') await this.open()
+        },
+        engine: () => this.#open(),
+        keyEncoding: () => this.keyEncoding() as never,
+        valueEncoding: () => this.valueEncoding() as never,
+        view: (engine, name) => {
+          const view = new SnapshotViewEngine(engine, name)
+          const options = { keyEncoding: this.keyEncoding(), valueEncoding: this.valueEncoding(), [kAttached]: view }
+          return new StrataLevel<KDefault, VDefault>(`${this.#location}@${name}`, options as StrataLevelOptions<KDefault, VDefault>)
+        },
+        openExport: (path) => this.#opener({ fs: new NodeFileSystem(path, { create: true }), createIfMissing: true, errorIfExists: true, tuning: this.#tuning }),
+      },
+      this.#retention,
+    )
+    return this.#snapshots
   }
 
   /** The location the database was made with. */
@@ -111,6 +150,10 @@ export class StrataLevel<KDefault = string, VDefault = string> extends AbstractL
   // ── Lifecycle ────────────────────────────────────────────────────────────────
 
   async _open(options: PrivateOpenOptions): Promise<void> {
+    if (this.#attached) {
+      this.#engine = this.#attached
+      return
+    }
     const fs = this.#fs ?? this.#folder(options.createIfMissing)
     try {
       this.#engine = await this.#opener({ fs, createIfMissing: options.createIfMissing, errorIfExists: options.errorIfExists, tuning: this.#tuning })
