@@ -39,8 +39,12 @@ export const ExitCode = {
   UNSUPPORTED_FORMAT: 8,
   /** STRATA_KEY_NOT_FOUND. */
   KEY_NOT_FOUND: 9,
-  /** STRATA_SNAPSHOT_NOT_FOUND: `--snapshot` names no named snapshot. */
+  /** STRATA_SNAPSHOT_NOT_FOUND: no named snapshot has that name. */
   SNAPSHOT_NOT_FOUND: 10,
+  /** STRATA_SNAPSHOT_EXISTS: `snapshot create` names a snapshot that exists. */
+  SNAPSHOT_EXISTS: 11,
+  /** STRATA_DATABASE_EXISTS: `snapshot export` names a folder that holds a database. */
+  DATABASE_EXISTS: 12,
 } as const
 
 /** One exit status: the code that gives it and what it means, as `strata --help` lists it. */
@@ -62,7 +66,9 @@ export const EXIT_STATUSES: readonly ExitStatus[] = [
   { status: ExitCode.IO_ERROR, code: ErrorCode.IO_ERROR, meaning: 'the operating system failed a read, write or sync' },
   { status: ExitCode.UNSUPPORTED_FORMAT, code: ErrorCode.UNSUPPORTED_FORMAT, meaning: 'a database of another format version' },
   { status: ExitCode.KEY_NOT_FOUND, code: CliErrorCode.KEY_NOT_FOUND, meaning: 'get: no such key' },
-  { status: ExitCode.SNAPSHOT_NOT_FOUND, code: ErrorCode.SNAPSHOT_NOT_FOUND, meaning: '--snapshot: no snapshot of that name' },
+  { status: ExitCode.SNAPSHOT_NOT_FOUND, code: ErrorCode.SNAPSHOT_NOT_FOUND, meaning: 'no snapshot of that name' },
+  { status: ExitCode.SNAPSHOT_EXISTS, code: ErrorCode.SNAPSHOT_EXISTS, meaning: 'snapshot create: a snapshot of that name exists' },
+  { status: ExitCode.DATABASE_EXISTS, code: ErrorCode.EXISTS, meaning: 'snapshot export: the target already holds a database' },
 ]
 
 const EXIT_BY_CODE = new Map(EXIT_STATUSES.flatMap(({ code, status }) => (code === undefined ? [] : [[code, status] as const])))

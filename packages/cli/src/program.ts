@@ -6,14 +6,11 @@ import { addDemoCommand } from './commands/demo.js'
 import { addGetCommand } from './commands/get.js'
 import { addInfoCommand } from './commands/info.js'
 import { addScanCommand } from './commands/scan.js'
+import { addSnapshotCommand } from './commands/snapshot.js'
 import { Output, type Streams } from './output.js'
 
-/**
- * The commands, in the order `strata --help` lists them. The `snapshot` group (create, list,
- * delete, diff, export, restore: commands/snapshot.ts) joins this list after `scan`, and `bench`
- * with the benchmark suite.
- */
-const COMMANDS = [addInfoCommand, addCheckCommand, addCompactCommand, addGetCommand, addScanCommand, addDemoCommand]
+/** The commands, in the order `strata --help` lists them. */
+const COMMANDS = [addInfoCommand, addCheckCommand, addCompactCommand, addGetCommand, addScanCommand, addSnapshotCommand, addDemoCommand]
 
 const EXIT_STATUS_HELP = `\nExit status:\n${EXIT_STATUSES.map(({ status, code, meaning }) => `  ${String(status).padEnd(4)}${meaning}${code ? ` (${code})` : ''}\n`).join('')}`
 
