@@ -1,3 +1,8 @@
+/**
+ * The B+tree both engines share, and the engine contract.
+ *
+ * @module @strata/btree
+ */
 export { checkTree, type TreeShape } from './check.js'
 export { Cursor, type Range } from './cursor.js'
 export { checkSizes, DEFAULT_PAGE_SIZE, MAX_KEY_BYTES, MAX_VALUE_BYTES } from './limits.js'

@@ -1,1 +1,6 @@
+/**
+ * The snapshot manager: named durable snapshots, retention, diff, restore and export over either engine.
+ *
+ * @module @strata/snapshots
+ */
 export { type ExportResult, type ExportTarget, HEAD, type RetentionPolicy, type SnapshotInfo, SnapshotManager } from './snapshot-manager.js'

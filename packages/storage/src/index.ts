@@ -1,7 +1,14 @@
+/**
+ * Block files (disk, memory, crash-simulating), I/O accounting, checksums and error codes.
+ *
+ * @module @strata/storage
+ */
 export { crc32 } from './checksum.js'
 export { type CrashMode, type CrashState, CrashFileSystem, SECTOR_SIZE } from './crash-file-system.js'
 export { assert, corruption, ErrorCode, type ErrorCodeValue, rangeError, StrataError } from './errors.js'
+export { type Fault, type FaultableFileSystem, type FaultInjector, type FaultOperation } from './fault.js'
+export { FaultyFileSystem } from './faulty-file-system.js'
 export type { BlockFile, FileSystem } from './file-system.js'
 export { type IoReport, IoStats, PURPOSES, type Purpose } from './io-stats.js'
-export { type FaultInjector, MemoryFileData, MemoryFileSystem } from './memory-file-system.js'
+export { MemoryFileData, MemoryFileSystem } from './memory-file-system.js'
 export { NodeFileSystem } from './node-file-system.js'

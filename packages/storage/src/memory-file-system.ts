@@ -1,5 +1,6 @@
 import { ErrorCode, StrataError } from './errors.js'
-import type { BlockFile, FileSystem } from './file-system.js'
+import { decideFault, type FaultableFileSystem, type FaultInjector, faultError } from './fault.js'
+import type { BlockFile } from './file-system.js'
 import { IoStats, type Purpose } from './io-stats.js'
 
 /** The bytes of one in-memory file. */
@@ -44,9 +45,6 @@ export interface MemoryFileSystemObserver {
   remove(name: string): void
 }
 
-/** Fails chosen operations, to test full disks and I/O errors. Returns an errno code to fail with. */
-export type FaultInjector = (operation: 'write' | 'sync', name: string) => string | undefined
-
 class MemoryBlockFile implements BlockFile {
   #closed = false
 
@@ -75,22 +73,28 @@ class MemoryBlockFile implements BlockFile {
   }
 
   write(offset: number, data: Uint8Array | readonly Uint8Array[], purpose: Purpose): void {
-    const bytes = data instanceof Uint8Array ? data : Buffer.concat(data)
-    const fault = this.fs.faults?.('write', this.name)
-    if (fault) throw new StrataError(ErrorCode.IO_ERROR, `writing ${this.name} failed (${fault})`)
-    this.#data().write(offset, bytes)
-    this.fs.observer?.write(this.name, offset, bytes)
-    this.fs.io.countWrite(purpose, bytes.length)
+    let bytes = data instanceof Uint8Array ? data : Buffer.concat(data)
+    const fault = decideFault(this.fs.faults, 'write', this.name, bytes.length)
+    // A short write lands its first bytes, then fails, as a disk that fills up mid-write does.
+    if (fault) bytes = bytes.subarray(0, fault.written)
+    if (bytes.length > 0) {
+      this.#data().write(offset, bytes)
+      this.fs.observer?.write(this.name, offset, bytes)
+      this.fs.io.countWrite(purpose, bytes.length)
+    }
+    if (fault) throw faultError(fault, 'write', this.name)
   }
 
   truncate(size: number): void {
+    const fault = decideFault(this.fs.faults, 'truncate', this.name, 0)
+    if (fault) throw faultError(fault, 'truncate', this.name)
     this.#data().truncate(size)
     this.fs.observer?.truncate(this.name, size)
   }
 
   async sync(): Promise<void> {
-    const fault = this.fs.faults?.('sync', this.name)
-    if (fault) throw new StrataError(ErrorCode.IO_ERROR, `syncing ${this.name} failed (${fault})`)
+    const fault = decideFault(this.fs.faults, 'sync', this.name, 0)
+    if (fault) throw faultError(fault, 'sync', this.name)
     this.#data()
     this.fs.observer?.sync(this.name)
     this.fs.io.countSync()
@@ -101,8 +105,11 @@ class MemoryBlockFile implements BlockFile {
   }
 }
 
-/** A database folder held in memory: for tests, and as the base of the crash simulator. */
-export class MemoryFileSystem implements FileSystem {
+/**
+ * A database folder held in memory: for tests, and as the base of the crash simulator. Setting
+ * `faults` fails chosen writes, syncs and truncations (full disks, I/O errors).
+ */
+export class MemoryFileSystem implements FaultableFileSystem {
   readonly io = new IoStats()
   readonly location: string
   readonly files = new Map<string, MemoryFileData>()
@@ -140,7 +147,10 @@ export class MemoryFileSystem implements FileSystem {
     this.observer?.remove(name)
   }
 
-  async syncDirectory(): Promise<void> {}
+  async syncDirectory(): Promise<void> {
+    const fault = decideFault(this.faults, 'sync', '.', 0)
+    if (fault) throw faultError(fault, 'sync', '.')
+  }
 
   lock(): void {
     if (this.#locked) throw new StrataError(ErrorCode.LOCKED, `${this.location} is locked by another open`)

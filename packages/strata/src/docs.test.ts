@@ -45,6 +45,25 @@ describe('the documentation', () => {
     }
   })
 
+  it('docs/api is the API reference the TSDoc of the code gives today (npm run docs:api)', () => {
+    const out = mkdtempSync(join(tmpdir(), 'strata-api-'))
+    try {
+      const tool = join(root, 'tools', 'api-docs')
+      execFileSync(process.execPath, [join(tool, 'node_modules', 'typedoc', 'bin', 'typedoc'), '--out', out, '--logLevel', 'Error'], { cwd: tool, stdio: 'pipe', timeout: 120_000 })
+      const files = (dir: string): string[] =>
+        readdirSync(dir, { withFileTypes: true, recursive: true })
+          .filter((e) => e.isFile())
+          .map((e) => join(e.parentPath, e.name).slice(dir.length + 1))
+          .sort()
+      const committed = join(root, 'docs', 'api')
+      expect(files(out)).toEqual(files(committed))
+      const stale = files(out).filter((f) => readFileSync(join(out, f), 'utf8') !== readFileSync(join(committed, f), 'utf8'))
+      expect(stale).toEqual([])
+    } finally {
+      rmSync(out, { recursive: true, force: true })
+    }
+  }, 180_000)
+
   it('has examples to run', () => {
     expect(withExamples.length).toBeGreaterThanOrEqual(3)
   })

@@ -1,3 +1,8 @@
+/**
+ * StrataLevel, the abstract-level 3 database apps import, and its snapshot API.
+ *
+ * @module strata
+ */
 export type { EngineName, EngineOptions } from './engines.js'
 export { msgpack } from './msgpack-encoding.js'
 export { StrataLevel, type StrataLevelOptions } from './strata-level.js'
