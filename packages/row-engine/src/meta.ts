@@ -112,11 +112,16 @@ export class MetaFile {
   /** Writes the first meta of a new database, in one write that fills the whole file. */
   static async create(fs: FileSystem, meta: Meta): Promise<MetaFile> {
     const file = fs.open(META_FILE, { create: true })
-    const bytes = Buffer.alloc(META_FILE_BYTES)
-    encodeSlot(meta).copy(bytes, slotOffset(meta.generation))
-    file.write(0, bytes, 'meta')
-    await file.sync()
-    await fs.syncDirectory()
+    try {
+      const bytes = Buffer.alloc(META_FILE_BYTES)
+      encodeSlot(meta).copy(bytes, slotOffset(meta.generation))
+      file.write(0, bytes, 'meta')
+      await file.sync()
+      await fs.syncDirectory()
+    } catch (error) {
+      file.close()
+      throw error
+    }
     return new MetaFile(file, meta)
   }
 

@@ -139,6 +139,8 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
   readonly #named = new Map<string, NamedEntry>()
   #closed = false
   #checkpointQueued = false
+  /** Settles once the newest checkpoint is durable (or has failed, which stops writes). */
+  #checkpointDone: Promise<void> = Promise.resolve()
   /** Set by `open` from {@link RowEngineOptions.readOnly}: nothing in the folder is written. */
   #readOnly = false
 
@@ -306,6 +308,8 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
     return this.#serial(async () => {
       this.#assertWritable()
       this.#namedEntry(name)
+      // The space a restore moves must not be in a checkpoint still on its way to the disk.
+      await this.#checkpointDone
       const seq = this.#seq + 1
       this.#log.append(frameRecord(RecordType.RESTORE, encodeRestoreRecord(seq, name)), 'meta')
       await this.#log.sync()
@@ -485,7 +489,7 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
       this.#checkpointQueued = true
       void this.#serial(() => {
         this.#checkpointQueued = false
-        return this.#checkpoint()
+        return this.#checkpoint('page', true)
       }).catch(() => {
         // The log is marked failed: every later write rejects with STRATA_IO_ERROR naming this
         // error as its cause, and reads go on.
@@ -534,8 +538,28 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
    * 4. Release the space of pages and values the new tree no longer uses, and remove segments
    *    nothing uses; clean the emptiest sealed segments.
    */
-  async #checkpoint(purpose: Purpose = 'page'): Promise<void> {
-    if (this.#log.broken) return
+  async #checkpoint(purpose: Purpose = 'page', background = false): Promise<void> {
+    // One checkpoint at a time: each is laid out only once the one before it is durable.
+    const previous = this.#checkpointDone
+    let finish!: () => void
+    this.#checkpointDone = new Promise<void>((resolve) => {
+      finish = resolve
+    })
+    await previous
+    let done: Promise<void>
+    try {
+      done = this.#layOutCheckpoint(purpose)
+    } catch (error) {
+      finish()
+      throw error
+    }
+    done.then(finish, finish)
+    if (!background) await done
+  }
+
+  /** Steps 1 and 2 of a checkpoint; returns steps 3 and 4 under way. */
+  #layOutCheckpoint(purpose: Purpose): Promise<void> {
+    if (this.#log.broken) return Promise.resolve()
     const root = this.#tree.root
     // 1. Spill: each page is encoded behind room for its record header, and written with the
     // others in one gathered write. The head first; then what only named snapshots reach, whose
@@ -572,16 +596,12 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
     )
     parts.push(record)
     const checkpointAt = (start + at) as LogAddress
+    // 2. One write of pages and checkpoint. From here the next batches may follow it in the log:
+    // replay from this checkpoint, or from the one before it, applies them either way.
     try {
-      // 2. One write of pages and checkpoint; durable.
       const written = this.#log.append(parts, purpose, start)
       if (written !== start) throw new Error('strata: invariant broken: the log moved during a checkpoint')
-      this.#fs.io.reassign(purpose, 'meta', record.length)
-      await this.#log.sync()
-      // 3. Recovery starts here from now on.
-      await this.#meta.update(checkpointAt, this.#seq)
     } catch (error) {
-      // The log takes no more writes after this; space figures are rebuilt by the next open.
       for (const node of spilled) {
         this.#space.use(node.address, -(RECORD_HEADER_BYTES + node.bytes))
         node.address = NO_ADDRESS
@@ -589,14 +609,34 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
       this.#log.fail(error as Error)
       throw error
     }
+    this.#fs.io.reassign(purpose, 'meta', record.length)
+    this.#space.beginCommit()
+    this.#logSinceCheckpoint = 0
+    this.#dirtiedSinceCheckpoint = 0
+    // 3–4. Durable, then named in META, then its frees released. A policy checkpoint does this off
+    // the write queue, so writes go on while its pages reach the disk.
+    return this.#completeCheckpoint(checkpointAt, this.#seq, purpose)
+  }
+
+  /** Steps 3 and 4 of a checkpoint laid out at `checkpointAt`: sync, point META at it, release space. */
+  async #completeCheckpoint(checkpointAt: LogAddress, seq: number, purpose: Purpose): Promise<void> {
+    try {
+      await this.#log.sync()
+      // 3. Recovery starts here from now on.
+      await this.#meta.update(checkpointAt, seq)
+    } catch (error) {
+      // The log takes no more writes after this; space figures are rebuilt by the next open.
+      this.#log.fail(error as Error)
+      throw error
+    }
     // 4. Space.
     this.#space.commitFrees()
     this.#checkpointAt = checkpointAt
-    this.#logSinceCheckpoint = 0
-    this.#dirtiedSinceCheckpoint = 0
     this.#checkpoints++
     this.#removeEmptySegments()
-    if (purpose === 'page') await this.#cleanSegments(this.#victims(false))
+    if (purpose === 'page' && !this.#closed) {
+      void this.#serial(() => this.#cleanSegments(this.#victims(false))).catch(() => undefined)
+    }
   }
 
   /** Removes sealed segments (before the newest checkpoint) that nothing uses or holds. */
@@ -810,6 +850,7 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
     this.#closed = true
     await this.#queue
     try {
+      await this.#checkpointDone
       if (this.#logSinceCheckpoint > 0 && !this.#log.broken && !this.#readOnly) await this.#checkpoint()
     } finally {
       this.#log.close()
@@ -879,9 +920,13 @@ async function openOrCreate(options: RowEngineOptions): Promise<MetaFile> {
   const pageRecord = pages[0] as Buffer
   const live = new Map([[log.activeSegment, pageRecord.length]])
   const checkpoint = frameRecord(RecordType.CHECKPOINT, encodeCheckpoint({ seq: 0, root: rootAddress, dataBytes: 0, live, snapshots: [], held: [] }))
-  const start = log.append(Buffer.concat([pageRecord, checkpoint]), 'meta')
-  await log.sync()
-  log.close()
+  let start: number
+  try {
+    start = log.append(Buffer.concat([pageRecord, checkpoint]), 'meta')
+    await log.sync()
+  } finally {
+    log.close()
+  }
   await fs.syncDirectory()
   return MetaFile.create(fs, { generation: 0, pageSize, segmentBytes, checkpoint: start + pageRecord.length, checkpointSeq: 0 })
 }

@@ -27,6 +27,8 @@ export class SpaceMap {
   /** Bytes per segment freed from the head but kept for pins. */
   readonly held = new Map<number, number>()
   #pending = new Map<number, Free>()
+  /** Frees a checkpoint in flight will make durable: taken from pending when it was laid out. */
+  #committing = new Map<number, Free>()
   readonly #buckets = new Map<number, Map<number, Free>>()
   /** The bucket (pin) each held address is in. */
   readonly #heldIn = new Map<number, number>()
@@ -44,20 +46,28 @@ export class SpaceMap {
     this.#pending.set(free.address, free)
   }
 
-  /** Bytes freed since the last checkpoint, by segment: what the next checkpoint's table leaves out. */
+  /** Bytes freed and not yet released by a durable checkpoint, by segment (still counted in `live`). */
   pendingBySegment(): Map<number, number> {
     const out = new Map<number, number>()
     for (const f of this.#pending.values()) add(out, segmentOf(f.address), f.bytes)
+    for (const f of this.#committing.values()) add(out, segmentOf(f.address), f.bytes)
     return out
   }
 
-  /** A checkpoint without the pending frees is durable: release them, or hold them for pins. */
+  /** A checkpoint was laid out without the pending frees: they commit when it is durable; later frees wait for the next. */
+  beginCommit(): void {
+    if (this.#committing.size > 0) throw new Error('strata: invariant broken: a checkpoint began while another was in flight')
+    this.#committing = this.#pending
+    this.#pending = new Map()
+  }
+
+  /** The checkpoint laid out by `beginCommit` is durable: release its frees, or hold them for pins. */
   commitFrees(): void {
-    for (const f of this.#pending.values()) {
+    for (const f of this.#committing.values()) {
       add(this.live, segmentOf(f.address), -f.bytes)
       this.#hold(f)
     }
-    this.#pending = new Map()
+    this.#committing = new Map()
   }
 
   /**
@@ -65,6 +75,7 @@ export class SpaceMap {
    * cancelled, a held one returns to the head. Returns false if nothing was freed there.
    */
   reuse(address: number): boolean {
+    if (this.#committing.has(address)) throw new Error('strata: invariant broken: reuse during a checkpoint in flight')
     if (this.#pending.delete(address)) return true
     const pin = this.#heldIn.get(address)
     if (pin === undefined) return false
@@ -120,6 +131,7 @@ export class SpaceMap {
     }
     for (const bucket of this.#buckets.values()) for (const f of bucket.values()) if (needed(f)) out.push(f)
     for (const f of this.#pending.values()) if (needed(f)) out.push(f)
+    for (const f of this.#committing.values()) if (needed(f)) out.push(f)
     return out
   }
 
@@ -145,6 +157,7 @@ export class SpaceMap {
     let total = 0
     for (const bytes of this.live.values()) total += bytes
     for (const f of this.#pending.values()) total -= f.bytes
+    for (const f of this.#committing.values()) total -= f.bytes
     return total
   }
 
