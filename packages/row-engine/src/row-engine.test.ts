@@ -1,19 +1,7 @@
-import { crashCampaign, type EngineFactory, engineConformance, runModel, snapshotCrashCampaign, steps } from '@strata/testkit'
+import { crashCampaign, engineConformance, runModel, snapshotCrashCampaign, steps } from '@strata/testkit'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { RowEngine } from './row-engine.js'
-
-/** Small pages, segments and checkpoint thresholds make short tests reach every mechanism. */
-export const rowFactory: EngineFactory = {
-  name: 'RowEngine',
-  open: (fs, options = {}) =>
-    RowEngine.open({
-      fs,
-      ...(options.small ? { pageSize: 512, segmentBytes: 16 * 1024, checkpoint: { minLogBytes: 2048, maxLogBytes: 16 * 1024 } } : {}),
-      ...(options.createIfMissing === undefined ? {} : { createIfMissing: options.createIfMissing }),
-      ...(options.errorIfExists === undefined ? {} : { errorIfExists: options.errorIfExists }),
-    }),
-}
+import { rowFactory } from './row-factory.js'
 
 engineConformance(rowFactory)
 
