@@ -2,10 +2,11 @@
 // Runs the reliability campaigns of @strata/testkit on every engine, from the built packages, and
 // prints their counts; exits 1 if any campaign found a failure. `pnpm test:crash` runs the sizes
 // of the default test suite; `pnpm test:crash --long` runs long ones. Knobs (each overrides the
-// size it names): --commits N (per crash-state run), --seeds N (crash-state runs, each its own
-// seed), --seed N (the first seed), --kills N, --mutations N, --only crash,kill,corrupt.
+// size it names): --commits N (per crash-state run), --seeds N (crash-state and fault runs, each
+// its own seed), --seed N (the first seed), --kills N, --mutations N, --cases N and --steps N (per
+// fault run), --runs N (disk-full children), --only crash,kill,corrupt,faults,full.
 import { parseArgs } from 'node:util'
-import { corruptionCampaign, crashCampaign, killCampaign } from '../packages/testkit/dist/index.js'
+import { corruptionCampaign, crashCampaign, diskFullCampaign, faultCampaign, killCampaign } from '../packages/testkit/dist/index.js'
 import { rowFactory } from '../packages/row-engine/dist/row-factory.js'
 
 /** The engines the campaigns run on; a new engine's factory (with a `location`) joins here. */
@@ -19,6 +20,9 @@ const { values } = parseArgs({
     seed: { type: 'string' },
     kills: { type: 'string' },
     mutations: { type: 'string' },
+    cases: { type: 'string' },
+    steps: { type: 'string' },
+    runs: { type: 'string' },
     only: { type: 'string' },
   },
 })
@@ -32,7 +36,10 @@ const seeds = size('seeds', 2, 10)
 const firstSeed = size('seed', 7, 7)
 const kills = size('kills', 60, 300)
 const mutations = size('mutations', 1200, 10_000)
-const only = new Set((values.only ?? 'crash,kill,corrupt').split(','))
+const cases = size('cases', 150, 1000)
+const steps = size('steps', 60, 120)
+const runs = size('runs', 4, 20)
+const only = new Set((values.only ?? 'crash,kill,corrupt,faults,full').split(','))
 
 let failures = 0
 const show = (name, report, line) => {
@@ -58,6 +65,21 @@ for (const factory of FACTORIES) {
     const r = await corruptionCampaign(factory, { mutations, seed: firstSeed })
     const o = r.outcomes
     show(`${factory.name} damaged files`, r, `${mutations} damaged databases (${Object.entries(r.damage).map(([k, n]) => `${n} ${k}`).join(', ')}; ${Object.entries(r.files).map(([k, n]) => `${n} in ${k}`).join(', ')}): ${o.intact} intact, ${o.rolledBack} rolled back, ${o.readErrors} with clean read errors, ${o.refused} refused; ${r.reads} values compared`)
+  }
+  if (only.has('faults')) {
+    for (let seed = firstSeed; seed < firstSeed + seeds; seed++) {
+      // Each seed twice: ending with a close, and ending with a power loss.
+      for (const crash of [false, true]) {
+        const started = Date.now()
+        const r = await faultCampaign(factory, { cases, steps, seed, crash })
+        const i = r.injected
+        show(`${factory.name} failing disk${crash ? ', then power loss' : ''}, seed ${seed}`, r, `${r.cases} cases over ${r.operations} operations; ${i.write + i.sync + i.truncate} faults injected (${i.write} writes, ${i.sync} syncs, ${i.truncate} truncations; ${i.ENOSPC} ENOSPC, ${i.EIO} EIO; ${i.shortWrites} short writes); ${r.acknowledged} calls acknowledged, ${r.rejected} rejected with STRATA_IO_ERROR, ${r.readChecks} read checks, ${r.failedOpens} opens and ${r.failedCloses} closes failed under faults, ${r.inDoubtKept} rejected calls found whole after a reopen${crash ? `, ${r.crashStates} disks recovered after the power loss` : ''} (${((Date.now() - started) / 1000).toFixed(1)} s)`)
+      }
+    }
+  }
+  if (only.has('full') && factory.location) {
+    const r = await diskFullCampaign(factory, { runs, seed: firstSeed })
+    show(`${factory.name} full disk (ulimit -f)`, r, `${r.runs} processes, ${r.acknowledged} batches acknowledged, ${r.refusedWrites} writes refused with STRATA_IO_ERROR (EFBIG), closes: ${r.closes.ok} clean, ${r.closes.rejected} rejected with STRATA_IO_ERROR; ${r.lockRefusals} opens refused with LEVEL_LOCKED`)
   }
 }
 console.log(failures === 0 ? 'no failures' : `${failures} failures`)

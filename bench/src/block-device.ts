@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process'
 import { readFileSync, statSync } from 'node:fs'
 
 /**
@@ -7,8 +8,10 @@ import { readFileSync, statSync } from 'node:fs'
  */
 export class BlockDevice {
   readonly #statPath: string | undefined
+  readonly #path: string
 
   constructor(path: string) {
+    this.#path = path
     this.#statPath = findStat(path)
   }
 
@@ -16,11 +19,49 @@ export class BlockDevice {
     return this.#statPath !== undefined
   }
 
+  /** For a loop device, the file behind it (a dedicated device for measuring); else undefined. */
+  get backingFile(): string | undefined {
+    const name = this.name
+    if (!name?.startsWith('loop')) return undefined
+    try {
+      return readFileSync(`/sys/class/block/${name}/loop/backing_file`, 'utf8').trim()
+    } catch {
+      return undefined
+    }
+  }
+
+  /** The device's name (`vda`, `nvme0n1p2`), or undefined where the counter cannot be read. */
+  get name(): string | undefined {
+    return this.#statPath?.split('/').at(-2)
+  }
+
   /** Bytes written to the device so far, or undefined where the counter cannot be read. */
   bytesWritten(): number | undefined {
     if (!this.#statPath) return undefined
     const fields = readFileSync(this.#statPath, 'utf8').trim().split(/\s+/)
     return Number(fields[6]) * 512
+  }
+
+  /**
+   * Writes the file system's dirty pages out (syncfs, through coreutils' `sync -f`), so that a
+   * reading taken next counts what was written before it, not what the kernel still holds.
+   */
+  flush(): void {
+    try {
+      execFileSync('sync', ['-f', this.#path], { stdio: 'ignore' })
+    } catch {
+      // Without `sync -f` the reading counts only what the kernel has written back so far.
+    }
+  }
+
+  /** Bytes written to the device while `run` ran, dirty pages flushed on both sides; undefined without a counter. */
+  async bytesWrittenDuring(run: () => Promise<void>): Promise<number | undefined> {
+    this.flush()
+    const before = this.bytesWritten()
+    await run()
+    this.flush()
+    const after = this.bytesWritten()
+    return before === undefined || after === undefined ? undefined : after - before
   }
 }
 

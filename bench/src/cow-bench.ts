@@ -18,6 +18,7 @@ import { CowEngine, type StoreMode } from '@strata/cow-engine'
 import { RowEngine } from '@strata/row-engine'
 import { type IoReport, MemoryFileSystem } from '@strata/storage'
 import { benchKey, benchValue, random, table } from './harness.js'
+import { partProgress } from './progress.js'
 
 const { values: args } = parseArgs({
   options: {
@@ -65,8 +66,11 @@ function open(variant: Variant, fs: MemoryFileSystem): Promise<Engine> {
 /** Every key once, in batches: in key order, or shuffled (as a database fills in practice). */
 function pass(round: number, order: 'sorted' | 'shuffled'): Operation[][] {
   const keys = Array.from({ length: KEYS }, (_, i) => i)
-  if (order === 'sorted') keys.sort((a, b) => Buffer.compare(benchKey(a), benchKey(b)))
-  else {
+  if (order === 'sorted') {
+    // Each key made once, not once per comparison.
+    const byIndex = keys.map((i) => benchKey(i))
+    keys.sort((a, b) => Buffer.compare(byIndex[a] as Buffer, byIndex[b] as Buffer))
+  } else {
     const rand = random(7)
     for (let i = keys.length - 1; i > 0; i--) {
       const j = Math.floor(rand() * (i + 1))
@@ -120,9 +124,15 @@ async function main(): Promise<void> {
   console.log(`copy-before-write benchmark: ${KEYS.toLocaleString()} keys of 16 bytes, ${VALUE_BYTES}-byte values, ${PAGE_SIZE}-byte pages, batches of ${BATCH}`)
   console.log('workload: load, reopen, take k snapshots, overwrite every key once in key order, checkpoint\n')
   const runs: Run[] = []
+  const progress = partProgress()
+  progress.stage('cow: overwrite passes', SNAPSHOTS.length * 3)
   for (const k of SNAPSHOTS) {
-    for (const variant of ['cow-per-snapshot', 'cow-shared', 'row'] as const) runs.push(await measure(variant, k))
+    for (const variant of ['cow-per-snapshot', 'cow-shared', 'row'] as const) {
+      runs.push(await measure(variant, k))
+      progress.tick()
+    }
   }
+  progress.stop()
   const of = (variant: Variant, k: number) => runs.find((r) => r.variant === variant && r.snapshots === k) as Run
   const x = (n: number) => `${n.toFixed(2)}×`
   const f = (n: number) => n.toFixed(2)

@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util'
 import { RowEngine } from '@strata/row-engine'
 import { MemoryFileSystem } from '@strata/storage'
 import { BlockDevice } from './block-device.js'
+import { partProgress } from './progress.js'
 import { benchKey, benchValue, formatRate, median, random, rate, table } from './harness.js'
 import { type BenchStore, LevelStore, LmdbStore, MemoryStore, removeFolder, StrataRowStore } from './stores.js'
 
@@ -166,6 +167,8 @@ async function main(): Promise<void> {
   ]
   console.log(`engine benchmark: ${KEYS.toLocaleString()} keys of 16 bytes, 100-byte values, ${ROUNDS} rounds; ${cpus().length} cores, ${Math.round(totalmem() / 2 ** 30)} GiB`)
   console.log(`block device counter: ${device.available ? 'available' : 'not available'}`)
+  const progress = partProgress()
+  progress.stage('engine: stores', factories.filter(([name]) => !args.only || args.only.split(',').includes(name)).length)
   try {
     for (const [name, open] of factories) {
       if (args.only && !args.only.split(',').includes(name)) continue
@@ -184,9 +187,11 @@ async function main(): Promise<void> {
       console.log('done')
       results.push(result)
       removeFolder(join(root, name === 'strata-row' ? 'strata' : name))
+      progress.tick()
     }
   } finally {
     removeFolder(root)
+    progress.stop()
   }
   report(results, snapshotNs)
 }

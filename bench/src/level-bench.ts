@@ -11,6 +11,7 @@ import { parseArgs } from 'node:util'
 import { ClassicLevel } from 'classic-level'
 import { StrataLevel } from 'strata'
 import { benchKey, benchValue, formatRate, median, random, rate, table } from './harness.js'
+import { partProgress } from './progress.js'
 import { removeFolder } from './stores.js'
 
 const { values: args } = parseArgs({
@@ -96,11 +97,16 @@ async function main(): Promise<void> {
   const root = mkdtempSync(join(args.dir, 'strata-level-bench-'))
   const results: LevelResult[] = []
   console.log(`abstract-level benchmark: ${KEYS.toLocaleString()} keys of 16 bytes, 100-byte values, ${ROUNDS} rounds`)
+  const progress = partProgress()
+  progress.stage('level: databases', 2)
   try {
     results.push(await measure('strata', new StrataLevel<Buffer, Buffer>(join(root, 'strata'), { keyEncoding: 'buffer', valueEncoding: 'buffer' })))
+    progress.tick()
     results.push(await measure('level', new ClassicLevel<Buffer, Buffer>(join(root, 'level'), { keyEncoding: 'buffer', valueEncoding: 'buffer' })))
+    progress.tick()
   } finally {
     removeFolder(root)
+    progress.stop()
   }
   const [strata, level] = results as [LevelResult, LevelResult]
   const ratio = (a: number, b: number) => `${(a / b).toFixed(2)}×`

@@ -1,6 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { type DiffCost, diffTrees } from './diff.js'
+import { type DiffCost, type DiffSide, diffTrees } from './diff.js'
 import type { Node, PageAddress, ValueRef } from './node.js'
 import { decodeNode } from './page-layout.js'
 import type { PageSource } from './page-source.js'
@@ -83,5 +83,44 @@ describe('tree diff', () => {
     expect(changes).toHaveLength(10)
     expect(cost.pagesRead).toBeLessThanOrEqual(2 * 10 * 3)
     expect(cost.subtreesSkipped).toBeGreaterThan(0)
+  })
+
+  it('where pages are overwritten in place, one page number is not one subtree unless both sides read one version', () => {
+    // Pages updated in place: a node is written back to the page it came from.
+    const store = new MapStore(512)
+    const written = new Set<number>()
+    const inPlace = (root: Node) =>
+      spill(root, (node, framed) => {
+        const address = (node.home >= 0 ? node.home : store.next++) as PageAddress
+        store.pages.set(address, framed)
+        written.add(address)
+        return address
+      })
+    const tree = new Tree(store, store)
+    for (let i = 0; i < 400; i++) tree.put(key(i), Buffer.from(`v${i}`))
+    inPlace(tree.root)
+    const before = new MapStore(512)
+    for (const [address, image] of store.pages) before.pages.set(address, image)
+    const rootPage = tree.root.address
+    written.clear()
+    tree.put(key(7), Buffer.from('changed'))
+    inPlace(tree.freeze())
+    expect(tree.root.address).toBe(rootPage)
+    const sides = () => [
+      { source: before, root: before.loadNode(rootPage) },
+      { source: store, root: store.loadNode(rootPage) },
+    ] as const
+    const changes = (a: DiffSide, b: DiffSide) => [...diffTrees(a, b, false)].map((c) => `${c.key}:${c.before?.toString()}->${c.after?.toString()}`)
+    const [a, b] = sides()
+    expect(changes(a, b)).toEqual([`${key(7)}:v7->changed`])
+    // Version tokens let the sides skip what they read in one version: every page but those the
+    // second spill rewrote (the path to the change, whatever bytes it wrote).
+    const rewritten = written
+    const [c, d] = sides()
+    const cost: DiffCost = { pagesRead: 0, nodesExpanded: 0, subtreesSkipped: 0 }
+    const versionAt = (side: string) => (address: number) => (rewritten.has(address) ? `${side}${address}` : 'same')
+    expect([...diffTrees({ ...c, versionAt: versionAt('a') }, { ...d, versionAt: versionAt('b') }, false, cost)]).toHaveLength(1)
+    expect(cost.subtreesSkipped).toBeGreaterThan(0)
+    expect(cost.pagesRead).toBeLessThanOrEqual(2 * rewritten.size)
   })
 })

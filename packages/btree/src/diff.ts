@@ -1,10 +1,17 @@
-import { type Child, compareKeys, isRef, type Node, type StoredValue } from './node.js'
+import { type Child, compareKeys, isRef, type Node, type PageAddress, type StoredValue } from './node.js'
 import { loadChild, type PageSource } from './page-source.js'
 
 /** One side of a diff: a frozen root and the source its pages are read through. */
 export interface DiffSide {
   source: PageSource
   root: Node
+  /**
+   * For page stores that overwrite pages in place: which version of the page at `address` this
+   * side reads, as a token, or undefined when the store cannot tell. Where both sides give the
+   * same defined token for an address, they read the same version of that page, and of every page
+   * below it, so the subtree is skipped whole.
+   */
+  versionAt?: (address: PageAddress) => unknown
 }
 
 /** A key whose value differs between two trees; `before`/`after` undefined where it is absent. */
@@ -28,20 +35,24 @@ type Item = { node: Child; holder: Node | undefined; index: number } | { key: Bu
 
 /**
  * The changes from tree `a` to tree `b`, in key order. Subtrees the two trees share (the same node,
- * or, where pages are never overwritten, the same page address) are skipped whole, so the cost
- * grows with the size of the change, not of the trees. `sameAddressSameContent` says whether an
- * address names one immutable page (true for redirect-on-write stores).
+ * the same page address where pages are never overwritten, or the same page version where the
+ * sides can tell it: {@link DiffSide.versionAt}) are skipped whole, so the cost grows with the size
+ * of the change, not of the trees. `sameAddressSameContent` says whether an address names one
+ * immutable page (true for redirect-on-write stores); when false, an address alone proves nothing.
  */
 export function* diffTrees(a: DiffSide, b: DiffSide, sameAddressSameContent: boolean, cost: DiffCost = { pagesRead: 0, nodesExpanded: 0, subtreesSkipped: 0 }): Generator<Change> {
   const left: Item[] = [{ node: a.root, holder: undefined, index: 0 }]
   const right: Item[] = [{ node: b.root, holder: undefined, index: 0 }]
 
   const identical = (x: Child, y: Child): boolean => {
-    if (x === y) return true
-    if (!sameAddressSameContent) return false
+    // One node object is one subtree; one page number is one subtree only if pages never change.
+    if (typeof x !== 'number' && x === y) return true
     const ax = typeof x === 'number' ? x : x.address
     const ay = typeof y === 'number' ? y : y.address
-    return ax >= 0 && ax === ay
+    if (ax < 0 || ax !== ay) return false
+    if (sameAddressSameContent) return true
+    const version = a.versionAt?.(ax)
+    return version !== undefined && version === b.versionAt?.(ay)
   }
   const load = (item: { node: Child; holder: Node | undefined; index: number }, source: PageSource): Node => {
     if (typeof item.node !== 'number') return item.node

@@ -1,5 +1,6 @@
 import { Command, CommanderError } from 'commander'
 import { describeFailure, EXIT_STATUSES, ExitCode, type Failure } from './cli-error.js'
+import { addBenchCommand } from './commands/bench.js'
 import { addCheckCommand } from './commands/check.js'
 import { addCompactCommand } from './commands/compact.js'
 import { addDemoCommand } from './commands/demo.js'
@@ -10,7 +11,7 @@ import { addSnapshotCommand } from './commands/snapshot.js'
 import { Output, type Streams } from './output.js'
 
 /** The commands, in the order `strata --help` lists them. */
-const COMMANDS = [addInfoCommand, addCheckCommand, addCompactCommand, addGetCommand, addScanCommand, addSnapshotCommand, addDemoCommand]
+const COMMANDS = [addInfoCommand, addCheckCommand, addCompactCommand, addGetCommand, addScanCommand, addSnapshotCommand, addDemoCommand, addBenchCommand]
 
 const EXIT_STATUS_HELP = `\nExit status:\n${EXIT_STATUSES.map(({ status, code, meaning }) => `  ${String(status).padEnd(4)}${meaning}${code ? ` (${code})` : ''}\n`).join('')}`
 

@@ -1,4 +1,5 @@
 import { checkTree, isRef, NO_ADDRESS, type Node, type TreeShape } from '@strata/btree'
+import type { NamedRecord } from './catalogue.js'
 import type { Database } from './database.js'
 import { isWalValue, lsnOf } from './wal-values.js'
 
@@ -14,6 +15,7 @@ export function checkDatabase(db: Database): string[] {
   problems.push(...checkPages(db, shape))
   problems.push(...checkWalValues(db, db.tree.root))
   problems.push(...db.store.check(db.snapshots.all()))
+  problems.push(...checkNamed(db))
   if (db.seq < db.meta.seq) problems.push(`the head is at batch ${db.seq}, behind the durable checkpoint's ${db.meta.seq}`)
   return problems
 }
@@ -46,9 +48,36 @@ function checkPages(db: Database, shape: TreeShape): string[] {
     }
   }
   for (const page of db.table.chain) claim(page, 'a free-list page')
+  for (const page of db.catalogue.pages()) claim(page, 'a snapshot catalogue page')
   for (const page of db.table.available) claim(page, 'free')
   for (const page of db.table.pending) claim(page, 'freed since the last checkpoint')
   for (let page = first; page < pageCount; page++) if (!owners.has(page)) problems.push(`page ${page} is neither used nor free`)
+  return problems
+}
+
+/**
+ * Every named snapshot must read whole (its tree through its own source: copies, else pages.db),
+ * hold its recorded data bytes, and hold in its store exactly the copies its copy list records.
+ */
+function checkNamed(db: Database): string[] {
+  const problems: string[] = []
+  const named = db.snapshots.named()
+  if (named.length !== db.catalogue.records.size) problems.push(`the catalogue holds ${db.catalogue.records.size} snapshots, ${named.length} are live`)
+  for (const snapshot of named) {
+    const record = snapshot.named as NamedRecord
+    const where = `snapshot ${JSON.stringify(record.name)}`
+    const { problems: broken, shape } = checkTree(snapshot.source, snapshot.root)
+    for (const problem of broken) problems.push(`${where}: ${problem}`)
+    if (broken.length === 0 && shape.liveBytes !== record.dataBytes) problems.push(`${where}: data bytes recorded as ${record.dataBytes} but entries hold ${shape.liveBytes}`)
+    if (snapshot.root.address !== record.root) problems.push(`${where}: root is page ${snapshot.root.address}, the catalogue says ${record.root}`)
+    let listed = 0
+    for (const entry of record.list.entries()) {
+      listed++
+      if (!db.store.has(snapshot, entry.page)) problems.push(`${where}: its copy of page ${entry.page} is listed but not in its store`)
+    }
+    const held = db.store.bytesOf(snapshot) / db.pageSize
+    if (held !== listed) problems.push(`${where}: its store holds ${held} copies, its copy list ${listed}`)
+  }
   return problems
 }
 

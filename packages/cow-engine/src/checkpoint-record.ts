@@ -8,11 +8,17 @@ import { RECORD_HEADER_BYTES, readU64, writeU64 } from './record.js'
  *
  * PAGE payload: u32 page number, then the page image (at most one page).
  * CHECKPOINT payload: u64 seq, u64 live data bytes, u32 root page, u32 page count, u32 free-list
- * head page, u32 free page count, u32 number of PAGE records before it in this checkpoint.
+ * head page, u32 free page count, u32 number of PAGE records before it in this checkpoint, u32
+ * first page of the snapshot catalogue, u32 flags (bit 0: a restore, whose tree is a named
+ * snapshot's and whose sequence number is one past the last batch's). A 36-byte payload, written
+ * before named snapshots existed, has no catalogue and no flags.
  */
 export const PAGE_RECORD_PREFIX = RECORD_HEADER_BYTES + 4
 
-const CHECKPOINT_PAYLOAD_BYTES = 36
+const CHECKPOINT_PAYLOAD_BYTES = 44
+const V1_CHECKPOINT_PAYLOAD_BYTES = 36
+/** CHECKPOINT flag: the checkpoint restores a named snapshot. */
+export const RESTORE_FLAG = 1
 
 /** What a checkpoint makes durable: everything the next meta slot will say. */
 export interface CheckpointRecord {
@@ -28,6 +34,10 @@ export interface CheckpointRecord {
   freePages: number
   /** How many PAGE records the checkpoint wrote before this record. */
   images: number
+  /** First page of the snapshot catalogue; 0 when there are no named snapshots. */
+  catalogue: number
+  /** {@link RESTORE_FLAG}, or 0. */
+  flags: number
 }
 
 /** Encodes a CHECKPOINT payload. */
@@ -39,13 +49,16 @@ export function encodeCheckpoint(c: CheckpointRecord): Buffer {
   at = buf.writeUInt32LE(c.pageCount, at)
   at = buf.writeUInt32LE(c.freeListHead, at)
   at = buf.writeUInt32LE(c.freePages, at)
-  buf.writeUInt32LE(c.images, at)
+  at = buf.writeUInt32LE(c.images, at)
+  at = buf.writeUInt32LE(c.catalogue, at)
+  buf.writeUInt32LE(c.flags, at)
   return buf
 }
 
 /** Decodes a CHECKPOINT payload; a payload of any other length is LEVEL_CORRUPTION. */
 export function decodeCheckpoint(payload: Buffer, file: string, offset: number): CheckpointRecord {
-  if (payload.length !== CHECKPOINT_PAYLOAD_BYTES) throw corruption(file, offset, 'malformed checkpoint record')
+  const whole = payload.length === CHECKPOINT_PAYLOAD_BYTES
+  if (!whole && payload.length !== V1_CHECKPOINT_PAYLOAD_BYTES) throw corruption(file, offset, 'malformed checkpoint record')
   return {
     seq: readU64(payload, 0),
     dataBytes: readU64(payload, 8),
@@ -54,6 +67,8 @@ export function decodeCheckpoint(payload: Buffer, file: string, offset: number):
     freeListHead: payload.readUInt32LE(24),
     freePages: payload.readUInt32LE(28),
     images: payload.readUInt32LE(32),
+    catalogue: whole ? payload.readUInt32LE(36) : 0,
+    flags: whole ? payload.readUInt32LE(40) : 0,
   }
 }
 

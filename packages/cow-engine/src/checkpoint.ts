@@ -1,13 +1,13 @@
 import { isRef, NO_ADDRESS, type Node, spill } from '@strata/btree'
 import { assert, type Purpose } from '@strata/storage'
-import { type CheckpointRecord, encodeCheckpoint, PAGE_RECORD_PREFIX, stampPageRecord } from './checkpoint-record.js'
+import { type CheckpointRecord, encodeCheckpoint, PAGE_RECORD_PREFIX, RESTORE_FLAG, stampPageRecord } from './checkpoint-record.js'
 import type { Database } from './database.js'
 import { encodeFreeList } from './free-list.js'
 import type { Meta } from './meta.js'
 import { encodeOverflow, overflowPageCount } from './overflow.js'
 import { type PageNumber, pageNumber } from './page-file.js'
-import type { EpochRange } from './page-table.js'
 import { frameRecord, RecordType, sealRecord } from './record.js'
+import type { RestorePlan } from './restore.js'
 import type { CowSnapshot } from './snapshots.js'
 import { isWalValue, lsnOf } from './wal-values.js'
 
@@ -51,18 +51,19 @@ interface PlannedPage {
   visibleFrom: number
 }
 
-/** An old page content that snapshots need copied before it is overwritten. */
-interface PageCopy {
-  page: number
-  range: EpochRange
-  snapshots: CowSnapshot[]
+/** A named snapshot a checkpoint creates: the state it writes, under this name. */
+export interface NewSnapshot {
+  name: string
+  id: number
+  createdAt: number
+  meta: Buffer
 }
 
-/** A value the WAL reset drops that snapshots can still see. */
-interface ValueCopy {
-  lsn: number
-  length: number
-  snapshots: CowSnapshot[]
+/** What a checkpoint does besides writing the head: create a named snapshot of it, or restore one. */
+export interface CheckpointChanges {
+  create?: NewSnapshot
+  /** The head was made a named snapshot's state (restore.ts): its values on overwritten chains go on new ones. */
+  restore?: RestorePlan
 }
 
 const imageOf = (p: PlannedPage): Buffer => p.framed.subarray(PAGE_RECORD_PREFIX)
@@ -70,22 +71,30 @@ const imageOf = (p: PlannedPage): Buffer => p.framed.subarray(PAGE_RECORD_PREFIX
 /**
  * Writes the head in place and starts a new WAL generation (docs/architecture.md §COW checkpoints):
  * 1. Move every large value the head holds out of the WAL into an overflow chain.
- * 2. Spill the head: each dirty node goes to its home page, or to a newly allocated one.
- * 3. Write the free list, if the free set changed: pages freed since the last checkpoint join it.
- * 4. Decide the pre-images: which old page contents, and which dropped WAL values, live snapshots need.
- * 5. (a) Append every page image and a CHECKPOINT record to the WAL in one write; sync.
- * 6. (b) Copy the pre-images to the snapshots' store; sync it.
- * 7. (c) Write the pages in place; sync pages.db.
- * 8. (d) Write the meta slot; sync pages.db. The checkpoint is durable.
- * 9. (e) Reset the WAL to a new generation starting after the CHECKPOINT record; sync.
- * A crash after step 5 is redone by recovery from the WAL's images; one before it leaves pages.db
- * untouched. A failure at any step leaves the WAL unusable for writes until a reopen; reads go on.
- * Returns false, writing nothing, when there was nothing to checkpoint and `force` is false.
+ * 2. Spill the head: each dirty node goes to its home page, or to a newly allocated one (a
+ *    restore's values go on new chains first).
+ * 3. Copy before write: decide which live snapshots need the old content of every page about to
+ *    be overwritten, publish the new images in flight, then read the old content (still on
+ *    pages.db) and write it to their store (once per snapshot, or once); named snapshots list
+ *    their copies.
+ * 4. The catalogue: a named snapshot created here names the spilled tree; copy lists grow.
+ * 5. The free list, if the free set changed: pages freed since the last checkpoint join it.
+ *    Metadata pages never hold what a named snapshot needs, so their copies (for in-process
+ *    snapshots only) come last, and the copy lists written in step 4 are complete.
+ * 6. (a) Append every page image and a CHECKPOINT record to the WAL in one write; sync.
+ * 7. (b) Sync the store: the copies are durable before any in-place write.
+ * 8. (c) Write the pages in place; sync pages.db.
+ * 9. (d) Write the meta slot; sync pages.db. The checkpoint is durable.
+ * 10. (e) Reset the WAL to a new generation starting after the CHECKPOINT record; sync.
+ * A crash after step 6 is redone by recovery from the WAL's images (copies the crash cut short
+ * are made again first); one before it leaves pages.db untouched. A failure at any step leaves the
+ * WAL unusable for writes until a reopen; reads go on. Returns false, writing nothing, when there
+ * was nothing to checkpoint and `force` is false.
  */
-export async function checkpoint(db: Database, purpose: Purpose, force = false): Promise<boolean> {
+export async function checkpoint(db: Database, purpose: Purpose, force = false, changes: CheckpointChanges = {}): Promise<boolean> {
   if (!force && db.tree.root.address !== NO_ADDRESS && db.wal.logged === 0 && !db.table.dirty) return false
   try {
-    await writeCheckpoint(db, purpose)
+    await writeCheckpoint(db, purpose, changes)
     return true
   } catch (error) {
     // Whatever step failed, the head and the files may disagree now: no more writes until a reopen.
@@ -95,13 +104,15 @@ export async function checkpoint(db: Database, purpose: Purpose, force = false):
 }
 
 /** The steps of {@link checkpoint}. */
-async function writeCheckpoint(db: Database, purpose: Purpose): Promise<void> {
+async function writeCheckpoint(db: Database, purpose: Purpose, changes: CheckpointChanges): Promise<void> {
   const tree = db.tree
   const epoch = db.epoch + 1
   const plan: PlannedPage[] = []
   // 1. Large values out of the WAL. The head's leaves holding them are all dirty (they changed
   // since the last checkpoint), so they are spilled just after with their new references.
   moveValues(db, tree.root, epoch, plan)
+  // A restore's values whose chains the head had overwritten go on new chains.
+  for (const v of changes.restore?.values ?? []) writeChain(db, v.leaf, v.index, v.value, epoch, plan)
   // 2. Spill: in place where the node has a home, else on a new page.
   spill(
     tree.root,
@@ -114,11 +125,27 @@ async function writeCheckpoint(db: Database, purpose: Purpose): Promise<void> {
   )
   // Snapshots taken from now on see the spilled tree: their pages are this checkpoint's.
   db.epoch = epoch
-  // 3. The free list, on its chain of pages, which no snapshot ever reads.
+  // 3. Pre-images of the tree's pages: who needs them is decided before the page table learns the
+  // new versions; the copies are made once readers see the new versions in flight, so a failure
+  // on the way leaves every reader a whole state (pages.db is untouched until step 8).
+  const treeCopies = decideCopies(db, plan, epoch)
+  publish(db, plan)
+  copyOldContent(db, treeCopies)
+  // 4. The catalogue, on pages no named snapshot needs.
+  const metadataFrom = plan.length
+  if (changes.create) {
+    db.catalogue.mode = db.store.mode
+    db.catalogue.add({ ...changes.create, seq: db.seq, root: tree.root.address, dataBytes: tree.dataBytes })
+  }
+  const allocateMeta = () => db.table.allocateUnneeded((page) => db.namedNeed(page, epoch))
+  for (const w of db.catalogue.write(allocateMeta, (page) => db.table.free(page), PAGE_RECORD_PREFIX)) {
+    plan.push({ page: w.page, framed: w.framed, purpose: 'meta', visibleFrom: Number.POSITIVE_INFINITY })
+  }
+  // 5. The free list, on its chain of pages, which no snapshot ever reads.
   let freeListHead = db.meta.freeListHead
   let freePages = db.meta.freePages
   if (db.table.dirty) {
-    const entries = db.table.persist(epoch)
+    const entries = db.table.persist(epoch, allocateMeta)
     const chain = db.table.chain
     encodeFreeList(entries, chain, db.pageSize, PAGE_RECORD_PREFIX).forEach((framed, i) => {
       plan.push({ page: chain[i] as number, framed, purpose: 'meta', visibleFrom: Number.POSITIVE_INFINITY })
@@ -127,23 +154,15 @@ async function writeCheckpoint(db: Database, purpose: Purpose): Promise<void> {
     freePages = entries.length
   }
   assert(new Set(plan.map((p) => p.page)).size === plan.length, 'a checkpoint writes one page twice')
-  // 4. Pre-images, decided before the page table learns the new versions.
-  const pageCopies: PageCopy[] = []
-  if (db.snapshots.count > 0) {
-    for (const p of plan) {
-      const range = db.table.oldContent(p.page, epoch)
-      const snapshots = range ? db.snapshots.within(range) : []
-      if (range && snapshots.length > 0) pageCopies.push({ page: p.page, range, snapshots })
-    }
-  }
-  const valueCopies: ValueCopy[] = []
+  const metadata = plan.slice(metadataFrom)
+  const metaCopies = decideCopies(db, metadata, epoch)
+  assert(metaCopies.every((c) => c.snapshots.every((s) => s.named === undefined)), 'a metadata page held what a named snapshot needs')
+  publish(db, metadata)
+  copyOldContent(db, metaCopies)
+  // Values the WAL reset drops that snapshots can still see.
   for (const v of db.values.dropped()) {
     const snapshots = db.snapshots.seeingSeqs(v.seq, v.removedSeq as number)
-    if (snapshots.length > 0) valueCopies.push({ lsn: v.lsn, length: v.length, snapshots })
-  }
-  for (const p of plan) {
-    db.inFlight.set(p.page, imageOf(p))
-    db.table.written(p.page, p.visibleFrom)
+    if (snapshots.length > 0) db.store.saveValue(v.lsn, db.readWalValueFor(v.lsn, v.length, 'preimage'), snapshots)
   }
   const record: CheckpointRecord = {
     seq: db.seq,
@@ -153,8 +172,10 @@ async function writeCheckpoint(db: Database, purpose: Purpose): Promise<void> {
     freeListHead,
     freePages,
     images: plan.length,
+    catalogue: db.catalogue.chain.head,
+    flags: changes.restore ? RESTORE_FLAG : 0,
   }
-  // 5. (a) Full page images first: from here on recovery can finish the checkpoint.
+  // 6. (a) Full page images first: from here on recovery can finish the checkpoint.
   const salt = db.wal.salt
   const parts = plan.map((p) => sealRecord(stampPageRecord(p.framed, p.page), RecordType.PAGE, salt))
   const marker = frameRecord(RecordType.CHECKPOINT, encodeCheckpoint(record), salt)
@@ -163,20 +184,18 @@ async function writeCheckpoint(db: Database, purpose: Purpose): Promise<void> {
   db.fs.io.reassign('page', 'meta', marker.length)
   const walBase = db.wal.end
   await db.wal.sync()
-  // 6. (b) Copy before write: each old content once per snapshot (per-snapshot) or once (shared).
-  for (const c of pageCopies) db.store.savePage(c.page, c.range, wholePage(db.pages.readSlot(c.page, 'preimage'), db.pageSize), c.snapshots)
-  for (const v of valueCopies) db.store.saveValue(v.lsn, db.readWalValueFor(v.lsn, v.length, 'preimage'), v.snapshots)
+  // 7. (b) The copies of step 3 are durable before any page they preserve is overwritten.
   await db.store.sync()
-  // 7. (c) In place.
+  // 8. (c) In place.
   db.pages.writePages(plan.map((p) => ({ page: p.page, image: imageOf(p), purpose: p.purpose })))
   await db.pages.sync()
-  // 8. (d) The meta names the checkpoint and where the WAL after it begins.
-  const { images: _images, ...fields } = record
+  // 9. (d) The meta names the checkpoint and where the WAL after it begins.
+  const { images: _images, flags: _flags, ...fields } = record
   const meta: Meta = { ...db.meta, ...fields, generation: db.meta.generation + 1, walBase }
   db.pages.writeMeta(meta)
   await db.pages.sync()
   db.meta = meta
-  // 9. (e) A new WAL generation; the values of the old one are moved or saved.
+  // 10. (e) A new WAL generation; the values of the old one are moved or saved.
   db.wal.reset(walBase)
   await db.wal.sync()
   db.inFlight.clear()
@@ -185,6 +204,47 @@ async function writeCheckpoint(db: Database, purpose: Purpose): Promise<void> {
   db.values.prune(db.snapshots.oldestEpoch())
   db.dirtied = 0
   db.checkpoints++
+}
+
+/** Pages whose old content snapshots still need, with those snapshots. */
+interface CopyDecision {
+  page: number
+  snapshots: CowSnapshot[]
+}
+
+/**
+ * The live snapshots that may still read what each planned page holds now, and hold no copy of it
+ * yet (the LVM rule, docs/architecture.md §Which snapshots need a page). Decided before the page
+ * table learns the new versions.
+ */
+function decideCopies(db: Database, pages: readonly PlannedPage[], epoch: number): CopyDecision[] {
+  const decisions: CopyDecision[] = []
+  if (db.snapshots.count === 0) return decisions
+  for (const p of pages) {
+    const range = db.table.oldContent(p.page, epoch)
+    const snapshots = range ? db.snapshots.within(range).filter((s) => !db.store.has(s, p.page)) : []
+    if (snapshots.length > 0) decisions.push({ page: p.page, snapshots })
+  }
+  return decisions
+}
+
+/** The planned pages are the newest versions from now on: the head reads them in flight, and the page table knows who may read them. */
+function publish(db: Database, pages: readonly PlannedPage[]): void {
+  for (const p of pages) {
+    db.inFlight.set(p.page, imageOf(p))
+    db.table.written(p.page, p.visibleFrom)
+  }
+}
+
+/**
+ * Copies the old content of each decided page, which pages.db still holds, to its snapshots'
+ * store (written now, synced by step 7), and lists the copies of named snapshots in their copy
+ * lists.
+ */
+function copyOldContent(db: Database, decisions: readonly CopyDecision[]): void {
+  for (const d of decisions) {
+    for (const copy of db.store.savePage(d.page, db.pages.readWholeSlot(d.page, 'preimage'), d.snapshots)) copy.snapshot.named?.list.add(copy.entry)
+  }
 }
 
 /**
@@ -203,22 +263,23 @@ function moveValues(db: Database, node: Node, epoch: number, plan: PlannedPage[]
   node.values.forEach((value, i) => {
     if (!isRef(value) || !isWalValue(value.address)) return
     const lsn = lsnOf(value.address)
-    const bytes = db.readWalValueFor(lsn, value.length, 'value')
-    const pages = Array.from({ length: overflowPageCount(value.length, db.pageSize) }, () => db.table.allocate())
-    encodeOverflow(bytes, pages, db.pageSize, PAGE_RECORD_PREFIX).forEach((framed, j) => {
-      plan.push({ page: pages[j] as number, framed, purpose: 'value', visibleFrom: epoch - 1 })
-    })
-    const first = pages[0] as PageNumber
-    node.values[i] = { address: first, length: value.length }
+    const first = writeChain(db, node, i, db.readWalValueFor(lsn, value.length, 'value'), epoch - 1, plan)
     db.values.moved(lsn, first, epoch - 1)
-    db.chains.set(first, pages)
   })
 }
 
-/** A page slot as read, padded with zeroes to a whole page if the file ended inside it. */
-function wholePage(slot: Buffer, pageSize: number): Buffer {
-  if (slot.length === pageSize) return slot
-  const whole = Buffer.alloc(pageSize)
-  slot.copy(whole)
-  return whole
+/**
+ * Puts `value` on a new overflow chain, planned from epoch `visibleFrom` on, and points entry
+ * `index` of the dirty leaf `leaf` at it. Returns the chain's first page.
+ */
+function writeChain(db: Database, leaf: Node, index: number, value: Buffer, visibleFrom: number, plan: PlannedPage[]): PageNumber {
+  assert(leaf.leaf && leaf.address === NO_ADDRESS, 'a new chain goes in a dirty leaf')
+  const pages = Array.from({ length: overflowPageCount(value.length, db.pageSize) }, () => db.table.allocate())
+  encodeOverflow(value, pages, db.pageSize, PAGE_RECORD_PREFIX).forEach((framed, j) => {
+    plan.push({ page: pages[j] as number, framed, purpose: 'value', visibleFrom })
+  })
+  const first = pages[0] as PageNumber
+  leaf.values[index] = { address: first, length: value.length }
+  db.chains.set(first, pages)
+  return first
 }

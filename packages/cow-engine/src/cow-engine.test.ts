@@ -1,27 +1,9 @@
-import { crashCampaign, type EngineFactory, engineConformance, runModel, steps } from '@strata/testkit'
+import { crashCampaign, engineConformance, runModel, snapshotCrashCampaign, steps } from '@strata/testkit'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { CowEngine } from './cow-engine.js'
-import type { StoreMode } from './preimage-store.js'
+import { cowFactories } from './cow-factory.js'
 
-/** Small pages and checkpoint thresholds make short tests reach splits, checkpoints, reuse and pre-images. */
-export function cowFactory(store: StoreMode): EngineFactory {
-  return {
-    name: `CowEngine (${store})`,
-    open: (fs, options = {}) =>
-      CowEngine.open({
-        fs,
-        store,
-        ...(options.small ? { pageSize: 512, checkpoint: { minLogBytes: 2048, maxLogBytes: 16 * 1024 } } : {}),
-        ...(options.createIfMissing === undefined ? {} : { createIfMissing: options.createIfMissing }),
-        ...(options.errorIfExists === undefined ? {} : { errorIfExists: options.errorIfExists }),
-      }),
-  }
-}
-
-for (const store of ['per-snapshot', 'shared'] as const) {
-  const factory = cowFactory(store)
-
+for (const factory of cowFactories) {
   engineConformance(factory)
 
   describe(`${factory.name} against the model`, () => {
@@ -39,6 +21,15 @@ for (const store of ['per-snapshot', 'shared'] as const) {
       console.log(`${factory.name} crash campaign: ${report.commits} commits, ${report.points} crash points, ${report.states.drop} dropped-write states and ${report.states.torn} torn-write states checked`)
       expect(report.failures).toEqual([])
       expect(report.states.drop + report.states.torn).toBeGreaterThan(400)
+    })
+  })
+
+  describe(`${factory.name} named snapshots under crashes`, () => {
+    it('keeps every durable named snapshot, deletion and restore at every write/sync boundary', async () => {
+      const report = await snapshotCrashCampaign(factory, { operations: 150 })
+      console.log(`${factory.name} named-snapshot crash campaign: ${report.operations} operations, ${report.states.drop} dropped-write and ${report.states.torn} torn-write states checked`)
+      expect(report.failures.slice(0, 10)).toEqual([])
+      expect(report.states.drop + report.states.torn).toBeGreaterThan(300)
     })
   })
 }

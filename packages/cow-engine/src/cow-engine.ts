@@ -1,32 +1,29 @@
 import {
-  Cursor,
+  type Change,
   DEFAULT_PAGE_SIZE,
+  type DiffCost,
   type Engine,
   type EngineCursor,
   type EngineSnapshot,
   type EngineStats,
-  inlineLimit,
-  isRef,
-  lookup,
-  type Node,
+  type NamedSnapshotInfo,
+  type NamedSnapshots,
   type Operation,
-  type PageSource,
   type Range,
   type WriteOptions,
 } from '@strata/btree'
-import { assert, ErrorCode, type FileSystem, type Purpose, StrataError } from '@strata/storage'
-import { batchRecordBytes, decodeBatch, encodeBatch, encodeValue, type LoggedOperation, valueRecordBytes } from './batch.js'
+import { ErrorCode, type FileSystem, type Purpose, StrataError } from '@strata/storage'
 import { checkDatabase } from './check.js'
-import { type CheckpointPolicy, checkPolicy, checkpoint, DEFAULT_CHECKPOINT_POLICY, wantsCheckpoint } from './checkpoint.js'
+import { type CheckpointChanges, type CheckpointPolicy, checkPolicy, checkpoint, DEFAULT_CHECKPOINT_POLICY, wantsCheckpoint } from './checkpoint.js'
+import { commit } from './commit.js'
 import type { Database } from './database.js'
+import { checkSnapshotName, createNamed, deleteNamed, NamedHandle, type NamedHost, namedSnapshot, registerNamed, restoreNamed, snapshotInfo } from './named.js'
 import { PerSnapshotStore } from './per-snapshot-store.js'
 import type { StoreMode } from './preimage-store.js'
-import { RECORD_HEADER_BYTES } from './record.js'
 import { openDatabase } from './recovery.js'
+import { Reads } from './reads.js'
 import { SharedStore } from './shared-store.js'
 import type { CowSnapshot } from './snapshots.js'
-import { WAL_FILE } from './wal.js'
-import { walValueAddress } from './wal-values.js'
 
 /** Options of {@link CowEngine.open}. */
 export interface CowEngineOptions {
@@ -34,7 +31,10 @@ export interface CowEngineOptions {
   fs: FileSystem
   /** Page size of a new database (existing ones keep theirs). Default 4096. */
   pageSize?: number
-  /** How snapshots keep pre-images: one store per snapshot (classic LVM) or one shared store. Default 'shared'. */
+  /**
+   * How snapshots keep pre-images: one store per snapshot (classic LVM) or one shared store.
+   * Default 'shared'. A database holding named snapshots keeps the mode they were made in.
+   */
   store?: StoreMode
   checkpoint?: Partial<CheckpointPolicy>
   /** Create the database if the folder has none. Default true. */
@@ -48,28 +48,37 @@ export interface CowEngineOptions {
  * B+tree as the ROW engine, with pages at fixed places in pages.db, updated in place at
  * checkpoints through a WAL of full page images. A snapshot pins a root in memory; before a page
  * is first overwritten after it, the page's old content is copied to the snapshot's pre-image
- * store, and snapshot reads take pages from there when present.
+ * store, and snapshot reads take pages from there when present. Named snapshots are durable: each
+ * is a checkpoint's state, recorded in the catalogue with the list of its copies.
  */
-export class CowEngine implements Engine {
+export class CowEngine implements Engine, NamedSnapshots {
   readonly pageSize: number
-  readonly storeMode: StoreMode
   readonly #db: Database
   readonly #policy: CheckpointPolicy
-  /** The newest state that is durable (or written, for sync: false) and so visible to readers. */
-  #visible: Node
+  /** The visible state, snapshots, cursors and diffs. */
+  readonly #reads: Reads
   #queue: Promise<unknown> = Promise.resolve()
   #closed = false
   #checkpointQueued = false
   #checkpointing = false
   /** Snapshots released while a checkpoint was copying pre-images: their stores go after it. */
   #retired: CowSnapshot[] = []
+  /** What the named snapshot procedures (named.ts) use of the engine. */
+  readonly #host: NamedHost
 
-  private constructor(db: Database, policy: CheckpointPolicy, storeMode: StoreMode) {
+  private constructor(db: Database, policy: CheckpointPolicy) {
     this.#db = db
     this.#policy = policy
-    this.storeMode = storeMode
     this.pageSize = db.pageSize
-    this.#visible = db.tree.freeze()
+    this.#reads = new Reads(db, (s) => this.#retire(s), () => this.#assertOpen())
+    this.#host = {
+      db,
+      reads: this.#reads,
+      checkpoint: (purpose, force, changes) => this.#checkpoint(purpose, force, changes),
+      assertWritable: () => this.#assertWritable(),
+      retire: (s) => this.#retire(s),
+    }
+    registerNamed(db, (s) => this.#retire(s))
   }
 
   /** Opens (or creates) the database in `options.fs`, recovering to the newest valid commit. */
@@ -79,86 +88,49 @@ export class CowEngine implements Engine {
     if (mode !== 'shared' && mode !== 'per-snapshot') throw new TypeError(`store must be 'shared' or 'per-snapshot', received ${String(mode)}`)
     const policy = checkPolicy({ ...DEFAULT_CHECKPOINT_POLICY, ...options.checkpoint })
     fs.lock()
+    let db: Database | undefined
     try {
-      const db = await openDatabase({
+      db = await openDatabase({
         fs,
         pageSize: options.pageSize ?? DEFAULT_PAGE_SIZE,
         createIfMissing: options.createIfMissing !== false,
         errorIfExists: options.errorIfExists === true,
-        openStore: (pageSize) => (mode === 'shared' ? new SharedStore(fs, pageSize) : new PerSnapshotStore(fs, pageSize)),
+        mode,
+        openStore: (storeMode, pageSize) => (storeMode === 'shared' ? new SharedStore(fs, pageSize) : new PerSnapshotStore(fs, pageSize)),
       })
-      return new CowEngine(db, policy, mode)
+      return new CowEngine(db, policy)
     } catch (error) {
+      db?.close()
       fs.unlock()
       throw error
     }
   }
 
   get seq(): number {
-    return this.#db.seq
+    return this.#reads.seq
   }
 
-  // ── Reads ────────────────────────────────────────────────────────────────────
+  /** How this database keeps pre-images. */
+  get storeMode(): StoreMode {
+    return this.#db.store.mode
+  }
+
+  // ── Reads (reads.ts) ─────────────────────────────────────────────────────────
 
   get(key: Uint8Array, at?: EngineSnapshot): Buffer | undefined {
     this.#assertOpen()
-    const snapshot = at ? this.#own(at) : undefined
-    const source: PageSource = snapshot ? snapshot.source : this.#db
-    const value = lookup(source, snapshot ? snapshot.root : this.#visible, key)
-    if (value === undefined || !isRef(value)) return value
-    return source.readValue(value)
+    return this.#reads.get(key, at)
   }
 
+  /** A cursor; it reads through a snapshot it holds, so releasing `at` before closing it is safe. */
   iterate(range: Range = {}, at?: EngineSnapshot): EngineCursor {
     this.#assertOpen()
-    // A cursor reads through a snapshot it holds (its own, without `at`), so the pre-images of
-    // the state it reads stay until it closes, even if `at` is released first.
-    const snapshot = at ? this.#own(at) : this.#snapshot(true)
-    if (at) snapshot.hold()
-    const done = () => (at ? snapshot.unhold() : snapshot.release())
-    let cursor: Cursor
-    try {
-      cursor = new Cursor(snapshot.source, snapshot.root, range)
-    } catch (error) {
-      done()
-      throw error
-    }
-    let closed = false
-    return {
-      next: () => {
-        if (closed) return undefined
-        this.#assertOpen()
-        return cursor.next()
-      },
-      seek: (target) => {
-        if (closed) return
-        this.#assertOpen()
-        cursor.seek(target)
-      },
-      close: () => {
-        if (closed) return
-        closed = true
-        done()
-      },
-    }
+    return this.#reads.iterate(range, at)
   }
 
   snapshot(): EngineSnapshot {
     this.#assertOpen()
-    return this.#snapshot(false)
-  }
-
-  #snapshot(implicit: boolean): CowSnapshot {
-    const db = this.#db
-    const snapshot = db.snapshots.create(db.seq, db.epoch, this.#visible, implicit, (s) => this.#retire(s))
-    snapshot.source = db.sourceFor(snapshot)
-    return snapshot
-  }
-
-  #own(at: EngineSnapshot): CowSnapshot {
-    if (!this.#db.snapshots.owns(at)) throw new TypeError('snapshot does not belong to this engine')
-    if (at.released) throw new StrataError(ErrorCode.SNAPSHOT_NOT_OPEN, 'snapshot was released')
-    return at
+    return this.#reads.snapshot(false)
   }
 
   /** A snapshot is released and no cursor reads it: its pre-images can go (after a checkpoint copying them). */
@@ -171,6 +143,68 @@ export class CowEngine implements Engine {
   #dropStore(snapshot: CowSnapshot): void {
     this.#db.store.release(snapshot)
     this.#db.values.prune(this.#db.snapshots.oldestEpoch())
+  }
+
+  // ── Named snapshots ─────────────────────────────────────────────────────────
+
+  /**
+   * Names the visible state, durably (named.ts): one checkpoint writes the head in place and the
+   * catalogue with the new record, so its cost grows with the pages dirtied since the last
+   * checkpoint, not with the database. From then on the snapshot gets a copy of each page before
+   * its first overwrite.
+   */
+  createSnapshot(name: string, meta: Buffer = Buffer.alloc(0)): Promise<NamedSnapshotInfo> {
+    try {
+      this.#assertOpen()
+      checkSnapshotName(name)
+      if (!Buffer.isBuffer(meta)) throw new TypeError('snapshot meta must be a Buffer')
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    return this.#serial(() => createNamed(this.#host, name, meta))
+  }
+
+  listSnapshots(): NamedSnapshotInfo[] {
+    this.#assertOpen()
+    return this.#db.snapshots
+      .named()
+      .map((s) => snapshotInfo(this.#db, s))
+      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))
+  }
+
+  openSnapshot(name: string): EngineSnapshot {
+    this.#assertOpen()
+    return new NamedHandle(namedSnapshot(this.#db, name))
+  }
+
+  /** Deletes a named snapshot: a checkpoint writes the catalogue without it; its copies go once no reader holds it. */
+  deleteSnapshot(name: string): Promise<void> {
+    try {
+      this.#assertOpen()
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    return this.#serial(() => deleteNamed(this.#host, name))
+  }
+
+  /**
+   * Makes the head the named snapshot's state, as one durable commit at the next sequence number
+   * (named.ts, restore.ts): the cost grows with what changed since the snapshot. Readers see the
+   * old state until the restore is durable, and keep seeing it if the restore fails.
+   */
+  restoreSnapshot(name: string): Promise<void> {
+    try {
+      this.#assertOpen()
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    return this.#serial(() => restoreNamed(this.#host, name))
+  }
+
+  /** The changes from `from` to `to` (undefined: the head), in key order; both states are held while the walk goes on. */
+  diff(from: EngineSnapshot | undefined, to: EngineSnapshot | undefined, cost?: DiffCost): Iterable<Change> {
+    this.#assertOpen()
+    return this.#reads.diff(from, to, cost)
   }
 
   // ── Writes ───────────────────────────────────────────────────────────────────
@@ -193,72 +227,22 @@ export class CowEngine implements Engine {
       return Promise.reject(error)
     }
     if (ops.length === 0) return Promise.resolve()
-    return this.#serial(() => this.#commit(ops, options.sync !== false))
-  }
-
-  /**
-   * Commits one batch:
-   * 1. Lay out the records: each large value in a VALUE record, named by its LSN, then the BATCH record.
-   * 2. Append them to the WAL with one write (a failed write is cut back off).
-   * 3. With sync, wait until they are durable: a batch is never visible before it is durable.
-   * 4. Apply the batch to the head tree and publish the new root to readers.
-   * 5. Queue a checkpoint if the policy asks for one.
-   */
-  async #commit(ops: Operation[], sync: boolean): Promise<void> {
-    const db = this.#db
-    if (db.wal.broken) throw new StrataError(ErrorCode.IO_ERROR, 'an earlier write failed; reopen the database', { cause: db.wal.broken })
-    const seq = db.seq + 1
-    const limit = inlineLimit(this.pageSize)
-    const salt = db.wal.salt
-    const start = db.wal.end
-    let userBytes = 0
-    let valueBytes = 0
-    // 1. Large values first, each a VALUE record that the batch names by LSN.
-    const isLarge = (op: Operation) => op.type === 'put' && op.key.length + op.value.length > limit
-    const logged: LoggedOperation[] = ops.map((op) => {
-      userBytes += op.key.length + (op.type === 'put' ? op.value.length : 0)
-      if (op.type === 'del' || !isLarge(op)) return op
-      valueBytes += valueRecordBytes(op.key.length, op.value.length)
-      return { type: 'put', key: op.key, value: { address: 0, length: op.value.length } }
+    return this.#serial(async () => {
+      const db = this.#db
+      await commit(db, ops, options.sync !== false)
+      this.#reads.visible = db.tree.freeze()
+      // Checkpoint when the WAL is large against the pages the head dirtied.
+      if (!this.#checkpointQueued && wantsCheckpoint(this.#policy, db.wal.logged, db.dirtied)) {
+        this.#checkpointQueued = true
+        void this.#serial(() => {
+          this.#checkpointQueued = false
+          return this.#checkpoint('page')
+        }).catch(() => {
+          // The WAL is marked failed: every later write rejects with STRATA_IO_ERROR naming this
+          // error as its cause, and reads go on.
+        })
+      }
     })
-    const buf = Buffer.allocUnsafe(valueBytes + batchRecordBytes(logged))
-    let at = 0
-    ops.forEach((op, i) => {
-      if (op.type === 'del' || !isLarge(op)) return
-      encodeValue(op.key, op.value, buf, at, salt)
-      logged[i] = { type: 'put', key: op.key, value: { address: walValueAddress(start + at), length: op.value.length } }
-      at += valueRecordBytes(op.key.length, op.value.length)
-    })
-    encodeBatch(seq, logged, buf, at, salt)
-    // The tree keeps views of the record's copies of keys and values, not the caller's buffers.
-    const applied = decodeBatch(buf.subarray(at + RECORD_HEADER_BYTES), WAL_FILE, start + at).ops
-    // 2. One write.
-    const written = db.wal.append(buf, 'log')
-    assert(written === start, 'the WAL moved between layout and append')
-    if (valueBytes > 0) db.fs.io.reassign('log', 'value', valueBytes)
-    db.fs.io.countUser(userBytes)
-    // 3. Durable before visible.
-    if (sync) await db.wal.sync()
-    // 4. Apply and publish. A failure here (a corrupt page read on the way) leaves the head unlike
-    // the WAL, so the engine takes no more writes until it is reopened and recovers.
-    try {
-      db.apply(seq, applied)
-    } catch (error) {
-      db.wal.fail(error as Error)
-      throw error
-    }
-    this.#visible = db.tree.freeze()
-    // 5. Checkpoint when the WAL is large against the pages the head dirtied.
-    if (!this.#checkpointQueued && wantsCheckpoint(this.#policy, db.wal.logged, db.dirtied)) {
-      this.#checkpointQueued = true
-      void this.#serial(() => {
-        this.#checkpointQueued = false
-        return this.#checkpoint('page')
-      }).catch(() => {
-        // The WAL is marked failed: every later write rejects with STRATA_IO_ERROR naming this
-        // error as its cause, and reads go on.
-      })
-    }
   }
 
   /** Runs `task` after every queued write, checkpoint and compaction. */
@@ -283,11 +267,11 @@ export class CowEngine implements Engine {
     })
   }
 
-  async #checkpoint(purpose: Purpose, force = false): Promise<void> {
+  async #checkpoint(purpose: Purpose, force = false, changes: CheckpointChanges = {}): Promise<void> {
     if (this.#db.wal.broken) return
     this.#checkpointing = true
     try {
-      await checkpoint(this.#db, purpose, force)
+      await checkpoint(this.#db, purpose, force, changes)
     } finally {
       this.#checkpointing = false
       for (const snapshot of this.#retired.splice(0)) this.#dropStore(snapshot)

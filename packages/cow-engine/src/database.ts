@@ -1,6 +1,7 @@
 import { compareKeys, decodeNode, isRef, NO_ADDRESS, type Node, type PageAddress, type PageSource, Tree, type TreeEvents, type ValueRef } from '@strata/btree'
 import { ErrorCode, type FileSystem, type Purpose, StrataError } from '@strata/storage'
 import { decodeValue, type LoggedOperation } from './batch.js'
+import type { Catalogue } from './catalogue.js'
 import type { Meta } from './meta.js'
 import { OVERFLOW_HEADER_BYTES, overflowChain, readOverflow, type SlotReader } from './overflow.js'
 import type { PageFile } from './page-file.js'
@@ -19,8 +20,12 @@ export interface DatabaseParts {
   table: PageTable
   snapshots: SnapshotRegistry
   store: PreimageStore
+  catalogue: Catalogue
   meta: Meta
 }
+
+/** The version token of a page that a side reads from pages.db as it is now (or is about to be, in flight). */
+const CURRENT = Symbol('current page version')
 
 /**
  * One open copy-before-write database: its files, its page table, its snapshots and their store,
@@ -36,14 +41,19 @@ export class Database implements PageSource, TreeEvents {
   readonly table: PageTable
   readonly snapshots: SnapshotRegistry
   readonly store: PreimageStore
+  /** The durable named snapshots and their copy lists. */
+  readonly catalogue: Catalogue
   readonly values = new WalValues()
   readonly tree: Tree
   /** The durable checkpoint's meta. */
   meta: Meta
   /** Sequence number of the last batch applied to the head. */
   seq: number
-  /** Checkpoints that have spilled the head in this session: a snapshot taken now has this epoch. */
-  epoch = 0
+  /**
+   * 1 + the checkpoints that have spilled the head in this session: a snapshot taken now has this
+   * epoch. Epoch 0 is that of the named snapshots read back at open.
+   */
+  epoch = 1
   /** Images a checkpoint has logged but not yet written in place, by page. */
   readonly inFlight = new Map<number, Buffer>()
   /** The pages of the overflow chains met this session, by first page, so freeing one needs no reads. */
@@ -62,6 +72,7 @@ export class Database implements PageSource, TreeEvents {
     this.table = parts.table
     this.snapshots = parts.snapshots
     this.store = parts.store
+    this.catalogue = parts.catalogue
     this.meta = parts.meta
     this.seq = parts.meta.seq
     this.tree = new Tree(this, this)
@@ -120,6 +131,32 @@ export class Database implements PageSource, TreeEvents {
     return this.pages.readSlot(page, purpose)
   }
 
+  /**
+   * Which version of page `page` a snapshot reads, as a token: its copy's, or CURRENT when it reads
+   * pages.db's newest content (its copy-less page was last written at or before its epoch), or
+   * undefined when neither holds (then it reads an older version still on pages.db, or never reads
+   * the page). Two states reading one version of a page read one subtree below it: a change below
+   * a page rewrites the page, since the tree copies the whole path to a change, and a restore brings
+   * back whole states.
+   */
+  versionAt(snapshot: CowSnapshot, page: number): unknown {
+    const copy = this.store.versionOf(snapshot, page)
+    if (copy !== undefined) return copy
+    return this.table.visibleFrom(page) <= snapshot.epoch ? CURRENT : undefined
+  }
+
+  /** The version token of pages the head reads when it is clean (just checkpointed): pages.db as it is. */
+  get currentVersion(): unknown {
+    return CURRENT
+  }
+
+  /** Whether a named snapshot in the catalogue may still need what `page` holds if checkpoint `epoch` overwrites it. */
+  namedNeed(page: number, epoch: number): boolean {
+    const range = this.table.oldContent(page, epoch)
+    if (range === undefined) return false
+    return this.snapshots.within(range).some((s) => s.named !== undefined && !this.store.has(s, page))
+  }
+
   /** The page source a snapshot's reads go through. */
   sourceFor(snapshot: CowSnapshot): PageSource {
     const slot = (page: number, purpose: Purpose) => this.snapshotSlot(snapshot, page, purpose)
@@ -128,15 +165,18 @@ export class Database implements PageSource, TreeEvents {
       loadNode: (address) => this.#decode(slot(address, 'page'), address),
       readValue: (ref) => {
         if (!isWalValue(ref.address)) return this.readChain(slot, ref).value
+        // A value a checkpoint saved for the snapshot, or moved to a chain, reads from there: the
+        // WAL may have been cut (by a reset, or by one that failed half way).
         const lsn = lsnOf(ref.address)
-        if (lsn >= this.wal.base) return this.readWalValue(lsn, ref.length)
+        const saved = this.store.readValue(snapshot, lsn)
+        if (saved !== undefined) {
+          if (saved.length !== ref.length) throw new StrataError(ErrorCode.CORRUPTION, `the value saved for snapshot ${snapshot.seq} from WAL LSN ${lsn} has another length`)
+          return saved
+        }
         const moved = this.values.movedTo(lsn)
         if (moved !== undefined) return this.readChain(slot, { address: moved, length: ref.length }).value
-        const saved = this.store.readValue(snapshot, lsn)
-        if (saved === undefined || saved.length !== ref.length) {
-          throw new StrataError(ErrorCode.CORRUPTION, `the value at WAL LSN ${lsn} is neither in the WAL nor saved for snapshot ${snapshot.seq}`)
-        }
-        return saved
+        if (lsn >= this.wal.base) return this.readWalValue(lsn, ref.length)
+        throw new StrataError(ErrorCode.CORRUPTION, `the value at WAL LSN ${lsn} is neither in the WAL nor saved for snapshot ${snapshot.seq}`)
       },
     }
   }
@@ -201,9 +241,10 @@ export class Database implements PageSource, TreeEvents {
     return this.pages.size() + this.wal.fileBytes() + this.store.bytes()
   }
 
-  /** Closes every file; the store's files are removed, as no snapshot outlives the engine. */
+  /** Closes every file; the store keeps only the copies of the named snapshots in the catalogue. */
   close(): void {
-    this.store.close()
+    const named = new Set(this.snapshots.named().map((s) => s.id))
+    this.store.close((id) => named.has(id))
     this.wal.close()
     this.pages.close()
   }

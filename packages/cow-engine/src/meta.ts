@@ -2,15 +2,18 @@ import { crc32, ErrorCode, StrataError } from '@strata/storage'
 import { readU64, writeU64 } from './record.js'
 
 /**
- * The meta slots at the start of pages.db (docs/format.md §COW meta): two 64-byte slots at byte
+ * The meta slots at the start of pages.db (docs/format.md §COW meta): two 72-byte slots at byte
  * offsets 0 and 512, in separate sectors, written alternately as LMDB writes its two meta pages.
  * The valid slot with the higher generation names the durable checkpoint. The first 1024 bytes
- * of pages.db belong to the meta; data pages start at page ⌈1024 / pageSize⌉.
+ * of pages.db belong to the meta; data pages start at page ⌈1024 / pageSize⌉. Format version 2
+ * added the snapshot catalogue (bytes 64–71); a version 1 slot (64 bytes) reads as one with no
+ * catalogue.
  */
 export const META_AREA_BYTES = 1024
 const MAGIC = 0x43525453 // 'STRC'
-const FORMAT_VERSION = 1
-const SLOT_BYTES = 64
+const FORMAT_VERSION = 2
+const SLOT_BYTES = 72
+const V1_SLOT_BYTES = 64
 const SLOT_OFFSETS = [0, 512] as const
 
 /** What a meta slot records: a durable checkpoint, and where the WAL after it begins. */
@@ -30,6 +33,8 @@ export interface Meta {
   /** First page of the free-list chain; 0 when no page is free. */
   freeListHead: number
   freePages: number
+  /** First page of the named snapshot catalogue; 0 when there are no named snapshots. */
+  catalogue: number
 }
 
 /** The first page number that holds data at this page size. */
@@ -56,16 +61,19 @@ export function encodeMeta(meta: Meta): Buffer {
   buf.writeUInt32LE(meta.pageCount, 52)
   buf.writeUInt32LE(meta.freeListHead, 56)
   buf.writeUInt32LE(meta.freePages, 60)
+  buf.writeUInt32LE(meta.catalogue, 64)
   buf.writeUInt32LE(crc32(buf.subarray(4)), 0)
   return buf
 }
 
 function decodeSlot(buf: Buffer, location: string): Meta | undefined {
-  if (buf.length < SLOT_BYTES || crc32(buf.subarray(4, SLOT_BYTES)) !== buf.readUInt32LE(0)) return undefined
-  if (buf.readUInt32LE(4) !== MAGIC) return undefined
+  if (buf.length < SLOT_BYTES || buf.readUInt32LE(4) !== MAGIC) return undefined
+  // A version 2 slot's checksum covers 72 bytes, a version 1 slot's 64.
+  const bytes = crc32(buf.subarray(4, SLOT_BYTES)) === buf.readUInt32LE(0) ? SLOT_BYTES : crc32(buf.subarray(4, V1_SLOT_BYTES)) === buf.readUInt32LE(0) ? V1_SLOT_BYTES : 0
+  if (bytes === 0) return undefined
   const version = buf.readUInt16LE(8)
-  if (version !== FORMAT_VERSION) {
-    throw new StrataError(ErrorCode.UNSUPPORTED_FORMAT, `${location} has format version ${version}; this Strata reads version ${FORMAT_VERSION}`)
+  if (version !== (bytes === SLOT_BYTES ? FORMAT_VERSION : 1)) {
+    throw new StrataError(ErrorCode.UNSUPPORTED_FORMAT, `${location} has format version ${version}; this Strata reads versions 1 and ${FORMAT_VERSION}`)
   }
   return {
     pageSize: buf.readUInt32LE(12),
@@ -77,6 +85,7 @@ function decodeSlot(buf: Buffer, location: string): Meta | undefined {
     pageCount: buf.readUInt32LE(52),
     freeListHead: buf.readUInt32LE(56),
     freePages: buf.readUInt32LE(60),
+    catalogue: bytes === SLOT_BYTES ? buf.readUInt32LE(64) : 0,
   }
 }
 

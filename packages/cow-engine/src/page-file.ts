@@ -64,6 +64,15 @@ export class PageFile {
     return this.#file.read(page * this.pageSize, this.pageSize, purpose)
   }
 
+  /** The slot of page `page` as a whole page: padded with zeroes if the file ends inside it. The caller owns the result. */
+  readWholeSlot(page: number, purpose: Purpose): Buffer {
+    const slot = this.readSlot(page, purpose)
+    if (slot.length === this.pageSize) return slot
+    const whole = Buffer.alloc(this.pageSize)
+    slot.copy(whole)
+    return whole
+  }
+
   /**
    * Verifies that the bytes of slot `page` after its image (`imageLength` bytes) are zero, as every
    * write pads them: damage there is LEVEL_CORRUPTION like damage in the image.

@@ -14,7 +14,11 @@ export interface EpochRange {
  * head has epoch `e`, and its tree reads from pages.db only content that was there at epoch `e`.
  * So the content of a page written at epoch `w` (its *writtenAt*) and overwritten at `c`, or
  * freed at `f` and reused at `c`, may be read by the snapshots of epochs `[w, min(f, c))`, and by
- * no others. Content from before this session counts as written at epoch 0.
+ * no others. The session starts at epoch 1. Content from before this session counts as written at
+ * epoch 0, and pages free at open as freed at epoch 1: epoch 0 belongs to the named snapshots read
+ * back from the catalogue, which may read any content from before this session, free or not
+ * (docs/architecture.md §Named snapshots). Metadata pages (the free list, the catalogue) hold
+ * nothing a snapshot reads: their content counts as written at epoch +∞.
  */
 export class PageTable {
   /** The first page that holds data (the meta area comes before it). */
@@ -45,8 +49,15 @@ export class PageTable {
     this.chain = chain.slice()
     this.#available = free.slice().sort((a, b) => b - a)
     this.#availableSet = new Set(free)
-    // Pages free when the database opened hold nothing a snapshot of this session can read.
-    for (const page of free) this.#freedAt.set(page, 0)
+    // Pages free when the database opened hold nothing a snapshot of this session can read; only
+    // the named snapshots of earlier sessions (epoch 0) may.
+    for (const page of free) this.#freedAt.set(page, 1)
+    this.metadata(chain)
+  }
+
+  /** `pages` hold metadata (free-list or catalogue pages): no snapshot ever reads their content. */
+  metadata(pages: Iterable<number>): void {
+    for (const page of pages) this.#writtenAt.set(page, Number.POSITIVE_INFINITY)
   }
 
   /** Free pages, allocatable now. */
@@ -85,9 +96,39 @@ export class PageTable {
     return fresh
   }
 
+  /**
+   * A page for metadata: the lowest free page whose content `isNeeded` does not claim, else one
+   * past the end. Metadata pages are never copied for named snapshots this way, so the catalogue,
+   * which lists those copies, never depends on its own pages.
+   */
+  allocateUnneeded(isNeeded: (page: number) => boolean): number {
+    for (let i = this.#available.length - 1; i >= 0; i--) {
+      const page = this.#available[i] as number
+      if (isNeeded(page)) continue
+      this.#available.splice(i, 1)
+      this.#availableSet.delete(page)
+      this.#dirty = true
+      return page
+    }
+    const fresh = this.pageCount++
+    this.#writtenAt.set(fresh, Number.POSITIVE_INFINITY)
+    return fresh
+  }
+
   /** The head stopped using `page`: it becomes free at the next checkpoint, and allocatable after it. */
   free(page: number): void {
     this.#pending.push(page)
+  }
+
+  /**
+   * A restore brings back a state that uses the free page `page` as it is: it is used again, and
+   * every snapshot taken from now on may read its content.
+   */
+  reclaim(page: number): void {
+    if (!this.#availableSet.delete(page)) throw new Error(`strata: invariant broken: page ${page} is reclaimed but not free`)
+    this.#available.splice(this.#available.indexOf(page), 1)
+    this.#freedAt.delete(page)
+    this.#dirty = true
   }
 
   /**
@@ -113,12 +154,12 @@ export class PageTable {
 
   /**
    * The free list checkpoint `epoch` persists: pending frees join it (freed at `epoch`, allocatable
-   * only after the checkpoint), and the chain grows by newly allocated pages until it can hold the
+   * only after the checkpoint), and the chain grows by pages from `allocate` until it can hold the
    * list. Returns the entries, ascending.
    */
-  persist(epoch: number): number[] {
+  persist(epoch: number, allocate: () => number): number[] {
     for (const page of this.#pending) this.#freedAt.set(page, epoch)
-    while (this.chain.length < freeListPageCount(this.#available.length + this.#pending.length, this.pageSize)) this.chain.push(this.allocate())
+    while (this.chain.length < freeListPageCount(this.#available.length + this.#pending.length, this.pageSize)) this.chain.push(allocate())
     return [...this.#available, ...this.#pending].sort((a, b) => a - b)
   }
 

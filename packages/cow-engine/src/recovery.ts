@@ -1,13 +1,14 @@
 import { encodeNode, Tree } from '@strata/btree'
 import { corruption, ErrorCode, type FileSystem, StrataError } from '@strata/storage'
 import { decodeBatch, type LoggedOperation } from './batch.js'
-import { type CheckpointRecord, decodeCheckpoint, decodePageRecord } from './checkpoint-record.js'
+import { Catalogue } from './catalogue.js'
+import { type CheckpointRecord, decodeCheckpoint, decodePageRecord, RESTORE_FLAG } from './checkpoint-record.js'
 import { Database } from './database.js'
 import { readFreeList } from './free-list.js'
 import { decodeMetaArea, firstDataPage, isBlankMetaArea, type Meta } from './meta.js'
 import { PAGE_FILE, PageFile, type PageWrite, pageNumber } from './page-file.js'
 import { PageTable } from './page-table.js'
-import { type PreimageStore, removeStoreFiles } from './preimage-store.js'
+import { type PreimageStore, removeStoreFiles, type StoreMode } from './preimage-store.js'
 import { RecordType } from './record.js'
 import { SnapshotRegistry } from './snapshots.js'
 import { Wal, WAL_FILE } from './wal.js'
@@ -19,8 +20,10 @@ export interface OpenRequest {
   pageSize: number
   createIfMissing: boolean
   errorIfExists: boolean
-  /** Opens the (empty) pre-image store for a database of `pageSize`-byte pages. */
-  openStore: (pageSize: number) => PreimageStore
+  /** The store mode asked for; a catalogue with named snapshots keeps the mode they were made in. */
+  mode: StoreMode
+  /** Opens the (empty) pre-image store of `mode` for a database of `pageSize`-byte pages. */
+  openStore: (mode: StoreMode, pageSize: number) => PreimageStore
 }
 
 /** A batch found in the WAL after the last complete checkpoint. */
@@ -29,17 +32,27 @@ interface LoggedBatch {
   ops: LoggedOperation[]
 }
 
+/** A checkpoint whose CHECKPOINT record is in the WAL: its record, its page images, and the LSN after it. */
+interface CompleteCheckpoint {
+  record: CheckpointRecord
+  images: PageWrite[]
+  after: number
+}
+
 /**
  * Opens the database in `request.fs`, creating it if there is none, and recovers the newest
  * durable state (docs/format.md §COW recovery):
  * 1. Read the meta: the newest valid slot names the durable checkpoint and where its WAL begins.
  * 2. Scan the WAL from there: batches with the next sequence numbers, and checkpoint image sets.
- * 3. If the scan met a complete checkpoint (its CHECKPOINT record whole), redo it: write its
- *    images in place, sync, write the meta it names, sync. Its batches are in its tree.
- * 4. Load the free list and the root named by the meta.
- * 5. Replay the batches after the last complete checkpoint, in order.
- * 6. Cut the WAL after the last valid record (or start a new generation if it predates the meta).
- * Leftover pre-image store files are removed: no snapshot outlives its engine.
+ * 3. If the scan met a complete checkpoint (its CHECKPOINT record whole), redo it: first make
+ *    sure every copy it listed for a named snapshot is whole in the store (copying it again from
+ *    pages.db, which the checkpoint had not yet overwritten, if not), then write its images in
+ *    place, sync, write the meta it names, sync. Its batches are in its tree.
+ * 4. Read the catalogue the meta names; remove store files no named snapshot uses.
+ * 5. Load the free list and the root named by the meta.
+ * 6. Replay the batches after the last complete checkpoint, in order.
+ * 7. Cut the WAL after the last valid record (or start a new generation if it predates the meta).
+ * The named snapshots are registered by the engine, which adopts their copies (named.ts).
  */
 export async function openDatabase(request: OpenRequest): Promise<Database> {
   const { fs } = request
@@ -53,7 +66,6 @@ export async function openDatabase(request: OpenRequest): Promise<Database> {
   }
   // 1. The meta.
   let meta = decodeMetaArea(area, `${fs.location}/${PAGE_FILE}`)
-  removeStoreFiles(fs)
   const pages = PageFile.open(fs, meta.pageSize)
   let wal: Wal | undefined
   let store: PreimageStore | undefined
@@ -61,34 +73,67 @@ export async function openDatabase(request: OpenRequest): Promise<Database> {
     wal = Wal.open(fs, meta.pageSize)
     // 2. Scan what the WAL holds after the meta's checkpoint.
     const scan = scanWal(fs, wal, meta)
-    // 3. Redo a checkpoint whose images are all in the WAL.
-    if (scan.complete) meta = await redo(pages, meta, scan.complete)
+    // 3. Redo a checkpoint whose images are all in the WAL, its copies first.
+    if (scan.complete) {
+      store = await repairCopies(request, pages, scan.complete)
+      meta = await redo(pages, meta, scan.complete)
+    }
     if (pages.size() > meta.pageCount * meta.pageSize) pages.truncatePages(meta.pageCount)
-    // 4. Free list and root.
+    // 4. The catalogue, and only the store files its snapshots use.
     const slot = (page: number) => pages.readSlot(page, 'meta')
+    const catalogue = Catalogue.read(slot, meta.catalogue, meta.pageCount, meta.pageSize, pages.location)
+    const mode = storeMode(catalogue, request.mode)
+    const records = [...catalogue.records.values()]
+    const holding = records.filter((r) => r.list.count > 0)
+    removeStoreFiles(fs, new Set(holding.map((r) => r.id)), mode === 'shared' && holding.length > 0)
+    store ??= request.openStore(mode, meta.pageSize)
+    // 5. Free list and root.
     const free = readFreeList(slot, meta.freeListHead, meta.freePages, meta.pageCount, meta.pageSize, pages.location)
     const table = new PageTable(meta.pageSize, firstDataPage(meta.pageSize), meta.pageCount, free.entries, free.chain)
-    store = request.openStore(meta.pageSize)
-    const db = new Database({ fs, pages, wal, table, snapshots: new SnapshotRegistry(), store, meta })
+    table.metadata(catalogue.pages())
+    const db = new Database({ fs, pages, wal, table, snapshots: new SnapshotRegistry(), store, catalogue, meta })
     db.tree.replaceRoot(db.loadNode(pageNumber(meta.root)))
     db.tree.dataBytes = meta.dataBytes
-    // 5. Replay.
+    // 6. Replay.
     for (const batch of scan.batches) db.apply(batch.seq, batch.ops)
-    // 6. New records follow the last valid one.
+    // 7. New records follow the last valid one.
     if (scan.end === undefined) wal.reset(meta.walBase)
     else wal.resume(scan.end)
     await wal.sync()
     return db
   } catch (error) {
-    store?.close()
+    store?.close(() => true)
     wal?.close()
     pages.close()
     throw error
   }
 }
 
+/** The store mode of a database: the one its named snapshots were made in, else the one asked for. */
+function storeMode(catalogue: Catalogue, asked: StoreMode): StoreMode {
+  return catalogue.records.size > 0 && catalogue.mode !== undefined ? catalogue.mode : asked
+}
+
+/**
+ * Before a checkpoint is redone: every copy its copy lists gained (the entries on list pages among
+ * its images) must be whole in the store before pages.db is overwritten. A copy the crash cut
+ * short is made again from pages.db, which still holds the old page: the checkpoint syncs its
+ * copies before its first in-place write. Returns the store, opened in the catalogue's mode.
+ */
+async function repairCopies(request: OpenRequest, pages: PageFile, complete: CompleteCheckpoint): Promise<PreimageStore> {
+  const images = new Map(complete.images.map((w) => [w.page, w.image]))
+  const overlay = (page: number) => images.get(page) ?? pages.readSlot(page, 'meta')
+  const { record } = complete
+  const next = Catalogue.read(overlay, record.catalogue, record.pageCount, pages.pageSize, pages.location)
+  const store = request.openStore(storeMode(next, request.mode), pages.pageSize)
+  const changed = new Set(images.keys())
+  for (const r of next.records.values()) store.repair(r.id, r.list.entriesOnPages(changed), (page) => pages.readWholeSlot(page, 'preimage'))
+  await store.sync()
+  return store
+}
+
 /** The WAL's records after the meta's checkpoint: the batches to replay, a complete checkpoint to redo, where the valid records end. */
-function scanWal(fs: FileSystem, wal: Wal, meta: Meta): { batches: LoggedBatch[]; complete?: { record: CheckpointRecord; images: PageWrite[]; after: number }; end?: number } {
+function scanWal(fs: FileSystem, wal: Wal, meta: Meta): { batches: LoggedBatch[]; complete?: CompleteCheckpoint; end?: number } {
   const where = `${fs.location}/${WAL_FILE}`
   const base = wal.headerBase
   if (base === undefined) {
@@ -102,7 +147,7 @@ function scanWal(fs: FileSystem, wal: Wal, meta: Meta): { batches: LoggedBatch[]
   let seq = meta.seq
   let batches: LoggedBatch[] = []
   let images: PageWrite[] = []
-  let complete: { record: CheckpointRecord; images: PageWrite[]; after: number } | undefined
+  let complete: CompleteCheckpoint | undefined
   let end = meta.walBase
   for (const r of wal.scan(meta.walBase, 'log')) {
     if (r.type === RecordType.BATCH) {
@@ -115,7 +160,10 @@ function scanWal(fs: FileSystem, wal: Wal, meta: Meta): { batches: LoggedBatch[]
       images.push({ page, image, purpose: 'page' })
     } else if (r.type === RecordType.CHECKPOINT) {
       const record = decodeCheckpoint(r.payload, where, r.lsn)
-      if (record.images !== images.length || record.seq !== seq) throw corruption(where, r.lsn, 'checkpoint record does not match the records before it')
+      // A restore's tree is a named snapshot's, at the sequence number after the last batch.
+      const expected = (record.flags & RESTORE_FLAG) !== 0 ? seq + 1 : seq
+      if (record.images !== images.length || record.seq !== expected) throw corruption(where, r.lsn, 'checkpoint record does not match the records before it')
+      seq = record.seq
       complete = { record, images, after: r.next }
       images = []
       batches = []
@@ -135,10 +183,10 @@ function scanWal(fs: FileSystem, wal: Wal, meta: Meta): { batches: LoggedBatch[]
 }
 
 /** Finishes a checkpoint from its WAL images: the pages in place, then the meta. Idempotent. */
-async function redo(pages: PageFile, meta: Meta, complete: { record: CheckpointRecord; images: PageWrite[]; after: number }): Promise<Meta> {
+async function redo(pages: PageFile, meta: Meta, complete: CompleteCheckpoint): Promise<Meta> {
   pages.writePages(complete.images)
   await pages.sync()
-  const { images: _images, ...fields } = complete.record
+  const { images: _images, flags: _flags, ...fields } = complete.record
   const next: Meta = { ...meta, ...fields, generation: meta.generation + 1, walBase: complete.after }
   pages.writeMeta(next)
   await pages.sync()
@@ -159,7 +207,7 @@ async function create(fs: FileSystem, pageSize: number): Promise<void> {
     const root = firstDataPage(pageSize)
     pages.writePages([{ page: root, image: emptyRootImage(pageSize), purpose: 'meta' }])
     await pages.sync()
-    pages.writeMetaArea({ generation: 0, pageSize, seq: 0, walBase: 0, dataBytes: 0, root, pageCount: root + 1, freeListHead: 0, freePages: 0 })
+    pages.writeMetaArea({ generation: 0, pageSize, seq: 0, walBase: 0, dataBytes: 0, root, pageCount: root + 1, freeListHead: 0, freePages: 0, catalogue: 0 })
     await pages.sync()
   } finally {
     pages.close()

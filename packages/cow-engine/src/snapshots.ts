@@ -1,5 +1,20 @@
 import type { EngineSnapshot, Node, PageSource } from '@strata/btree'
+import type { NamedRecord } from './catalogue.js'
 import type { EpochRange } from './page-table.js'
+
+/** What a new snapshot is. */
+export interface SnapshotSpec {
+  seq: number
+  epoch: number
+  /** Its root; a named snapshot read back at open gets it once its store is ready. */
+  root?: Node
+  /** Whether a cursor or a diff took it for itself. */
+  implicit: boolean
+  /** The catalogue record of a named snapshot; undefined for in-process snapshots. */
+  named?: NamedRecord
+  /** The number of a named snapshot read back from the catalogue; new snapshots get the next one. */
+  id?: number
+}
 
 /**
  * A pinned state of a COW engine: a frozen root in memory, its sequence number, and the epoch (the
@@ -11,9 +26,20 @@ export class CowSnapshot implements EngineSnapshot {
   readonly id: number
   readonly seq: number
   readonly epoch: number
-  readonly root: Node
+  /** The root of its tree; set once, at creation or (for a named snapshot read back at open) right after. */
+  root!: Node
   /** Whether a cursor took this snapshot for itself (it pins the state the cursor reads). */
   readonly implicit: boolean
+  /**
+   * The catalogue record while this is a durable named snapshot. A deleted named snapshot that a
+   * reader still holds lives on without one, like an in-process snapshot.
+   */
+  named: NamedRecord | undefined
+  /**
+   * Whether its tree may name large values by WAL address. A named snapshot's state was
+   * checkpointed first, so its tree names none.
+   */
+  readonly namesWalValues: boolean
   /** How this snapshot reads pages and values; set by the engine right after creation. */
   source!: PageSource
   #released = false
@@ -21,12 +47,14 @@ export class CowSnapshot implements EngineSnapshot {
   #holds = 1
   readonly #retire: (snapshot: CowSnapshot) => void
 
-  constructor(id: number, seq: number, epoch: number, root: Node, implicit: boolean, retire: (snapshot: CowSnapshot) => void) {
+  constructor(id: number, spec: SnapshotSpec, retire: (snapshot: CowSnapshot) => void) {
     this.id = id
-    this.seq = seq
-    this.epoch = epoch
-    this.root = root
-    this.implicit = implicit
+    this.seq = spec.seq
+    this.epoch = spec.epoch
+    if (spec.root) this.root = spec.root
+    this.implicit = spec.implicit
+    this.named = spec.named
+    this.namesWalValues = spec.named === undefined
     this.#retire = retire
   }
 
@@ -60,15 +88,26 @@ export class SnapshotRegistry {
   readonly #made = new WeakSet<CowSnapshot>()
   #nextId = 1
 
-  /** A new live snapshot; `retire` runs when it is released and no cursor reads it. */
-  create(seq: number, epoch: number, root: Node, implicit: boolean, retire: (snapshot: CowSnapshot) => void): CowSnapshot {
-    const snapshot = new CowSnapshot(this.#nextId++, seq, epoch, root, implicit, (s) => {
+  /**
+   * A new live snapshot; `retire` runs when it is released and no cursor reads it. Named
+   * snapshots read back at open come first, oldest first, so epochs and seqs still grow along
+   * the registry.
+   */
+  create(spec: SnapshotSpec, retire: (snapshot: CowSnapshot) => void): CowSnapshot {
+    const id = spec.id ?? this.#nextId
+    this.#nextId = Math.max(this.#nextId, id + 1)
+    const snapshot = new CowSnapshot(id, spec, (s) => {
       this.#live.delete(s.id)
       retire(s)
     })
     this.#live.set(snapshot.id, snapshot)
     this.#made.add(snapshot)
     return snapshot
+  }
+
+  /** Reserves the number of a snapshot about to be created (a named snapshot's, written into the catalogue first). */
+  reserveId(): number {
+    return this.#nextId++
   }
 
   /** Whether this registry made `snapshot`. */
@@ -115,9 +154,14 @@ export class SnapshotRegistry {
     return out
   }
 
-  /** The epoch of the oldest live snapshot; undefined when none is live. */
+  /** The epoch of the oldest live snapshot that may name large values by WAL address; undefined when none is live. */
   oldestEpoch(): number | undefined {
-    for (const s of this.#live.values()) return s.epoch
+    for (const s of this.#live.values()) if (s.namesWalValues) return s.epoch
     return undefined
+  }
+
+  /** The live named snapshots in the catalogue. */
+  named(): CowSnapshot[] {
+    return this.all().filter((s) => s.named !== undefined)
   }
 }

@@ -137,6 +137,11 @@ export class MetaFile {
     this.#current = next
   }
 
+  /** Makes the META file as read durable (after a crash, what was read may never have been synced). */
+  async sync(): Promise<void> {
+    await this.#file.sync()
+  }
+
   close(): void {
     this.#file.close()
   }

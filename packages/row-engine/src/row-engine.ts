@@ -782,7 +782,16 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
     // Read-only: the head lives in memory only; the log's tail and leftover segments stay as they are.
     if (this.#readOnly) return
     this.#log.resume(end)
+    // What recovery read must be durable before anything builds on it: the replayed log (the OS
+    // may still hold it unsynced from before a process crash) and META, which is rewritten when
+    // recovery had to look past a damaged slot.
+    this.#log.markUnsynced(segmentOf(this.#checkpointAt))
     await this.#log.sync()
+    if (this.#meta.damagedSlot !== undefined || this.#meta.current.checkpoint !== this.#checkpointAt) {
+      await this.#meta.update(this.#checkpointAt, checkpoint.seq)
+    } else {
+      await this.#meta.sync()
+    }
     // Segments a crash kept from being removed hold nothing the checkpoint uses.
     this.#removeEmptySegments()
   }

@@ -114,6 +114,14 @@ export class SegmentLog {
     }
   }
 
+  /**
+   * Counts every segment from `from` on as unsynced, so the next `sync` makes them durable: after
+   * a crash, records the OS still held but never synced are replayed, and must not stay that way.
+   */
+  markUnsynced(from: number): void {
+    for (const n of this.segments()) if (n >= from) this.#unsynced.add(n)
+  }
+
   /** Starts a new segment; later appends go there. */
   roll(): void {
     this.#active++

@@ -19,6 +19,8 @@ export interface KillReport {
   killedWriting: number
   /** Batches the children acknowledged in all. */
   acknowledged: number
+  /** Of those, batches written with `sync: false`: acknowledged once the OS had them, before they were durable. */
+  unsynced: number
   /** Kills after which the batch in flight, never acknowledged, was found whole. */
   inFlightKept: number
   /** Opens by this process refused with LEVEL_LOCKED while a child held the folder. */
@@ -33,6 +35,8 @@ export interface KillCampaignOptions {
   kills?: number
   /** Seed of the workload and of the kill moments. Default 1. */
   seed?: number
+  /** Share of the child's batches written with `sync: false`; a kill loses none of them, since the OS has their bytes. Default 0. */
+  unsynced?: number
 }
 
 /** The child's script, built beside this module. */
@@ -44,19 +48,20 @@ class ChildRun {
   ready: number | undefined
   lastAck = 0
   acks = 0
+  unsyncedAcks = 0
   error: string | undefined
   stderr = ''
   readonly exited: Promise<void>
   #waiters: (() => void)[] = []
 
-  constructor(factory: NonNullable<EngineFactory['location']>, folder: string, seed: number) {
-    this.process = spawn(process.execPath, [CHILD_SCRIPT, factory.module, factory.exportName, folder, String(seed)], { stdio: ['ignore', 'pipe', 'pipe'] })
+  constructor(factory: NonNullable<EngineFactory['location']>, folder: string, seed: number, unsynced: number) {
+    this.process = spawn(process.execPath, [CHILD_SCRIPT, factory.module, factory.exportName, folder, String(seed), String(unsynced)], { stdio: ['ignore', 'pipe', 'pipe'] })
     let pending = ''
     this.process.stdout?.on('data', (chunk: Buffer) => {
       pending += chunk.toString()
       const lines = pending.split('\n')
       pending = lines.pop() ?? ''
-      for (const line of lines) this.#receive(JSON.parse(line) as { ready?: number; ack?: number; error?: string })
+      for (const line of lines) this.#receive(JSON.parse(line) as { ready?: number; ack?: number; unsynced?: boolean; error?: string })
     })
     this.process.stderr?.on('data', (chunk: Buffer) => {
       this.stderr += chunk.toString()
@@ -65,11 +70,12 @@ class ChildRun {
     this.exited = new Promise((resolve) => this.process.once('close', () => resolve()))
   }
 
-  #receive(message: { ready?: number; ack?: number; error?: string }): void {
+  #receive(message: { ready?: number; ack?: number; unsynced?: boolean; error?: string }): void {
     if (message.ready !== undefined) this.ready = message.ready
     if (message.ack !== undefined) {
       this.lastAck = message.ack
       this.acks++
+      if (message.unsynced) this.unsyncedAcks++
     }
     if (message.error !== undefined) this.error = message.error
     for (const wake of this.#waiters.splice(0)) wake()
@@ -115,16 +121,17 @@ export async function killCampaign(factory: EngineFactory, options: KillCampaign
   if (!location) throw new TypeError(`killCampaign needs ${factory.name}'s factory to have a location a child process can import`)
   const kills = options.kills ?? 50
   const seed = options.seed ?? 1
+  const unsynced = options.unsynced ?? 0
   const rand = seededRandom(seed)
   const folder = mkdtempSync(join(tmpdir(), 'strata-kill-'))
-  const report: KillReport = { kills: 0, killedOpening: 0, killedWriting: 0, acknowledged: 0, inFlightKept: 0, lockRefusals: 0, failures: [] }
+  const report: KillReport = { kills: 0, killedOpening: 0, killedWriting: 0, acknowledged: 0, unsynced: 0, inFlightKept: 0, lockRefusals: 0, failures: [] }
   // The state the folder is known to hold: every batch up to `held`.
   const model = new Model()
   let held = 0
   try {
     for (let round = 1; round <= kills && report.failures.length === 0; round++) {
       const where = `seed ${seed}, kill ${round}`
-      const child = new ChildRun(location, folder, seed)
+      const child = new ChildRun(location, folder, seed, unsynced)
       if (rand() < 0.12) {
         await sleep(between(rand, 0, 150))
         if (child.ready === undefined) report.killedOpening++
@@ -145,6 +152,7 @@ export async function killCampaign(factory: EngineFactory, options: KillCampaign
       }
       report.kills++
       report.acknowledged += child.acks
+      report.unsynced += child.unsyncedAcks
       if (child.ready !== undefined && child.ready !== held) report.failures.push(`${where}: the child recovered batch ${child.ready}, but the folder held batch ${held}`)
       const found = await checkFolder(factory, folder, Math.max(held, child.lastAck), model, seed)
       if (typeof found === 'string') {

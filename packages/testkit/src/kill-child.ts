@@ -5,13 +5,14 @@
  * reads the state it pinned. Lines are JSON: `{"ready":n}` after the open (n: the last batch the
  * database holds), `{"ack":n}` per batch, `{"error":"…"}` before exiting on a failure.
  *
- * Arguments: the factory's module and export name, the folder, the workload seed.
+ * Arguments: the factory's module and export name, the folder, the workload seed, and the share
+ * of batches to write with `sync: false` (acknowledged with `"unsynced":true`; default 0).
  */
 import type { EngineSnapshot } from '@strata/btree'
 import { NodeFileSystem } from '@strata/storage'
 import { type EngineFactory, readAll } from './engine-factory.js'
 import { fingerprint } from './model.js'
-import { seededRandom } from './random.js'
+import { randomFor, seededRandom } from './random.js'
 import { BATCH_MARKER, batchMarker, markedBatch } from './workload.js'
 
 /** Writes one report line; stdout to a pipe is synchronous on Linux, so a line written is a line delivered, kill or not. */
@@ -20,11 +21,12 @@ function report(message: Record<string, unknown>): void {
 }
 
 async function main(): Promise<void> {
-  const [module, exportName, folder, seedText] = process.argv.slice(2)
+  const [module, exportName, folder, seedText, unsyncedText = '0'] = process.argv.slice(2)
   if (module === undefined || exportName === undefined || folder === undefined || seedText === undefined) {
-    throw new TypeError('usage: kill-child <factory module> <export name> <folder> <seed>')
+    throw new TypeError('usage: kill-child <factory module> <export name> <folder> <seed> [unsynced share]')
   }
   const seed = Number(seedText)
+  const unsynced = Number(unsyncedText)
   const factory = (await import(module))[exportName] as EngineFactory
   const engine = await factory.open(new NodeFileSystem(folder), { small: true })
   let batch = batchMarker(engine.get(BATCH_MARKER))
@@ -34,8 +36,9 @@ async function main(): Promise<void> {
   const snapshots: { snapshot: EngineSnapshot; state: string }[] = []
   for (;;) {
     batch++
-    await engine.write(markedBatch(seed, batch))
-    report({ ack: batch })
+    const sync = randomFor(seed ^ 0x2545f491, batch)() >= unsynced
+    await engine.write(markedBatch(seed, batch), { sync })
+    report(sync ? { ack: batch } : { ack: batch, unsynced: true })
     const step = rand()
     if (step < 0.15 && snapshots.length < 4) {
       const snapshot = engine.snapshot()

@@ -101,3 +101,17 @@ export function markedBatch(seed: number, batch: number, shape: WorkloadShape = 
 export function batchMarker(value: Buffer | undefined): number {
   return value === undefined ? 0 : Number(value.toString())
 }
+
+/** Keys {@link heavyBatch} spreads its filler values over. */
+const FILLER_KEYS = 8
+
+/**
+ * {@link markedBatch} plus a 2 to 9 KB value under one of eight filler keys, so that a few dozen
+ * batches fill a small disk; rebuilt the same way every time, like the batches it extends.
+ */
+export function heavyBatch(seed: number, batch: number): Operation[] {
+  const rand = randomFor(seed ^ 0x5f3759df, batch)
+  const index = batch % FILLER_KEYS
+  const filler: Operation = { type: 'put', key: Buffer.from(`~fill:${index}`), value: workloadValue(index, batch, between(rand, 2000, 9000)) }
+  return [filler, ...markedBatch(seed, batch)]
+}

@@ -1,0 +1,115 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { Writable } from 'node:stream'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { StudyResults } from './amplification-study.js'
+import type { EngineResults, LevelResults } from './docs-engine.js'
+import type { CowBenchResults } from './docs-study.js'
+import type { PeerResults } from './peer-amplification.js'
+import { readJson } from './result-file.js'
+import { BENCH_ROOT, runSuite, type SuiteReport } from './run-suite.js'
+import { claimFigures, growsLinearly, rowIgnoresK, sharedStaysFlat } from './study-claims.js'
+import { PARTS } from './suite-options.js'
+import type { ThroughputResults } from './throughput.js'
+import { OPERATIONS, THROUGHPUT_STORES } from './throughput-stores.js'
+
+/** Standard error for the suite, as a pipe rather than a terminal: no progress bars in the test's output. */
+const quietStderr = Object.assign(
+  new Writable({
+    write(_chunk, _encoding, done) {
+      done()
+    },
+  }),
+  { isTTY: false },
+) as unknown as NodeJS.WriteStream
+
+const out = mkdtempSync(join(tmpdir(), 'strata-bench-test-'))
+const docs = mkdtempSync(join(tmpdir(), 'strata-bench-docs-'))
+let report: SuiteReport
+
+beforeAll(async () => {
+  if (!existsSync(join(BENCH_ROOT, 'dist', 'suite.js'))) throw new Error('bench/dist is missing: build with `npx tsc -b` before running this test')
+  report = await runSuite({ quick: true, out, dir: tmpdir(), peersDir: undefined, only: undefined, docs: true, docsDir: docs }, { log: () => {}, stderr: quietStderr }, 'vitest')
+}, 240_000)
+
+afterAll(() => {
+  rmSync(out, { recursive: true, force: true })
+  rmSync(docs, { recursive: true, force: true })
+})
+
+describe('the benchmark suite in quick mode', () => {
+  it('runs every part and records each', () => {
+    expect(report.parts.map((p) => p.name)).toEqual([...PARTS])
+    for (const part of report.parts) expect(existsSync(join(out, part.result))).toBe(true)
+    expect(readJson<{ quick: boolean }>(join(out, 'suite.json')).quick).toBe(true)
+  })
+
+  it('counts at least every byte the user wrote, in every study cell', () => {
+    const study = readJson<StudyResults>(join(out, 'study.json'))
+    expect(study.cells.length).toBeGreaterThan(100)
+    for (const cell of study.cells) {
+      expect(cell.writeAmplification).toBeGreaterThanOrEqual(1)
+      expect(cell.spaceAmplification).toBeGreaterThan(0)
+      expect(cell.bytesWritten).toBe(Object.values(cell.bytesWrittenBy).reduce((a, b) => a + b, 0))
+    }
+  })
+
+  it('reproduces the literature: per-snapshot COW grows with k, shared COW and ROW stay flat', () => {
+    const figures = claimFigures(readJson<StudyResults>(join(out, 'study.json')).cells).filter((f) => f.valueBytes === 100)
+    expect(figures.map((f) => f.workload).sort()).toEqual(['mixed', 'sequential', 'uniform', 'zipfian'])
+    for (const f of figures) {
+      if (f.workload !== 'sequential') expect(growsLinearly(f), `${f.workload}: per-snapshot grows linearly`).toBe(true)
+      expect(sharedStaysFlat(f), `${f.workload}: shared stays flat`).toBe(true)
+      expect(rowIgnoresK(f), `${f.workload}: ROW ignores k`).toBe(true)
+    }
+  })
+
+  it('measures one extra page read and one extra write per copy at the first overwrite', () => {
+    const cow = readJson<CowBenchResults>(join(out, 'cow.json'))
+    for (const run of cow.runs.filter((r) => r.variant !== 'row' && r.snapshots > 0)) {
+      expect(run.extraReadsPerPage).toBeCloseTo(1, 1)
+      expect(run.extraWritesPerPage).toBeCloseTo(run.variant === 'cow-shared' ? 1 : run.snapshots, 1)
+    }
+  })
+
+  it('puts every peer on the same workloads, Strata on both rulers', () => {
+    const peers = readJson<PeerResults>(join(out, 'peers.json'))
+    expect(new Set(peers.runs.map((r) => r.store))).toEqual(new Set(['strata-row', 'strata-cow', 'level', 'lmdb', 'memory-level']))
+    for (const run of peers.runs) {
+      expect(run.userBytes).toBeGreaterThan(0)
+      if (run.store.startsWith('strata')) expect(run.ownWriteAmplification).toBeGreaterThanOrEqual(1)
+      if (run.deviceWriteAmplification !== undefined) expect(run.deviceWriteAmplification).toBeGreaterThanOrEqual(0)
+    }
+  })
+
+  it('times every operation on every store', () => {
+    const throughput = readJson<ThroughputResults>(join(out, 'throughput.json'))
+    expect(throughput.cases).toHaveLength(OPERATIONS.length * THROUGHPUT_STORES.length)
+    for (const c of throughput.cases) expect(c.entriesPerSecond).toBeGreaterThan(0)
+  })
+
+  it('keeps the engine and abstract-level benchmarks working', () => {
+    const engine = readJson<EngineResults>(join(out, 'engine.json'))
+    expect(engine.results.map((r) => r.store)).toEqual(['strata-row', 'lmdb', 'level', 'memory-level'])
+    expect(engine.results[0]?.writeAmplification).toBeGreaterThanOrEqual(1)
+    expect(engine.snapshotNs?.large).toBeGreaterThan(0)
+    const level = readJson<LevelResults>(join(out, 'level.json'))
+    expect(level.results.map((r) => r.store)).toEqual(['strata', 'level'])
+  })
+
+  it('renders the docs page and its charts as SVG', () => {
+    const page = readFileSync(join(docs, 'benchmarks.md'), 'utf8')
+    for (const heading of ['# Benchmarks', '# The write-amplification study', '# Peers on one ruler', '# Throughput', '# Engine benchmark (issue 2)', '# abstract-level benchmark (issue 3)', '# Where the figures differ from the literature']) {
+      expect(page).toContain(heading)
+    }
+    const charts = readdirSync(join(docs, 'img')).filter((f) => f.endsWith('.svg'))
+    expect(charts.sort()).toEqual(['first-overwrite', 'peers-by-batch', 'peers-by-workload', 'snapshot-creation', 'space-by-snapshots', 'throughput', 'wa-by-batch', 'wa-by-purpose', 'wa-by-snapshots'].map((n) => `${n}.svg`))
+    for (const chart of charts) {
+      expect(page).toContain(`(img/${chart})`)
+      const svg = readFileSync(join(docs, 'img', chart), 'utf8')
+      expect(svg.startsWith('<svg')).toBe(true)
+      expect(svg).toContain('<path')
+    }
+  })
+})

@@ -1,0 +1,207 @@
+/**
+ * The stores the throughput benchmark times, behind the operations it times: point reads, atomic
+ * batches (durable or not), range scans and reads at a snapshot. Strata appears twice per engine:
+ * through the engine itself, and through StrataLevel, the abstract-level database apps use.
+ */
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import type { Engine, EngineSnapshot, Operation } from '@strata/btree'
+import { CowEngine } from '@strata/cow-engine'
+import { RowEngine } from '@strata/row-engine'
+import { NodeFileSystem } from '@strata/storage'
+import type { AbstractLevel, AbstractSnapshot } from 'abstract-level'
+import { ClassicLevel } from 'classic-level'
+import { open as openLmdb } from 'lmdb'
+import { MemoryLevel } from 'memory-level'
+import { StrataLevel } from 'strata'
+
+/** The name of a store in the throughput benchmark. */
+export type ThroughputName = 'strata-row' | 'strata-cow' | 'StrataLevel row' | 'StrataLevel cow' | 'lmdb' | 'level' | 'memory-level'
+
+/** Every store of the throughput benchmark, in reporting order. */
+export const THROUGHPUT_STORES: readonly ThroughputName[] = ['strata-row', 'strata-cow', 'StrataLevel row', 'StrataLevel cow', 'lmdb', 'level', 'memory-level']
+
+/** The operations timed, in reporting order. */
+export const OPERATIONS = ['point read', 'durable batch', 'non-durable batch', 'range scan', 'snapshot read'] as const
+/** One timed operation. */
+export type OperationName = (typeof OPERATIONS)[number]
+
+/** Entries one call of an operation handles: batches and scans handle 1,000. */
+export const ENTRIES_PER_CALL: Record<OperationName, number> = { 'point read': 1, 'durable batch': 1000, 'non-durable batch': 1000, 'range scan': 1000, 'snapshot read': 1 }
+
+/** One open store, with at most one snapshot held at a time. */
+export interface ThroughputStore {
+  readonly name: ThroughputName
+  /** How reads are made: `sync` (a synchronous get) or `await db.get` (abstract-level's API). */
+  readonly reads: 'sync' | 'await db.get'
+  get(key: Buffer): unknown
+  write(ops: Operation[], durable: boolean): Promise<void>
+  /** Reads up to `limit` entries in key order from `start`; returns how many (or a promise of it). */
+  scan(start: Buffer, limit: number): number | Promise<number>
+  /** Takes the snapshot that {@link getAtSnapshot} reads. */
+  takeSnapshot(): void
+  getAtSnapshot(key: Buffer): unknown
+  releaseSnapshot(): Promise<void>
+  close(): Promise<void>
+}
+
+/** A Strata engine used directly. */
+class EngineStore implements ThroughputStore {
+  readonly reads = 'sync'
+  #snapshot: EngineSnapshot | undefined
+
+  constructor(
+    readonly name: ThroughputName,
+    readonly engine: Engine,
+  ) {}
+
+  get(key: Buffer): Buffer | undefined {
+    return this.engine.get(key)
+  }
+
+  write(ops: Operation[], durable: boolean): Promise<void> {
+    return this.engine.write(ops, { sync: durable })
+  }
+
+  scan(start: Buffer, limit: number): number {
+    const cursor = this.engine.iterate({ gte: start, limit })
+    let n = 0
+    while (cursor.next()) n++
+    cursor.close()
+    return n
+  }
+
+  takeSnapshot(): void {
+    this.#snapshot = this.engine.snapshot()
+  }
+
+  getAtSnapshot(key: Buffer): Buffer | undefined {
+    return this.engine.get(key, this.#snapshot)
+  }
+
+  async releaseSnapshot(): Promise<void> {
+    this.#snapshot?.release()
+  }
+
+  close(): Promise<void> {
+    return this.engine.close()
+  }
+}
+
+/** Any abstract-level database (StrataLevel, classic-level, memory-level), through abstract-level's API. */
+class LevelApiStore implements ThroughputStore {
+  readonly reads = 'await db.get'
+  #snapshot: AbstractSnapshot | undefined
+
+  constructor(
+    readonly name: ThroughputName,
+    readonly db: AbstractLevel<Buffer, Buffer, Buffer>,
+  ) {}
+
+  get(key: Buffer): Promise<Buffer | undefined> {
+    return this.db.get(key)
+  }
+
+  write(ops: Operation[], durable: boolean): Promise<void> {
+    // StrataLevel and classic-level honour `sync`; abstract-level's typings do not list it.
+    return this.db.batch(ops, { sync: durable } as object)
+  }
+
+  async scan(start: Buffer, limit: number): Promise<number> {
+    const it = this.db.iterator({ gte: start, limit })
+    const entries = await it.nextv(limit)
+    await it.close()
+    return entries.length
+  }
+
+  takeSnapshot(): void {
+    this.#snapshot = this.db.snapshot()
+  }
+
+  getAtSnapshot(key: Buffer): Promise<Buffer | undefined> {
+    return this.db.get(key, this.#snapshot ? { snapshot: this.#snapshot } : {})
+  }
+
+  async releaseSnapshot(): Promise<void> {
+    await this.#snapshot?.close()
+  }
+
+  close(): Promise<void> {
+    return this.db.close()
+  }
+}
+
+/** LMDB through lmdb-js: synchronous reads, a read transaction as the snapshot. */
+class LmdbStore implements ThroughputStore {
+  readonly name = 'lmdb'
+  readonly reads = 'sync'
+  #txn: ReturnType<ReturnType<typeof openLmdb<Buffer, Buffer>>['useReadTransaction']> | undefined
+
+  constructor(readonly db: ReturnType<typeof openLmdb<Buffer, Buffer>>) {}
+
+  get(key: Buffer): Buffer | undefined {
+    return this.db.get(key)
+  }
+
+  async write(ops: Operation[], durable: boolean): Promise<void> {
+    await this.db.transaction(() => {
+      for (const op of ops) {
+        if (op.type === 'put') this.db.put(op.key, op.value)
+        else this.db.remove(op.key)
+      }
+    })
+    if (durable) await this.db.flushed
+  }
+
+  scan(start: Buffer, limit: number): number {
+    let n = 0
+    for (const _ of this.db.getRange({ start, limit })) n++
+    return n
+  }
+
+  takeSnapshot(): void {
+    this.#txn = this.db.useReadTransaction()
+  }
+
+  getAtSnapshot(key: Buffer): Buffer | undefined {
+    return this.db.get(key, this.#txn ? { transaction: this.#txn } : {})
+  }
+
+  async releaseSnapshot(): Promise<void> {
+    this.#txn?.done()
+  }
+
+  async close(): Promise<void> {
+    await this.db.close()
+  }
+}
+
+/** Opens store `name` in a new folder `dir`. */
+export async function openThroughputStore(name: ThroughputName, dir: string): Promise<ThroughputStore> {
+  mkdirSync(dir, { recursive: true })
+  const level = { keyEncoding: 'buffer', valueEncoding: 'buffer' } as const
+  switch (name) {
+    case 'strata-row':
+      return new EngineStore(name, await RowEngine.open({ fs: new NodeFileSystem(dir, { create: true }) }))
+    case 'strata-cow':
+      return new EngineStore(name, await CowEngine.open({ fs: new NodeFileSystem(dir, { create: true }), store: 'shared' }))
+    case 'StrataLevel row':
+    case 'StrataLevel cow': {
+      const db = new StrataLevel<Buffer, Buffer>(dir, { ...level, engine: name === 'StrataLevel row' ? 'row' : 'cow' })
+      await db.open()
+      return new LevelApiStore(name, db as unknown as AbstractLevel<Buffer, Buffer, Buffer>)
+    }
+    case 'lmdb':
+      return new LmdbStore(openLmdb<Buffer, Buffer>({ path: join(dir, 'data.mdb'), keyEncoding: 'binary', encoding: 'binary', compression: false }))
+    case 'level': {
+      const db = new ClassicLevel<Buffer, Buffer>(dir, level)
+      await db.open()
+      return new LevelApiStore(name, db as unknown as AbstractLevel<Buffer, Buffer, Buffer>)
+    }
+    case 'memory-level': {
+      const db = new MemoryLevel<Buffer, Buffer>(level)
+      await db.open()
+      return new LevelApiStore(name, db as unknown as AbstractLevel<Buffer, Buffer, Buffer>)
+    }
+  }
+}

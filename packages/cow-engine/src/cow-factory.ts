@@ -1,0 +1,34 @@
+import type { EngineFactory } from '@strata/testkit'
+import { CowEngine } from './cow-engine.js'
+import type { StoreMode } from './preimage-store.js'
+
+/**
+ * The CowEngine in one store mode as the tests and the reliability campaigns open it, in a module
+ * of its own so a child process can import it from dist: `small` means 512-byte pages and
+ * checkpoints every 2 to 16 KiB of WAL, so short runs reach splits, checkpoints, page reuse and
+ * pre-images.
+ */
+function cowFactory(store: StoreMode, exportName: string): EngineFactory {
+  return {
+    name: `CowEngine (${store})`,
+    open: (fs, options = {}) =>
+      CowEngine.open({
+        fs,
+        store,
+        ...(options.small ? { pageSize: 512, checkpoint: { minLogBytes: 2048, maxLogBytes: 16 * 1024 } } : {}),
+        ...(options.createIfMissing === undefined ? {} : { createIfMissing: options.createIfMissing }),
+        ...(options.errorIfExists === undefined ? {} : { errorIfExists: options.errorIfExists }),
+      }),
+    // From src (under vitest) and from dist alike, this names the built module.
+    location: { module: new URL('../dist/cow-factory.js', import.meta.url).href, exportName },
+  }
+}
+
+/** The CowEngine with a store file per snapshot (classic LVM). */
+export const cowPerSnapshotFactory: EngineFactory = cowFactory('per-snapshot', 'cowPerSnapshotFactory')
+
+/** The CowEngine with one shared pre-image store. */
+export const cowSharedFactory: EngineFactory = cowFactory('shared', 'cowSharedFactory')
+
+/** Both store modes, per-snapshot first. */
+export const cowFactories: readonly EngineFactory[] = [cowPerSnapshotFactory, cowSharedFactory]

@@ -1,0 +1,169 @@
+import { type Child, isRef, loadChild, NO_ADDRESS, type Node, type PageSource, type ValueRef } from '@strata/btree'
+import { assert } from '@strata/storage'
+import type { Database } from './database.js'
+import { OVERFLOW_HEADER_BYTES, overflowChain } from './overflow.js'
+import type { CowSnapshot } from './snapshots.js'
+
+/** A large value of the restored head whose chain the head had overwritten: the restore checkpoint writes it again. */
+export interface RestoredValue {
+  leaf: Node
+  index: number
+  value: Buffer
+}
+
+/** What a restore checkpoint writes besides the restored head's dirty nodes: values on new chains. */
+export interface RestorePlan {
+  values: RestoredValue[]
+}
+
+/** One side of the walk: the nodes visited (pages, and chains of leaves), and how to read them. */
+interface Side {
+  source: PageSource
+  versionAt: (page: number) => unknown
+  chainPages: (ref: ValueRef) => number[]
+  /** Visited nodes, in the order visited (parents before children). */
+  nodes: Node[]
+}
+
+interface Item {
+  child: Child
+  holder: Node | undefined
+  index: number
+}
+
+/**
+ * Makes the head named snapshot `snapshot`'s state (docs/architecture.md §Restore). The head must
+ * be clean (just checkpointed). Nothing the old head uses is overwritten: its pages are only freed
+ * by the restore checkpoint, so readers keep the old state until the restore is durable, and a
+ * restore that fails leaves it whole.
+ *
+ * 1. Walk the snapshot's tree beside the head's, skipping every subtree both read in the same
+ *    version (Database.versionAt): the walk costs what changed since the snapshot.
+ * 2. A walked node of the snapshot whose page the head has overwritten since (the snapshot reads
+ *    it from its copy), or with such a node below it, or with a large value whose chain the head
+ *    has overwritten, becomes a dirty node: the restore checkpoint writes it on a new page. Every
+ *    other walked node, and every skipped subtree, is kept where it is.
+ * 3. Pages the old head used that the restored head does not keep are freed at the restore
+ *    checkpoint; free pages it keeps are used again as they are.
+ * 4. The head's root becomes the restored root, at the next sequence number. The caller runs the
+ *    restore checkpoint, which writes the dirty nodes and the values and names the root, and only
+ *    then shows the restored state to readers.
+ */
+export function planRestore(db: Database, snapshot: CowSnapshot): RestorePlan {
+  const record = snapshot.named
+  assert(record !== undefined, 'a restore names a catalogued snapshot')
+  const slot = (page: number) => db.snapshotSlot(snapshot, page, 'value')
+  const restored: Side = {
+    source: snapshot.source,
+    versionAt: (page) => db.versionAt(snapshot, page),
+    chainPages: (ref) => overflowChain((page) => slot(page).subarray(0, OVERFLOW_HEADER_BYTES), ref.address, ref.length, db.pageSize, db.pages.location),
+    nodes: [],
+  }
+  const head: Side = { source: db, versionAt: () => db.currentVersion, chainPages: (ref) => db.chainPages(ref), nodes: [] }
+  // 1. What differs.
+  walk(restored, snapshot.root, head, db.tree.root)
+  // 2. Children before parents: which walked nodes change, and their dirty copies.
+  const copied = (page: number) => db.store.has(snapshot, page)
+  const dirty = new Map<Node, Node>()
+  const kept = new Set<number>()
+  const values: RestoredValue[] = []
+  for (let n = restored.nodes.length - 1; n >= 0; n--) {
+    const node = restored.nodes[n] as Node
+    let copy: Node | undefined
+    const change = (): Node => {
+      copy ??= dirtyCopy(node)
+      return copy
+    }
+    if (copied(node.address)) change()
+    if (node.leaf) {
+      node.values.forEach((value, i) => {
+        if (!isRef(value)) return
+        const pages = restored.chainPages(value)
+        if (!pages.some(copied)) {
+          for (const page of pages) kept.add(page)
+          return
+        }
+        values.push({ leaf: change(), index: i, value: snapshot.source.readValue(value) })
+      })
+    } else {
+      node.children.forEach((child, i) => {
+        const moved = typeof child === 'number' ? undefined : dirty.get(child)
+        if (moved) (change() as typeof node).children[i] = moved
+      })
+    }
+    if (copy) dirty.set(node, copy)
+    else kept.add(node.address)
+  }
+  // 3. The page accounting: the old head's pages the restored head does not keep, and free pages it keeps.
+  const used = new Set<number>()
+  for (const node of head.nodes) {
+    used.add(node.address)
+    if (node.leaf) for (const value of node.values) if (isRef(value)) for (const page of head.chainPages(value)) used.add(page)
+  }
+  for (const page of used) if (!kept.has(page)) db.table.free(page)
+  for (const page of kept) if (!used.has(page)) db.table.reclaim(page)
+  // 4. The head is the snapshot's state.
+  db.tree.replaceRoot(dirty.get(snapshot.root) ?? snapshot.root)
+  db.tree.dataBytes = record.dataBytes
+  db.seq++
+  db.chains.clear()
+  return { values }
+}
+
+/** A dirty copy of a clean node, to be written on a new page: its keys are shared, its children or values are its own. */
+function dirtyCopy(node: Node): Node {
+  if (node.leaf) return { ...node, values: node.values.slice(), address: NO_ADDRESS, home: NO_ADDRESS }
+  return { ...node, children: node.children.slice(), address: NO_ADDRESS, home: NO_ADDRESS }
+}
+
+/**
+ * Walks two trees side by side, in key order, skipping subtrees both sides read in one version,
+ * and records on each side the nodes it visits. A page visited on both sides (the two trees'
+ * shapes need not line up) is used by both.
+ */
+function walk(a: Side, rootA: Node, b: Side, rootB: Node): void {
+  const left: Item[] = [{ child: rootA, holder: undefined, index: 0 }]
+  const right: Item[] = [{ child: rootB, holder: undefined, index: 0 }]
+  const addressOf = (c: Child) => (typeof c === 'number' ? c : c.address)
+  const identical = (x: Child, y: Child): boolean => {
+    if (typeof x !== 'number' && x === y) return true
+    const page = addressOf(x)
+    if (page < 0 || page !== addressOf(y)) return false
+    const version = a.versionAt(page)
+    return version !== undefined && version === b.versionAt(page)
+  }
+  const load = (item: Item, side: Side): Node => {
+    if (typeof item.child !== 'number') return item.child
+    const node = item.holder && !item.holder.leaf ? loadChild(side.source, item.holder, item.index) : side.source.loadNode(item.child)
+    item.child = node
+    return node
+  }
+  const expand = (stack: Item[], side: Side): void => {
+    const item = stack.pop() as Item
+    const node = load(item, side)
+    assert(node.address >= 0, 'a restore walks clean trees only')
+    side.nodes.push(node)
+    if (!node.leaf) for (let i = node.children.length - 1; i >= 0; i--) stack.push({ child: node.children[i] as Child, holder: node, index: i })
+  }
+  for (;;) {
+    const x = left[left.length - 1]
+    const y = right[right.length - 1]
+    if (!x && !y) return
+    if (x && y) {
+      if (identical(x.child, y.child)) {
+        left.pop()
+        right.pop()
+        continue
+      }
+      const nx = load(x, a)
+      const ny = load(y, b)
+      // Expand the higher of the two first, so equal subtrees below it can line up.
+      if (nx.leaf === ny.leaf || !nx.leaf) expand(left, a)
+      if (nx.leaf === ny.leaf || !ny.leaf) expand(right, b)
+    } else if (x) {
+      expand(left, a)
+    } else {
+      expand(right, b)
+    }
+  }
+}

@@ -1,0 +1,4 @@
+import { engineLifecycle } from '@strata/testkit'
+import { rowFactory } from './row-factory.js'
+
+engineLifecycle(rowFactory)
