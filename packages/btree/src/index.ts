@@ -19,7 +19,7 @@ export {
   type StoredValue,
   type ValueRef,
 } from './node.js'
-export { decodeNode, encodeNode, pageImageLength } from './page-layout.js'
+export { decodeNode, encodeNode, pageImageLength, pageProbe } from './page-layout.js'
 export { loadChild, type PageSource } from './page-source.js'
 export { inlineLimit, lookup, maxKeyBytes, Tree, type TreeEvents } from './tree.js'
 export { type PageWriter, spill } from './spill.js'

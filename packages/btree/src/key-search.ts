@@ -1,11 +1,11 @@
 import { compareKeys, lowerBound, type Node, upperBound } from './node.js'
 
 /**
- * The read-side search index of a node, in one Uint32Array: first the words (4 bytes each,
+ * The search index of a node, in one Uint32Array: first the words (4 bytes each,
  * big-endian) of the prefix all its keys share, rounded down to whole words; then, per key, the
  * next 4 bytes as a number. Numbers compare as the bytes do (shorter keys are padded with zeros),
  * so a binary search over that one array touches a few cache lines instead of one key object per
- * step, and only ties compare whole keys. Built on a node's first read; dropped (set undefined)
+ * step, and only ties compare whole keys. Built on a node's first search; dropped (set undefined)
  * whenever the node's keys change.
  */
 export type KeyHeads = Uint32Array
@@ -31,7 +31,7 @@ function buildHeads(node: Node): KeyHeads {
 }
 
 /**
- * In `node`, the index of the first key > target (`upper`) or ≥ target. Read paths use this; it
+ * In `node`, the index of the first key > target (`upper`) or ≥ target. Reads and writes use this; it
  * builds the node's {@link KeyHeads} on first use.
  */
 export function searchNode(node: Node, target: Uint8Array, upper: boolean): number {

@@ -92,13 +92,16 @@ export function newBranch(gen: number, keys: Buffer[], children: Child[]): Branc
   return { leaf: false, keys, children, bytes, gen, address: NO_ADDRESS, home: NO_ADDRESS, born: 0, heads: undefined, headWords: 0 }
 }
 
-/** A mutable copy of `node` in generation `gen`, remembering where the original lived. */
+/**
+ * A mutable copy of `node` in generation `gen`, remembering where the original lived. The copy
+ * shares the original's search index: an index is never changed, only dropped when keys change.
+ */
 export function cloneNode(node: Node, gen: number): Node {
   const home = node.address !== NO_ADDRESS ? node.address : node.home
   if (node.leaf) {
-    return { leaf: true, keys: node.keys.slice(), values: node.values.slice(), bytes: node.bytes, gen, address: NO_ADDRESS, home, born: node.born, heads: undefined, headWords: 0 }
+    return { leaf: true, keys: node.keys.slice(), values: node.values.slice(), bytes: node.bytes, gen, address: NO_ADDRESS, home, born: node.born, heads: node.heads, headWords: node.headWords }
   }
-  return { leaf: false, keys: node.keys.slice(), children: node.children.slice(), bytes: node.bytes, gen, address: NO_ADDRESS, home, born: node.born, heads: undefined, headWords: 0 }
+  return { leaf: false, keys: node.keys.slice(), children: node.children.slice(), bytes: node.bytes, gen, address: NO_ADDRESS, home, born: node.born, heads: node.heads, headWords: node.headWords }
 }
 
 /**

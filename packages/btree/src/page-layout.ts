@@ -96,6 +96,16 @@ export function pageImageLength(buf: Buffer): number {
   return PAGE_HEADER_BYTES + buf.readUInt32LE(8)
 }
 
+/** The page image at `buf[0]`, its length and checksum checked. */
+function verifiedImage(buf: Buffer, bad: (what: string) => Error): Buffer {
+  if (buf.length < PAGE_HEADER_BYTES) throw bad('truncated page header')
+  const length = pageImageLength(buf)
+  if (length > buf.length) throw bad('truncated page')
+  const image = buf.subarray(0, length)
+  if (crc32(image.subarray(4)) !== image.readUInt32LE(0)) throw bad('page checksum mismatch')
+  return image
+}
+
 /**
  * Decodes a page image (checksum verified) into a clean node at `address`, in generation `gen`.
  * Keys and inline values are views of `buf`, which the node then owns. Any inconsistency is a
@@ -103,12 +113,26 @@ export function pageImageLength(buf: Buffer): number {
  */
 export function decodeNode(buf: Buffer, address: PageAddress, gen: number, file: string, offset: number): Node {
   const bad = (what: string) => corruption(file, offset, what)
-  if (buf.length < PAGE_HEADER_BYTES) throw bad('truncated page header')
-  const length = pageImageLength(buf)
-  if (length > buf.length) throw bad('truncated page')
-  const image = buf.subarray(0, length)
-  if (crc32(image.subarray(4)) !== image.readUInt32LE(0)) throw bad('page checksum mismatch')
-  return parseImage(image, address, gen, bad)
+  return parseImage(verifiedImage(buf, bad), address, gen, bad)
+}
+
+/**
+ * A key in the range of the page image at `buf[0]` (checksum verified) without decoding the rest:
+ * its first key, or an empty key for an empty leaf. What reclamation needs to find the path to a
+ * page it may move. A damaged page is a LEVEL_CORRUPTION error, as with {@link decodeNode}.
+ */
+export function pageProbe(buf: Buffer, file: string, offset: number): Buffer {
+  const bad = (what: string) => corruption(file, offset, what)
+  const image = verifiedImage(buf, bad)
+  const length = image.length
+  const kind = image.readUInt8(4)
+  if (kind !== KIND_LEAF && kind !== KIND_BRANCH) throw bad(`unknown page kind ${kind}`)
+  if (image.readUInt16LE(6) === 0) return Buffer.alloc(0)
+  const at = PAGE_HEADER_BYTES + (kind === KIND_BRANCH ? 8 : 0)
+  if (at + 2 > length) throw bad('page entry runs past the page end')
+  const keyLength = image.readUInt16LE(at)
+  if (at + 2 + keyLength > length) throw bad('page entry runs past the page end')
+  return image.subarray(at + 2, at + 2 + keyLength)
 }
 
 /**
@@ -120,7 +144,6 @@ export function rebaseNode(node: Node, image: Buffer): void {
   const parsed = parseImage(image, node.address, node.gen, () => new Error('strata: invariant broken: cannot parse an image just encoded'))
   node.keys = parsed.keys
   if (node.leaf && parsed.leaf) node.values = parsed.values
-  node.heads = undefined
 }
 
 function parseImage(image: Buffer, address: PageAddress, gen: number, bad: (what: string) => Error): Node {

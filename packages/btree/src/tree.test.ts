@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest'
 import { checkTree } from './check.js'
 import { Cursor, type Range } from './cursor.js'
 import type { Node, PageAddress, ValueRef } from './node.js'
-import { decodeNode } from './page-layout.js'
+import { decodeNode, pageProbe } from './page-layout.js'
 import type { PageSource } from './page-source.js'
 import { spill } from './spill.js'
 import { Tree, type TreeEvents } from './tree.js'
@@ -102,6 +102,41 @@ describe('B+tree', () => {
     const image = store.pages.get(tree.root.address) as Buffer
     image[20] = (image[20] as number) ^ 0xff
     expect(() => store.loadNode(tree.root.address)).toThrow(expect.objectContaining({ code: 'LEVEL_CORRUPTION' }))
+  })
+
+  it('a page probe is a key in the page range, read without decoding the page', () => {
+    const store = new MapStore(512)
+    const tree = new Tree(store, store)
+    expect(store.write(tree.root)).toBe(1)
+    expect(pageProbe(store.pages.get(tree.root.address) as Buffer, 'map', 0)).toEqual(Buffer.alloc(0))
+    for (let i = 0; i < 2000; i++) tree.put(key(i), Buffer.alloc(i % 50, i))
+    store.write(tree.root)
+    let branches = 0
+    for (const [address, image] of store.pages) {
+      const node = decodeNode(image, address as PageAddress, 0, 'map', address)
+      if (node.keys.length === 0) continue
+      if (!node.leaf) branches++
+      expect(pageProbe(image, 'map', address)).toEqual(node.keys[0])
+    }
+    expect(branches).toBeGreaterThan(1)
+    const image = Buffer.from(store.pages.get(tree.root.address) as Buffer)
+    image[20] = (image[20] as number) ^ 0xff
+    expect(() => pageProbe(image, 'map', 0)).toThrow(expect.objectContaining({ code: 'LEVEL_CORRUPTION' }))
+    expect(() => pageProbe(image.subarray(0, 10), 'map', 0)).toThrow(expect.objectContaining({ code: 'LEVEL_CORRUPTION' }))
+  })
+
+  it('a node copied for a write keeps finding keys after the original changes', () => {
+    const store = new MapStore(512)
+    const tree = new Tree(store, store)
+    for (let i = 0; i < 2000; i += 2) tree.put(key(i), Buffer.from('a'))
+    store.write(tree.root)
+    for (let i = 0; i < 2000; i += 2) expect(tree.get(key(i))).toEqual(Buffer.from('a'))
+    const frozen = tree.freeze()
+    for (let i = 1; i < 2000; i += 2) tree.put(key(i), Buffer.from('b'))
+    for (let i = 0; i < 2000; i += 4) tree.del(key(i))
+    for (let i = 0; i < 2000; i++) expect(tree.get(key(i))?.toString()).toBe(i % 4 === 0 ? undefined : i % 2 ? 'b' : 'a')
+    expect(entries(new Cursor(store, frozen))).toEqual(Array.from({ length: 1000 }, (_, i) => key(2 * i).toString()))
+    expect(checkTree(store, tree.root).problems).toEqual([])
   })
 
   it('rejects keys longer than the page allows with a RangeError', () => {

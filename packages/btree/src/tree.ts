@@ -173,7 +173,7 @@ export class Tree {
 
   #insert(node: Node, key: Buffer, value: StoredValue): Split | undefined {
     if (node.leaf) {
-      const i = lowerBound(node.keys, key)
+      const i = searchNode(node, key, false)
       const existing = node.keys[i]
       if (existing !== undefined && compareKeys(existing, key) === 0) {
         const old = node.values[i] as StoredValue
@@ -190,7 +190,7 @@ export class Tree {
       }
       return node.bytes > this.pageSize ? this.#splitLeaf(node) : undefined
     }
-    const i = upperBound(node.keys, key)
+    const i = searchNode(node, key, true)
     const split = this.#insert(this.#child(node, i), key, value)
     if (!split) return undefined
     node.keys.splice(i, 0, split.key)
@@ -227,7 +227,7 @@ export class Tree {
 
   #remove(node: Node, key: Uint8Array): void {
     if (node.leaf) {
-      const i = lowerBound(node.keys, key)
+      const i = searchNode(node, key, false)
       const old = node.values[i] as StoredValue
       const oldKey = node.keys[i] as Buffer
       if (isRef(old)) this.events.valueRemoved(oldKey, old)
@@ -238,7 +238,7 @@ export class Tree {
       node.heads = undefined
       return
     }
-    const i = upperBound(node.keys, key)
+    const i = searchNode(node, key, true)
     const child = this.#child(node, i)
     this.#remove(child, key)
     if (child.bytes < this.#minBytes) this.#rebalance(node, i)

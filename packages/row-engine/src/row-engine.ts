@@ -7,6 +7,7 @@ import {
   Cursor,
   DEFAULT_PAGE_SIZE,
   decodeNode,
+  pageProbe,
   type Engine,
   type EngineCursor,
   type EngineSnapshot,
@@ -676,8 +677,7 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
         const where = segmentName(segment)
         if (record.type === RecordType.PAGE) {
           const address = (record.address + RECORD_HEADER_BYTES) as PageAddress
-          const node = decodeNode(record.payload, address, 0, where, offsetOf(record.address))
-          const probe = node.keys[0] ?? Buffer.alloc(0)
+          const probe = pageProbe(record.payload, where, offsetOf(record.address))
           if (this.#tree.relocate(probe, address)) moved = true
         } else if (record.type === RecordType.VALUE) {
           const { key, value } = decodeValue(record.payload, where, offsetOf(record.address))
