@@ -1,7 +1,7 @@
 /**
  * The docs' sections on the engine benchmark (the ROW engine beside lmdb, level and memory-level)
- * and the abstract-level benchmark (StrataLevel beside classic-level), with the targets the
- * earlier issues set for them.
+ * and the abstract-level benchmark (StrataLevel beside classic-level), with the project's targets
+ * for them.
  */
 import { mark, thousands, times } from './docs-format.js'
 import { markdownTable, median } from './harness.js'
@@ -48,10 +48,10 @@ export interface LevelResults {
   results: LevelStoreResult[]
 }
 
-/** One target an issue set: what it compares, the measured figure, the target as text, whether it is met. */
+/** One of the project's targets: what it compares, the measured figure, the target as text, whether it is met. */
 export type Target = [label: string, measured: number, target: string, met: boolean]
 
-/** The targets issue 2 set for the engine benchmark, with the measured figures. */
+/** The project's targets for the engine benchmark, with the measured figures. */
 export function engineTargets(run: EngineResults): Target[] {
   const strata = run.results.find((r) => r.store === 'strata-row')
   const by = (name: string) => run.results.find((r) => r.store === name)
@@ -100,7 +100,7 @@ export function engineSection(run: EngineResults): string {
   const snapshot = run.snapshotNs
     ? `Snapshot creation (create and release): ${run.snapshotNs.small.toFixed(0)} ns at 1,000 keys, ${run.snapshotNs.large.toFixed(0)} ns at ${thousands(run.keys)} keys: a ratio of ${snapshotRatio.toFixed(2)}.`
     : ''
-  return `# Engine benchmark (issue 2)
+  return `# Engine benchmark
 
 Strata's redirect-on-write engine (used directly, no adapter), LMDB (\`lmdb\`, default durable
 settings, \`await db.flushed\` after each commit), LevelDB (\`classic-level\`, what \`level\` gives on
@@ -112,7 +112,7 @@ ${markdownTable(header, rows)}
 
 ${snapshot}
 
-${markdownTable(['target (issue 2)', 'measured', 'target', 'verdict'], targets.map(([label, value, target, ok]) => [label, times(value), target, mark(ok)]))}
+${markdownTable(['target', 'measured', 'target', 'verdict'], targets.map(([label, value, target, ok]) => [label, times(value), target, mark(ok)]))}
 
 - **Reads** are random point lookups of existing keys: synchronous \`get\` where the store has
   one (Strata, lmdb, memory-level's \`getSync\`), \`await db.get\` for LevelDB.
@@ -141,7 +141,7 @@ function levelRows(strata: LevelStoreResult, level: LevelStoreResult): [string, 
   ]
 }
 
-/** The targets issue 3 set for the abstract-level benchmark, with the measured figures. */
+/** The project's targets for the abstract-level benchmark, with the measured figures. */
 export function levelTargets(run: LevelResults): Target[] {
   const strata = run.results.find((r) => r.store === 'strata')
   const level = run.results.find((r) => r.store === 'level')
@@ -155,14 +155,14 @@ export function levelSection(run: LevelResults): string {
   const level = run.results.find((r) => r.store === 'level')
   if (!strata || !level) return ''
   const rows = levelRows(strata, level)
-  return `# abstract-level benchmark (issue 3)
+  return `# abstract-level benchmark
 
 StrataLevel (ROW engine) beside classic-level (what \`level\` gives on Node), both through the
 abstract-level API that apps use, in one process, on ${thousands(run.keys)} keys of 16 bytes with 100-byte values.
 Medians of ${run.rounds} rounds. Measured ${run.date.slice(0, 10)} on Node ${run.node}${run.machine ? `, ${run.machine}` : ''}.
 
 ${markdownTable(
-  ['', 'StrataLevel', 'level', 'StrataLevel ÷ level', 'target (issue 3)', 'verdict'],
+  ['', 'StrataLevel', 'level', 'StrataLevel ÷ level', 'target', 'verdict'],
   rows.map(([label, a, b, ratio, target, t]) => [label, a === undefined ? '—' : thousands(a), b === undefined ? '—' : thousands(b), times(ratio), target, mark(ratio >= t)]),
 )}
 `

@@ -114,7 +114,7 @@ the database, closes and reopens it (so work the load deferred is not counted), 
 workload in durable batches and closes (Strata pays its owed checkpoint there). Strata's own
 counters are shown beside the device's.
 
-Sizes: ${sizes}. Batches of ${thousands(peers.maxCommits)} operations or fewer run ${thousands(peers.maxCommits)} commits only (a durable commit waits for a
+Sizes: ${sizes}. Batches of fewer than 1,000 operations run at most ${thousands(peers.maxCommits)} commits (a durable commit waits for a
 sync). Uniform overwrites of 100-byte values: median of ${runCount} runs, stores taking turns within each run;
 the other workloads: ${runs.some((r) => r.workload !== 'uniform' && r.run > 0) ? `${runCount}` : 'one'} run each.
 
@@ -126,7 +126,7 @@ ${byWorkload}
 
 ${markdownTable(['batches of 1,000', ...PEERS], [...workloadRows, ...largeRow])}
 
-**Strata ROW against the peers, 1,000-op batches of uniform overwrites** (issue 6: at most a fifth,
+**Strata ROW against the peers, 1,000-op batches of uniform overwrites** (the target: at most a fifth,
 0.20×, of lmdb's and of level's): ${target(mainKeys)}${large ? `; ${target(large.keys)}` : ''}.
 
 How to read these figures:

@@ -90,7 +90,7 @@ Margins of error (benny's relative margin, and samples):
 
 ${markdownTable(['', ...THROUGHPUT_STORES], margins)}
 
-The earlier issues' throughput targets, in this suite:
+The engine's and StrataLevel's throughput targets, in this suite:
 
 ${markdownTable(['target', 'measured (benny)', 'typical call (median)', 'target ratio', 'verdict (benny)'], targets.map(([label, a, b, o, t]) => [label, ...(() => {
     const [r, typical, v] = ratio(a, b, o, t)

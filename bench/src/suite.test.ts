@@ -100,7 +100,7 @@ describe('the benchmark suite in quick mode', () => {
 
   it('renders the docs page and its charts as SVG', () => {
     const page = readFileSync(join(docs, 'benchmarks.md'), 'utf8')
-    for (const heading of ['# Benchmarks', '# The write-amplification study', '# Peers on one ruler', '# Throughput', '# Engine benchmark (issue 2)', '# abstract-level benchmark (issue 3)', '# Where the figures differ from the literature']) {
+    for (const heading of ['# Benchmarks', '# The write-amplification study', '# Peers on one ruler', '# Throughput', '# Engine benchmark', '# abstract-level benchmark', '# Where the figures differ from the literature']) {
       expect(page).toContain(heading)
     }
     const charts = readdirSync(join(docs, 'img')).filter((f) => f.endsWith('.svg'))

@@ -96,14 +96,12 @@ export function pageImageLength(buf: Buffer): number {
   return PAGE_HEADER_BYTES + buf.readUInt32LE(8)
 }
 
-/** The page image at `buf[0]`, its length and checksum checked. */
-function verifiedImage(buf: Buffer, bad: (what: string) => Error): Buffer {
+/** The page image at `buf[0]`, as long as its header says, once `buf` is known to hold it all. */
+function imageAt(buf: Buffer, bad: (what: string) => Error): Buffer {
   if (buf.length < PAGE_HEADER_BYTES) throw bad('truncated page header')
   const length = pageImageLength(buf)
   if (length > buf.length) throw bad('truncated page')
-  const image = buf.subarray(0, length)
-  if (crc32(image.subarray(4)) !== image.readUInt32LE(0)) throw bad('page checksum mismatch')
-  return image
+  return buf.subarray(0, length)
 }
 
 /**
@@ -113,17 +111,20 @@ function verifiedImage(buf: Buffer, bad: (what: string) => Error): Buffer {
  */
 export function decodeNode(buf: Buffer, address: PageAddress, gen: number, file: string, offset: number): Node {
   const bad = (what: string) => corruption(file, offset, what)
-  return parseImage(verifiedImage(buf, bad), address, gen, bad)
+  const image = imageAt(buf, bad)
+  if (crc32(image.subarray(4)) !== image.readUInt32LE(0)) throw bad('page checksum mismatch')
+  return parseImage(image, address, gen, bad)
 }
 
 /**
- * A key in the range of the page image at `buf[0]` (checksum verified) without decoding the rest:
- * its first key, or an empty key for an empty leaf. What reclamation needs to find the path to a
- * page it may move. A damaged page is a LEVEL_CORRUPTION error, as with {@link decodeNode}.
+ * A key in the range of the page image at `buf[0]` without decoding the rest: its first key, or an
+ * empty key for an empty leaf. What reclamation needs to find the path to a page it may move. The
+ * page checksum is not checked again: the caller has checked the bytes (a log record's checksum
+ * covers the page in it). A page too short for its header or first key is a LEVEL_CORRUPTION error.
  */
 export function pageProbe(buf: Buffer, file: string, offset: number): Buffer {
   const bad = (what: string) => corruption(file, offset, what)
-  const image = verifiedImage(buf, bad)
+  const image = imageAt(buf, bad)
   const length = image.length
   const kind = image.readUInt8(4)
   if (kind !== KIND_LEAF && kind !== KIND_BRANCH) throw bad(`unknown page kind ${kind}`)

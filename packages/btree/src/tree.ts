@@ -10,7 +10,6 @@ import {
   isRef,
   type Leaf,
   leafEntryBytes,
-  lowerBound,
   type Node,
   newBranch,
   newLeaf,
@@ -19,7 +18,6 @@ import {
   type PageAddress,
   type StoredValue,
   shortestSeparator,
-  upperBound,
   type ValueRef,
 } from './node.js'
 import { loadChild, type PageSource } from './page-source.js'
@@ -145,13 +143,13 @@ export class Tree {
     let depth = 0
     for (let node = this.root; node.address !== address; depth++) {
       if (node.leaf) return false
-      node = loadChild(this.source, node, upperBound(node.keys, probe))
+      node = loadChild(this.source, node, searchNode(node, probe, true))
     }
     this.root = this.#touch(this.root)
     let node = this.root
     for (let level = 0; level < depth; level++) {
       if (node.leaf) throw new Error('strata: invariant broken: relocation path changed')
-      node = this.#child(node, upperBound(node.keys, probe))
+      node = this.#child(node, searchNode(node, probe, true))
     }
     return true
   }

@@ -4,7 +4,20 @@ import { join } from 'node:path'
 import { RowEngine } from '@strata/row-engine'
 import { NodeFileSystem } from '@strata/storage'
 import { afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { BIN, damageRecord, filesOf, RecordType, removeTemporaryFolders, sampleDatabase, strataProcess, temporaryFolder } from './test-support.js'
+import {
+  BIN,
+  DATABASE_KINDS,
+  type DatabaseKind,
+  damageRecord,
+  filesOf,
+  logFileOf,
+  openEngine,
+  RecordType,
+  removeTemporaryFolders,
+  sampleDatabase,
+  strataProcess,
+  temporaryFolder,
+} from './test-support.js'
 
 afterEach(removeTemporaryFolders)
 
@@ -12,15 +25,15 @@ beforeAll(() => {
   if (!existsSync(BIN)) throw new Error(`${BIN} is missing: build with 'npx tsc -b' before running these tests`)
 })
 
-/** A database as a crash leaves it: commits after the last checkpoint, and a torn record at the end. */
-async function crashedDatabase(): Promise<string> {
+/** A database of `kind` as a crash leaves it: commits after the last checkpoint, and a torn record at the end of its log. */
+async function crashedDatabase(kind: DatabaseKind): Promise<string> {
   const dir = temporaryFolder()
-  const engine = await RowEngine.open({ fs: new NodeFileSystem(dir), checkpoint: { minLogBytes: 1 << 30 } })
+  const engine = await openEngine(dir, kind, { checkpoint: { minLogBytes: 1 << 30 } })
   for (let i = 0; i < 50; i++) await engine.write([{ type: 'put', key: Buffer.from(`key${i}`), value: Buffer.from(`value${i}`) }])
   const image = temporaryFolder()
   for (const name of readdirSync(dir)) if (name !== 'LOCK') cpSync(join(dir, name), join(image, name))
   await engine.close()
-  appendFileSync(join(image, 'seg-00000001.log'), Buffer.from([0x10, 0x00, 0x00, 0x00, 0x55]))
+  appendFileSync(join(image, logFileOf(kind)), Buffer.from([0x10, 0x00, 0x00, 0x00, 0x55]))
   return image
 }
 
@@ -66,8 +79,8 @@ describe('the strata binary', () => {
     }
   })
 
-  it('reads a crashed database without writing to it: info, check, get and scan leave every byte', async () => {
-    const dir = await crashedDatabase()
+  it.each(DATABASE_KINDS)('reads a crashed $name database without writing to it: info, check, get and scan leave every byte', async (kind) => {
+    const dir = await crashedDatabase(kind)
     const before = filesOf(dir)
     expect(JSON.parse(strataProcess('info', dir, '--json').stdout)).toMatchObject({ seq: 50 })
     expect(strataProcess('check', dir).status).toBe(0)

@@ -1,6 +1,7 @@
 import { statSync } from 'node:fs'
-import type { SnapshotEngine } from '@strata/btree'
-import { holdsDatabase, RowEngine } from '@strata/row-engine'
+import type { Engine, SnapshotEngine } from '@strata/btree'
+import { CowEngine, holdsDatabase as holdsCowDatabase } from '@strata/cow-engine'
+import { holdsDatabase as holdsRowDatabase, RowEngine } from '@strata/row-engine'
 import { ErrorCode, NodeFileSystem } from '@strata/storage'
 import { CliError } from './cli-error.js'
 
@@ -10,11 +11,28 @@ import { CliError } from './cli-error.js'
  */
 export type OpenMode = 'read' | 'write'
 
+/** The engines whose databases the command opens: redirect-on-write (`row`) and copy-before-write (`cow`). */
+type EngineName = 'row' | 'cow'
+
 /**
- * The folder at `path`, once it is known to hold a database. Nothing is opened for writing and
- * nothing is created before that is known, so a wrong path is never written to.
+ * The engine whose database the folder `fs` (at `path`) holds, reading only: `row` for a META file
+ * with bytes in it, `cow` for a pages.db whose meta area was written, undefined for neither. A
+ * folder holding both holds two databases, and is refused.
  */
-function databaseFolder(path: string): NodeFileSystem {
+function engineIn(fs: NodeFileSystem, path: string): EngineName | undefined {
+  const row = holdsRowDatabase(fs)
+  const cow = holdsCowDatabase(fs)
+  if (row && cow) {
+    throw new CliError(ErrorCode.NOT_A_DATABASE, `${path} holds two databases, a redirect-on-write one (META) and a copy-before-write one (pages.db): give each database a folder of its own`)
+  }
+  return row ? 'row' : cow ? 'cow' : undefined
+}
+
+/**
+ * The folder at `path` and the engine of its database, once it is known to hold one. Nothing is
+ * opened for writing and nothing is created before that is known, so a wrong path is never written to.
+ */
+function databaseFolder(path: string): { fs: NodeFileSystem; engine: EngineName } {
   let isFolder: boolean
   try {
     isFolder = statSync(path).isDirectory()
@@ -25,15 +43,16 @@ function databaseFolder(path: string): NodeFileSystem {
   }
   if (!isFolder) throw new CliError(ErrorCode.NOT_A_DATABASE, `${path} is a file, not a database folder`)
   const fs = new NodeFileSystem(path)
-  if (!holdsDatabase(fs)) throw new CliError(ErrorCode.NOT_A_DATABASE, `${path} is not a Strata database: it has no META file, or an empty one`)
-  return fs
+  const engine = engineIn(fs, path)
+  if (!engine) throw new CliError(ErrorCode.NOT_A_DATABASE, `${path} is not a Strata database: it has neither a META file (redirect-on-write) nor a pages.db (copy-before-write), or only empty ones`)
+  return { fs, engine }
 }
 
-/** Opens the database at `path` after checking it is one; the caller closes it. */
+/** Opens the database at `path`, with the engine its files are of, after checking it is one; the caller closes it. */
 export function openDatabase(path: string, mode: OpenMode): Promise<SnapshotEngine> {
-  // The redirect-on-write engine is the only one so far; the copy-before-write engine's folders
-  // will be told apart here when it lands.
-  return RowEngine.open({ fs: databaseFolder(path), createIfMissing: false, readOnly: mode === 'read' })
+  const { fs, engine } = databaseFolder(path)
+  const readOnly = mode === 'read'
+  return engine === 'row' ? RowEngine.open({ fs, createIfMissing: false, readOnly }) : CowEngine.open({ fs, createIfMissing: false, readOnly })
 }
 
 /** Runs `task` on the database at `path` and closes it, whether `task` succeeds or not. */
@@ -48,4 +67,14 @@ export async function withDatabase<T>(path: string, mode: OpenMode, task: (engin
   }
   await engine.close()
   return result
+}
+
+/**
+ * Creates an empty database of `like`'s engine in the folder at `path` (made if missing), for a
+ * snapshot export; STRATA_DATABASE_EXISTS if the folder holds a database of either engine.
+ */
+export async function createDatabaseLike(like: SnapshotEngine, path: string): Promise<Engine> {
+  const fs = new NodeFileSystem(path, { create: true })
+  if (holdsRowDatabase(fs) || holdsCowDatabase(fs)) throw new CliError(ErrorCode.EXISTS, `${path} already holds a database`)
+  return like instanceof CowEngine ? CowEngine.open({ fs, errorIfExists: true }) : RowEngine.open({ fs, errorIfExists: true })
 }

@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { Writable } from 'node:stream'
 import { fileURLToPath } from 'node:url'
+import type { SnapshotEngine } from '@strata/btree'
+import { CowEngine, type StoreMode } from '@strata/cow-engine'
 import { RowEngine } from '@strata/row-engine'
 import { NodeFileSystem } from '@strata/storage'
 import { runCli } from './program.js'
@@ -66,10 +68,51 @@ export const SAMPLE = {
 /** The key of order `i` in {@link sampleDatabase}. */
 export const orderKey = (i: number): string => `order:${String(i).padStart(4, '0')}`
 
-/** A closed database in a new temporary folder holding {@link SAMPLE}'s entries, written in several batches. */
-export async function sampleDatabase(options: { segmentBytes?: number } = {}): Promise<string> {
+/** A copy-before-write test database, made in one store mode. */
+export interface CowDatabaseKind {
+  name: string
+  engine: 'cow'
+  store: StoreMode
+}
+
+/** Which engine a test database is made with: redirect-on-write by default, or copy-before-write. */
+export type DatabaseKind = { name: string; engine: 'row' } | CowDatabaseKind
+
+/** The kind of database the tests make unless they name another. */
+const ROW_DATABASE: DatabaseKind = { name: 'redirect-on-write', engine: 'row' }
+
+/** The copy-before-write kinds, one per store mode, for `describe.each`. */
+export const COW_DATABASES: readonly CowDatabaseKind[] = [
+  { name: 'copy-before-write, shared store', engine: 'cow', store: 'shared' },
+  { name: 'copy-before-write, per-snapshot stores', engine: 'cow', store: 'per-snapshot' },
+]
+
+/** Every kind of database the commands open, for `describe.each`. */
+export const DATABASE_KINDS: readonly DatabaseKind[] = [ROW_DATABASE, ...COW_DATABASES]
+
+/** Engine tuning a test may give: the ROW engine's segment size, either engine's checkpoint policy. */
+export interface EngineTuning {
+  segmentBytes?: number
+  checkpoint?: { minLogBytes: number }
+}
+
+/** Opens (creating it if need be) the database of `kind` in `dir` for writing, as an application would. */
+export function openEngine(dir: string, kind: DatabaseKind = ROW_DATABASE, tuning: EngineTuning = {}): Promise<SnapshotEngine> {
+  const fs = new NodeFileSystem(dir)
+  if (kind.engine === 'row') return RowEngine.open({ fs, ...tuning })
+  const { segmentBytes: _, ...cow } = tuning
+  return CowEngine.open({ fs, store: kind.store, ...cow })
+}
+
+/** The file a database of `kind` logs its commits to first. */
+export function logFileOf(kind: DatabaseKind): string {
+  return kind.engine === 'row' ? 'seg-00000001.log' : 'wal.log'
+}
+
+/** A closed database of `kind` in a new temporary folder holding {@link SAMPLE}'s entries, written in several batches. */
+export async function sampleDatabase(kind?: DatabaseKind, options: EngineTuning = {}): Promise<string> {
   const dir = temporaryFolder()
-  const engine = await RowEngine.open({ fs: new NodeFileSystem(dir), ...options })
+  const engine = await openEngine(dir, kind, options)
   for (let from = 0; from < SAMPLE.orders; from += 100) {
     const ops = Array.from({ length: 100 }, (_, i) => ({
       type: 'put' as const,
@@ -152,18 +195,23 @@ export const BAD_DATABASES: readonly BadDatabase[] = [
     code: 'STRATA_NOT_A_DATABASE',
     status: 4,
   },
-  { what: 'a folder without META', make: () => temporaryFolder(), code: 'STRATA_NOT_A_DATABASE', status: 4 },
+  { what: 'a folder without META or pages.db', make: () => folderWith({}), code: 'STRATA_NOT_A_DATABASE', status: 4 },
+  { what: 'a folder whose META is empty', make: () => folderWith({ META: '' }), code: 'STRATA_NOT_A_DATABASE', status: 4 },
+  { what: 'a folder whose pages.db has no meta area written', make: () => folderWith({ 'pages.db': Buffer.alloc(8192) }), code: 'STRATA_NOT_A_DATABASE', status: 4 },
   {
-    what: 'a folder whose META is empty',
-    make: () => {
-      const dir = temporaryFolder()
-      writeFileSync(join(dir, 'META'), '')
-      return dir
-    },
+    what: 'a folder holding both a META and a pages.db',
+    make: () => folderWith({ META: Buffer.alloc(1024, 1), 'pages.db': Buffer.alloc(8192, 1) }),
     code: 'STRATA_NOT_A_DATABASE',
     status: 4,
   },
 ]
+
+/** A new temporary folder holding `files`, by name. */
+function folderWith(files: Record<string, string | Buffer>): string {
+  const dir = temporaryFolder()
+  for (const [name, bytes] of Object.entries(files)) writeFileSync(join(dir, name), bytes)
+  return dir
+}
 
 /** Asserts that `run` refused `path` with `code` and `status`, printing nothing on standard output. */
 export function expectRefusal(run: CliRun, path: string, code: string, status: number): void {
@@ -174,10 +222,10 @@ export function expectRefusal(run: CliRun, path: string, code: string, status: n
 
 /**
  * Names the sample database's state `end-of-day`, then changes the head: order 1 gets total −1,
- * order 2 is deleted and order 9999 is added.
+ * order 2 is deleted and order 9999 is added. `kind` must be the one the database was made with.
  */
-export async function snapshotThenChange(dir: string): Promise<void> {
-  const engine = await RowEngine.open({ fs: new NodeFileSystem(dir) })
+export async function snapshotThenChange(dir: string, kind?: DatabaseKind): Promise<void> {
+  const engine = await openEngine(dir, kind)
   await engine.createSnapshot('end-of-day')
   await engine.write([
     { type: 'put', key: Buffer.from(orderKey(1)), value: Buffer.from(JSON.stringify({ total: -1 })) },

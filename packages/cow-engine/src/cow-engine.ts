@@ -12,7 +12,7 @@ import {
   type Range,
   type WriteOptions,
 } from '@strata/btree'
-import { ErrorCode, type FileSystem, type Purpose, StrataError } from '@strata/storage'
+import { ErrorCode, type FileSystem, OverlayFileSystem, type Purpose, StrataError } from '@strata/storage'
 import { checkDatabase } from './check.js'
 import { type CheckpointChanges, type CheckpointPolicy, checkPolicy, checkpoint, DEFAULT_CHECKPOINT_POLICY, wantsCheckpoint } from './checkpoint.js'
 import { commit } from './commit.js'
@@ -41,6 +41,14 @@ export interface CowEngineOptions {
   createIfMissing?: boolean
   /** Fail if the folder already has a database. Default false. */
   errorIfExists?: boolean
+  /**
+   * Open for reading only: take the lock, but never create a database, recover through an
+   * {@link OverlayFileSystem} (a checkpoint to redo, copies to repair, a WAL tail to cut are seen
+   * by reads and reach no file), and never checkpoint; writes, checkpoints, compaction and creating,
+   * deleting or restoring a named snapshot reject with LEVEL_READONLY. The files are left exactly
+   * as they were. Default false.
+   */
+  readOnly?: boolean
 }
 
 /**
@@ -65,10 +73,13 @@ export class CowEngine implements Engine, NamedSnapshots {
   #retired: CowSnapshot[] = []
   /** What the named snapshot procedures (named.ts) use of the engine. */
   readonly #host: NamedHost
+  /** Set from {@link CowEngineOptions.readOnly}: the database reads through an overlay, and nothing is written. */
+  readonly #readOnly: boolean
 
-  private constructor(db: Database, policy: CheckpointPolicy) {
+  private constructor(db: Database, policy: CheckpointPolicy, readOnly: boolean) {
     this.#db = db
     this.#policy = policy
+    this.#readOnly = readOnly
     this.pageSize = db.pageSize
     this.#reads = new Reads(db, (s) => this.#retire(s), () => this.#assertOpen())
     this.#host = {
@@ -83,7 +94,9 @@ export class CowEngine implements Engine, NamedSnapshots {
 
   /** Opens (or creates) the database in `options.fs`, recovering to the newest valid commit. */
   static async open(options: CowEngineOptions): Promise<CowEngine> {
-    const { fs } = options
+    const readOnly = options.readOnly === true
+    // A read-only open recovers as any open does; what recovery writes stays in memory.
+    const fs = readOnly ? new OverlayFileSystem(options.fs) : options.fs
     const mode = options.store ?? 'shared'
     if (mode !== 'shared' && mode !== 'per-snapshot') throw new TypeError(`store must be 'shared' or 'per-snapshot', received ${String(mode)}`)
     const policy = checkPolicy({ ...DEFAULT_CHECKPOINT_POLICY, ...options.checkpoint })
@@ -93,12 +106,12 @@ export class CowEngine implements Engine, NamedSnapshots {
       db = await openDatabase({
         fs,
         pageSize: options.pageSize ?? DEFAULT_PAGE_SIZE,
-        createIfMissing: options.createIfMissing !== false,
+        createIfMissing: !readOnly && options.createIfMissing !== false,
         errorIfExists: options.errorIfExists === true,
         mode,
         openStore: (storeMode, pageSize) => (storeMode === 'shared' ? new SharedStore(fs, pageSize) : new PerSnapshotStore(fs, pageSize)),
       })
-      return new CowEngine(db, policy)
+      return new CowEngine(db, policy, readOnly)
     } catch (error) {
       db?.close()
       fs.unlock()
@@ -212,6 +225,7 @@ export class CowEngine implements Engine, NamedSnapshots {
   write(ops: Operation[], options: WriteOptions = {}): Promise<void> {
     try {
       this.#assertOpen()
+      this.#assertNotReadOnly()
       for (const op of ops) {
         if (!Buffer.isBuffer(op.key)) throw new TypeError('key must be a Buffer')
         if (op.type === 'put') {
@@ -350,7 +364,7 @@ export class CowEngine implements Engine, NamedSnapshots {
     this.#closed = true
     await this.#queue
     try {
-      await this.#checkpoint('page')
+      if (!this.#readOnly) await this.#checkpoint('page')
     } finally {
       this.#db.close()
       this.#db.fs.unlock()
@@ -361,7 +375,13 @@ export class CowEngine implements Engine, NamedSnapshots {
     if (this.#closed) throw new StrataError(ErrorCode.NOT_OPEN, 'engine is closed')
   }
 
+  #assertNotReadOnly(): void {
+    if (this.#readOnly) throw new StrataError(ErrorCode.READONLY, 'the database was opened read-only')
+  }
+
+  /** Throws unless writes are possible: not read-only, and no earlier write failed. */
   #assertWritable(): void {
+    this.#assertNotReadOnly()
     const broken = this.#db.wal.broken
     if (broken) throw new StrataError(ErrorCode.IO_ERROR, 'an earlier write failed; reopen the database', { cause: broken })
   }

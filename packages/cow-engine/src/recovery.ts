@@ -57,7 +57,7 @@ interface CompleteCheckpoint {
 export async function openDatabase(request: OpenRequest): Promise<Database> {
   const { fs } = request
   let area = PageFile.readMetaArea(fs)
-  if (area === undefined || isBlankMetaArea(area)) {
+  if (!isWritten(area)) {
     if (!request.createIfMissing) throw new StrataError(ErrorCode.NOT_FOUND, `${fs.location} holds no database`)
     await create(fs, request.pageSize)
     area = PageFile.readMetaArea(fs) as Buffer
@@ -107,6 +107,19 @@ export async function openDatabase(request: OpenRequest): Promise<Database> {
     pages.close()
     throw error
   }
+}
+
+/**
+ * Whether the folder `fs` holds a database (docs/format.md §COW database folder), reading only:
+ * pages.db, with its meta area written.
+ */
+export function holdsDatabase(fs: FileSystem): boolean {
+  return isWritten(PageFile.readMetaArea(fs))
+}
+
+/** Whether a meta area read from pages.db (undefined: there is no pages.db) was ever written. */
+function isWritten(area: Buffer | undefined): area is Buffer {
+  return area !== undefined && !isBlankMetaArea(area)
 }
 
 /** The store mode of a database: the one its named snapshots were made in, else the one asked for. */

@@ -1,5 +1,5 @@
 /**
- * Block files (disk, memory, crash-simulating), I/O accounting, checksums and error codes.
+ * Block files (disk, memory, crash-simulating, in-memory overlays), I/O accounting, checksums and error codes.
  *
  * @module @strata/storage
  */
@@ -12,3 +12,4 @@ export type { BlockFile, FileSystem } from './file-system.js'
 export { type IoReport, IoStats, PURPOSES, type Purpose } from './io-stats.js'
 export { MemoryFileData, MemoryFileSystem } from './memory-file-system.js'
 export { NodeFileSystem } from './node-file-system.js'
+export { OverlayFileSystem } from './overlay-file-system.js'

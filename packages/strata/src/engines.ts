@@ -4,8 +4,8 @@ import { RowEngine, type RowEngineOptions } from '@strata/row-engine'
 import type { FileSystem } from '@strata/storage'
 
 /**
- * Tuning passed through to the engine as it opens: page size and checkpoint policy for both
- * engines, segment size and read-only opens for the redirect-on-write engine, and the pre-image
+ * Tuning passed through to the engine as it opens: page size, checkpoint policy and read-only opens
+ * for both engines, segment size for the redirect-on-write engine, and the pre-image
  * store mode (`'shared'` by default, or `'per-snapshot'`) for the copy-before-write engine. A
  * database that exists keeps its page size.
  */
@@ -29,8 +29,7 @@ const ENGINES = {
     return RowEngine.open({ ...row, fs, createIfMissing, errorIfExists })
   },
   cow: ({ fs, createIfMissing, errorIfExists, tuning }) => {
-    const { segmentBytes: _, readOnly, ...cow } = tuning
-    if (readOnly) throw new TypeError('the copy-before-write engine has no read-only open')
+    const { segmentBytes: _, ...cow } = tuning
     return CowEngine.open({ ...cow, fs, createIfMissing, errorIfExists })
   },
 } satisfies Record<string, EngineOpener>

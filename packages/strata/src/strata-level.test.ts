@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { MemoryFileSystem } from '@strata/storage'
@@ -80,6 +80,36 @@ describe('StrataLevel on disk', () => {
     await db.open()
     await db.close()
     await expect(db.open({ errorIfExists: true })).rejects.toMatchObject({ code: 'LEVEL_DATABASE_NOT_OPEN', cause: { code: 'STRATA_DATABASE_EXISTS' } })
+  })
+})
+
+describe.each(['row', 'cow'] as const)('StrataLevel read-only open (%s engine)', (engine) => {
+  let root: string
+  beforeEach(() => {
+    root = mkdtempSync(join(tmpdir(), 'strata-level-'))
+  })
+  afterEach(() => {
+    rmSync(root, { recursive: true, force: true })
+  })
+
+  it('reads what was written, rejects writes with LEVEL_READONLY and leaves the files as they were', async () => {
+    const location = join(root, 'db')
+    const db = new StrataLevel(location, { engine })
+    await db.batch(Array.from({ length: 200 }, (_, i) => ({ type: 'put' as const, key: `k${i}`, value: `v${i}` })))
+    await db.close()
+    const files = () => Object.fromEntries(readdirSync(location).filter((f) => f !== 'LOCK').map((f) => [f, readFileSync(join(location, f)).toString('base64')]))
+    const before = files()
+    const reader = new StrataLevel(location, { engine, engineOptions: { readOnly: true } })
+    expect(await reader.get('k199')).toBe('v199')
+    expect(await reader.keys().all()).toHaveLength(200)
+    await expect(reader.put('k1', 'changed')).rejects.toMatchObject({ code: 'LEVEL_READONLY' })
+    await expect(reader.batch([{ type: 'del', key: 'k2' }])).rejects.toMatchObject({ code: 'LEVEL_READONLY' })
+    expect(await reader.get('k1')).toBe('v1')
+    await reader.close()
+    expect(files()).toEqual(before)
+    const missing = new StrataLevel(join(root, 'none'), { engine, engineOptions: { readOnly: true } })
+    await expect(missing.open()).rejects.toMatchObject({ code: 'LEVEL_DATABASE_NOT_OPEN', cause: { code: 'STRATA_DATABASE_NOT_FOUND' } })
+    expect(existsSync(join(root, 'none'))).toBe(false)
   })
 })
 

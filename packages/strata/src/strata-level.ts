@@ -154,7 +154,7 @@ export class StrataLevel<KDefault = string, VDefault = string> extends AbstractL
       this.#engine = this.#attached
       return
     }
-    const fs = this.#fs ?? this.#folder(options.createIfMissing)
+    const fs = this.#fs ?? this.#folder(options.createIfMissing && this.#tuning.readOnly !== true)
     try {
       this.#engine = await this.#opener({ fs, createIfMissing: options.createIfMissing, errorIfExists: options.errorIfExists, tuning: this.#tuning })
     } catch (error) {
@@ -167,17 +167,22 @@ export class StrataLevel<KDefault = string, VDefault = string> extends AbstractL
     this.#engine = undefined
   }
 
-  /** The database folder on disk; made when missing, unless `createIfMissing` is false. */
+  /** The database folder on disk; made when missing, unless `createIfMissing` is false or the open is read-only. */
   #folder(createIfMissing: boolean): FileSystem {
     if (existsSync(this.#location)) return new NodeFileSystem(this.#location)
-    if (!createIfMissing) throw new StrataError(ErrorCode.NOT_FOUND, `Database ${this.#location} does not exist (createIfMissing is false)`)
+    if (!createIfMissing) throw new StrataError(ErrorCode.NOT_FOUND, this.#missing())
     return new NodeFileSystem(this.#location, { create: true })
+  }
+
+  /** Why an open found no database to open, in classic-level's words. */
+  #missing(): string {
+    return `Database ${this.#location} does not exist (${this.#tuning.readOnly ? 'a read-only open creates nothing' : 'createIfMissing is false'})`
   }
 
   /** Open failures in the words classic-level uses, so callers that test messages keep working; codes stay. */
   #explainOpenError(error: unknown): unknown {
     if (!(error instanceof StrataError)) return error
-    if (error.code === ErrorCode.NOT_FOUND) return new StrataError(error.code, `Database ${this.#location} does not exist (createIfMissing is false)`, { cause: error })
+    if (error.code === ErrorCode.NOT_FOUND) return new StrataError(error.code, this.#missing(), { cause: error })
     if (error.code === ErrorCode.EXISTS) return new StrataError(error.code, `Database ${this.#location} exists (errorIfExists is true)`, { cause: error })
     return error
   }

@@ -1,8 +1,9 @@
-import { cpSync, writeFileSync } from 'node:fs'
+import { cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
   BAD_DATABASES,
+  COW_DATABASES,
   damageRecord,
   expectRefusal,
   filesOf,
@@ -114,5 +115,69 @@ describe('strata check', () => {
     const run = await strata('check', dir, '--repair')
     expect(run.status).toBe(2)
     expect(run.stderr).toContain("unknown option '--repair' (STRATA_USAGE)")
+  })
+})
+
+/** Flips the bits of byte `at` of the file `name` in `dir`. */
+function flipFileByte(dir: string, name: string, at: number): void {
+  const path = join(dir, name)
+  const bytes = readFileSync(path)
+  bytes[at] = (bytes[at] as number) ^ 0xff
+  writeFileSync(path, bytes)
+}
+
+describe.each(COW_DATABASES)('strata check on a $name database', (kind) => {
+  it('passes a sound database with a named snapshot, having read every entry, and writes nothing', async () => {
+    const dir = await sampleDatabase(kind)
+    await snapshotThenChange(dir, kind)
+    const before = filesOf(dir)
+    const run = await strata('check', dir, '--json')
+    expect(run).toMatchObject({ status: 0, stderr: '' })
+    expect(JSON.parse(run.stdout)).toEqual({ path: dir, ok: true, problems: [], entries: ENTRIES, bytesRead: expect.any(Number) })
+    expect(filesOf(dir)).toEqual(before)
+  })
+
+  it('finds damage in every page of pages.db but the free ones, and in every page copy a named snapshot keeps', async () => {
+    const dir = await sampleDatabase(kind)
+    await snapshotThenChange(dir, kind)
+    const { pageSize, freePages, preimageBytes } = JSON.parse((await strata('info', dir, '--json')).stdout)
+    expect(preimageBytes).toBeGreaterThan(0)
+    // Page 0 is the meta area; every page copy fills a slot of a store file.
+    const store = readdirSync(dir).find((name) => name.endsWith('.pre') || name === 'preimages.db') as string
+    const pages = [
+      ...Array.from({ length: readFileSync(join(dir, 'pages.db')).length / pageSize - 1 }, (_, i) => ({ file: 'pages.db', at: (i + 1) * pageSize + 30 })),
+      ...Array.from({ length: preimageBytes / pageSize }, (_, i) => ({ file: store, at: i * pageSize + 30 })),
+    ]
+    let missed = 0
+    for (const page of pages) {
+      const copy = temporaryFolder()
+      cpSync(dir, copy, { recursive: true })
+      flipFileByte(copy, page.file, page.at)
+      const run = await strata('check', copy, '--json')
+      if (run.status === 0) {
+        missed++
+        continue
+      }
+      expect({ ...page, status: run.status }).toEqual({ ...page, status: 6 })
+      expect(JSON.parse(run.stdout).problems.join('\n')).toMatch(/checksum mismatch|nonzero bytes/)
+    }
+    // Nothing reads a free page.
+    expect(missed).toBe(freePages)
+  })
+
+  it('reports a database too damaged to open as a problem, with status 6', async () => {
+    const dir = await sampleDatabase(kind)
+    const pages = readFileSync(join(dir, 'pages.db'))
+    pages.fill(0x55, 0, 1024)
+    writeFileSync(join(dir, 'pages.db'), pages)
+    const run = await strata('check', dir, '--json')
+    expect(run.status).toBe(6)
+    expect(JSON.parse(run.stdout)).toEqual({
+      path: dir,
+      ok: false,
+      problems: [`the database does not open: no valid meta slot in ${dir}/pages.db at offsets 0 or 512`],
+      entries: 0,
+      bytesRead: 0,
+    })
   })
 })

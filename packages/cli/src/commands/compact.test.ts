@@ -1,8 +1,19 @@
 import { readdirSync } from 'node:fs'
-import { RowEngine } from '@strata/row-engine'
-import { NodeFileSystem } from '@strata/storage'
 import { afterEach, describe, expect, it } from 'vitest'
-import { BAD_DATABASES, expectRefusal, orderKey, removeTemporaryFolders, SAMPLE, sampleDatabase, stateOf, strata } from '../test-support.js'
+import {
+  BAD_DATABASES,
+  COW_DATABASES,
+  type CowDatabaseKind,
+  DATABASE_KINDS,
+  expectRefusal,
+  openEngine,
+  orderKey,
+  removeTemporaryFolders,
+  SAMPLE,
+  sampleDatabase,
+  stateOf,
+  strata,
+} from '../test-support.js'
 
 afterEach(removeTemporaryFolders)
 
@@ -10,7 +21,7 @@ afterEach(removeTemporaryFolders)
 async function databaseWithGarbage(): Promise<string> {
   const dir = await sampleDatabase()
   for (let round = 1; round <= 3; round++) {
-    const engine = await RowEngine.open({ fs: new NodeFileSystem(dir) })
+    const engine = await openEngine(dir)
     const ops = Array.from({ length: SAMPLE.orders }, (_, i) => ({ type: 'put' as const, key: Buffer.from(orderKey(i)), value: Buffer.from(JSON.stringify({ total: i, round })) }))
     await engine.write(ops)
     await engine.close()
@@ -44,9 +55,9 @@ describe('strata compact', () => {
     expect(run.stdout).toMatch(/^compacted {2}.+\nbefore {5}[\d,]+ bytes \([\d.]+ KiB\) in 1 segment\nafter {6}[\d,]+ bytes \([\d.]+ KiB\) in 1 segment\nreclaimed {2}[\d,]+ bytes \([\d.]+ KiB\), [\d.]+ % of the files\nwrote {6}[\d,]+ bytes/)
   })
 
-  it('is refused by a database another open holds, with LEVEL_LOCKED and status 5', async () => {
-    const dir = await sampleDatabase()
-    const engine = await RowEngine.open({ fs: new NodeFileSystem(dir) })
+  it.each(DATABASE_KINDS)('is refused by a $name database another open holds, with LEVEL_LOCKED and status 5', async (kind) => {
+    const dir = await sampleDatabase(kind)
+    const engine = await openEngine(dir, kind)
     try {
       const run = await strata('compact', dir, '--json')
       expect(run).toMatchObject({ status: 5, stdout: '' })
@@ -70,5 +81,43 @@ describe('strata compact', () => {
     expect(run.status).toBe(2)
     expect(run.stderr).toContain("unknown option '--force' (STRATA_USAGE)")
     expect(stateOf(dir)).toBe(before)
+  })
+})
+
+/** The sample database after the orders from 100 on were deleted: the pages at the end of pages.db are free. */
+async function databaseWithFreeTail(kind: CowDatabaseKind): Promise<string> {
+  const dir = await sampleDatabase(kind)
+  const engine = await openEngine(dir, kind)
+  await engine.write(Array.from({ length: SAMPLE.orders - 100 }, (_, i) => ({ type: 'del' as const, key: Buffer.from(orderKey(100 + i)) })))
+  await engine.close()
+  return dir
+}
+
+describe.each(COW_DATABASES)('strata compact on a $name database', (kind) => {
+  it('cuts the free pages off the end of pages.db, keeps every entry, and reports the sizes before and after', async () => {
+    const dir = await databaseWithFreeTail(kind)
+    expect(JSON.parse((await strata('info', dir, '--json')).stdout).freePages).toBeGreaterThan(0)
+    const run = await strata('compact', dir, '--json')
+    expect(run).toMatchObject({ status: 0, stderr: '' })
+    const report = JSON.parse(run.stdout)
+    expect(report).toEqual({
+      path: dir,
+      before: { fileBytes: expect.any(Number), segments: null },
+      after: { fileBytes: expect.any(Number), segments: null },
+      reclaimedBytes: report.before.fileBytes - report.after.fileBytes,
+      bytesWritten: expect.any(Number),
+    })
+    expect(report.after.fileBytes).toBeLessThan(report.before.fileBytes / 2)
+    expect(readdirSync(dir)).toEqual(['pages.db', 'wal.log'])
+    expect(JSON.parse((await strata('info', dir, '--json')).stdout)).toMatchObject({ freePages: 0, fileBytes: report.after.fileBytes })
+    expect((await strata('get', dir, orderKey(7))).stdout).toBe('{"total":7}\n')
+    expect(JSON.parse((await strata('check', dir, '--json')).stdout)).toMatchObject({ ok: true, entries: 103 })
+  })
+
+  it('prints the sizes for a person, without segments', async () => {
+    const dir = await databaseWithFreeTail(kind)
+    const run = await strata('compact', dir)
+    expect(run.status).toBe(0)
+    expect(run.stdout).toMatch(/^compacted {2}.+\nbefore {5}[\d,]+ bytes \([\d.]+ KiB\)\nafter {6}[\d,]+ bytes \([\d.]+ KiB\)\nreclaimed {2}[\d,]+ bytes \([\d.]+ KiB\), [\d.]+ % of the files\nwrote {6}[\d,]+ bytes/)
   })
 })

@@ -1,31 +1,31 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { BAD_DATABASES, expectRefusal, filesOf, removeTemporaryFolders, SAMPLE, sampleDatabase, snapshotThenChange, stateOf, strata } from '../test-support.js'
+import { BAD_DATABASES, DATABASE_KINDS, expectRefusal, filesOf, removeTemporaryFolders, SAMPLE, sampleDatabase, snapshotThenChange, stateOf, strata } from '../test-support.js'
 
 afterEach(removeTemporaryFolders)
 
-describe('strata get', () => {
+describe.each(DATABASE_KINDS)('strata get on a $name database', (kind) => {
   it('prints a printable value as text, and writes nothing', async () => {
-    const dir = await sampleDatabase()
+    const dir = await sampleDatabase(kind)
     const before = filesOf(dir)
     expect(await strata('get', dir, 'order:0042')).toEqual({ status: 0, stdout: '{"total":42}\n', stderr: '' })
     expect(filesOf(dir)).toEqual(before)
   })
 
   it('prints a binary value as 0x and its hex, and a value stored out of line whole', async () => {
-    const dir = await sampleDatabase()
+    const dir = await sampleDatabase(kind)
     expect((await strata('get', dir, '0001ff', '--hex')).stdout).toBe('0900fe\n')
     expect((await strata('get', dir, 'large')).stdout).toBe(`${SAMPLE.largeValue.toString()}\n`)
     expect((await strata('get', dir, '0x41')).stdout).toBe('looks like hex\n')
   })
 
   it('prints JSON that says how each side is encoded', async () => {
-    const dir = await sampleDatabase()
+    const dir = await sampleDatabase(kind)
     expect(JSON.parse((await strata('get', dir, 'order:0001', '--json')).stdout)).toEqual({ key: 'order:0001', keyEncoding: 'utf8', value: '{"total":1}', valueEncoding: 'utf8' })
     expect(JSON.parse((await strata('get', dir, '0001FF', '--hex', '--json')).stdout)).toEqual({ key: '0001ff', keyEncoding: 'hex', value: '0900fe', valueEncoding: 'hex' })
   })
 
   it('fails on an unknown key with STRATA_KEY_NOT_FOUND and status 9', async () => {
-    const dir = await sampleDatabase()
+    const dir = await sampleDatabase(kind)
     expect(await strata('get', dir, 'order:9999')).toEqual({ status: 9, stdout: '', stderr: 'strata: no entry with key order:9999 (STRATA_KEY_NOT_FOUND)\n' })
     const json = await strata('get', dir, '00', '--hex', '--json')
     expect(json.status).toBe(9)
@@ -33,8 +33,8 @@ describe('strata get', () => {
   })
 
   it('reads at a named snapshot with --snapshot', async () => {
-    const dir = await sampleDatabase()
-    await snapshotThenChange(dir)
+    const dir = await sampleDatabase(kind)
+    await snapshotThenChange(dir, kind)
     const before = filesOf(dir)
     expect((await strata('get', dir, 'order:0001')).stdout).toBe('{"total":-1}\n')
     expect((await strata('get', dir, 'order:0001', '--snapshot', 'end-of-day')).stdout).toBe('{"total":1}\n')
@@ -44,7 +44,7 @@ describe('strata get', () => {
   })
 
   it('fails on an unknown snapshot with STRATA_SNAPSHOT_NOT_FOUND and status 10', async () => {
-    const dir = await sampleDatabase()
+    const dir = await sampleDatabase(kind)
     expect(await strata('get', dir, 'order:0001', '--snapshot', 'end-of-day')).toEqual({
       status: 10,
       stdout: '',
@@ -52,6 +52,9 @@ describe('strata get', () => {
     })
   })
 
+})
+
+describe('strata get', () => {
   it.each(BAD_DATABASES)('refuses $what with $code and status $status, and writes nothing', async ({ make, code, status }) => {
     const path = make()
     const before = stateOf(path)

@@ -1,13 +1,27 @@
 import { readdirSync, statSync } from 'node:fs'
 import { join } from 'node:path'
-import { RowEngine } from '@strata/row-engine'
-import { NodeFileSystem } from '@strata/storage'
 import { afterEach, describe, expect, it } from 'vitest'
-import { BAD_DATABASES, expectRefusal, removeTemporaryFolders, SAMPLE, sampleDatabase, snapshotThenChange, stateOf, strata, temporaryFolder } from '../test-support.js'
+import {
+  BAD_DATABASES,
+  COW_DATABASES,
+  DATABASE_KINDS,
+  expectRefusal,
+  filesOf,
+  openEngine,
+  removeTemporaryFolders,
+  SAMPLE,
+  sampleDatabase,
+  snapshotThenChange,
+  stateOf,
+  strata,
+  temporaryFolder,
+} from '../test-support.js'
 
 afterEach(removeTemporaryFolders)
 
 const folderBytes = (dir: string) => readdirSync(dir).reduce((sum, name) => sum + statSync(join(dir, name)).size, 0)
+/** Key and value bytes of {@link SAMPLE}. */
+const SAMPLE_BYTES = Array.from({ length: SAMPLE.orders }, (_, i) => 10 + JSON.stringify({ total: i }).length).reduce((a, b) => a + b, 0) + 3 + 3 + 5 + 5000 + 4 + 14
 
 describe('strata info', () => {
   it('reports the engine, page size, sizes, segments and sequence number as JSON', async () => {
@@ -15,10 +29,11 @@ describe('strata info', () => {
     const run = await strata('info', dir, '--json')
     expect(run).toMatchObject({ status: 0, stderr: '' })
     const info = JSON.parse(run.stdout)
-    const liveBytes = Array.from({ length: SAMPLE.orders }, (_, i) => 10 + JSON.stringify({ total: i }).length).reduce((a, b) => a + b, 0) + 3 + 3 + 5 + 5000 + 4 + 14
+    const liveBytes = SAMPLE_BYTES
     expect(info).toEqual({
       path: dir,
       engine: 'row',
+      storeMode: null,
       pageSize: 4096,
       seq: 4,
       fileBytes: folderBytes(dir),
@@ -26,6 +41,8 @@ describe('strata info', () => {
       usedBytes: expect.any(Number),
       spaceAmplification: folderBytes(dir) / liveBytes,
       segments: 1,
+      freePages: null,
+      preimageBytes: null,
       writeAmplification: null,
       snapshots: [],
     })
@@ -42,6 +59,7 @@ describe('strata info', () => {
     expect(run.stdout).toMatch(/file bytes {2}[\d,]+ bytes \([\d.]+ KiB\) in 1 segment and META\n/)
     expect(run.stdout).toContain('write amp.  not measured')
     expect(run.stdout).toContain('snapshots   none named\n')
+    expect(run.stdout).not.toContain('store mode')
   })
 
   it('lists the named snapshots', async () => {
@@ -56,19 +74,17 @@ describe('strata info', () => {
 
   it('says an empty database has no space amplification', async () => {
     const dir = temporaryFolder()
-    await (await RowEngine.open({ fs: new NodeFileSystem(dir) })).close()
+    await (await openEngine(dir)).close()
     const info = JSON.parse((await strata('info', dir, '--json')).stdout)
     expect(info).toMatchObject({ seq: 0, liveBytes: 0, spaceAmplification: null })
     expect((await strata('info', dir)).stdout).toContain('space amp.  none (the database is empty)')
   })
 
-  it('is refused by a database another open holds, with LEVEL_LOCKED and status 5', async () => {
-    const dir = await sampleDatabase()
-    const engine = await RowEngine.open({ fs: new NodeFileSystem(dir) })
+  it.each(DATABASE_KINDS)('is refused by a $name database another open holds, with LEVEL_LOCKED and status 5', async (kind) => {
+    const dir = await sampleDatabase(kind)
+    const engine = await openEngine(dir, kind)
     try {
-      const run = await strata('info', dir)
-      expect(run.status).toBe(5)
-      expect(run.stderr).toBe(`strata: ${dir} is locked by another open (LEVEL_LOCKED)\n`)
+      expect(await strata('info', dir)).toEqual({ status: 5, stdout: '', stderr: `strata: ${dir} is locked by another open (LEVEL_LOCKED)\n` })
     } finally {
       await engine.close()
     }
@@ -103,5 +119,57 @@ describe('strata info', () => {
     expect(run.status).toBe(0)
     expect(run.stdout).toContain('Usage: strata info [options] <db>')
     expect(run.stdout).toContain('--json')
+  })
+})
+
+describe.each(COW_DATABASES)('strata info on a $name database', (kind) => {
+  it('reports the engine, its free pages and pre-images as JSON, and writes nothing', async () => {
+    const dir = await sampleDatabase(kind)
+    const before = filesOf(dir)
+    const run = await strata('info', dir, '--json')
+    expect(run).toMatchObject({ status: 0, stderr: '' })
+    expect(JSON.parse(run.stdout)).toEqual({
+      path: dir,
+      engine: 'cow',
+      storeMode: null,
+      pageSize: 4096,
+      seq: 4,
+      fileBytes: folderBytes(dir),
+      liveBytes: SAMPLE_BYTES,
+      usedBytes: null,
+      spaceAmplification: folderBytes(dir) / SAMPLE_BYTES,
+      segments: null,
+      freePages: expect.any(Number),
+      preimageBytes: 0,
+      writeAmplification: null,
+      snapshots: [],
+    })
+    expect(filesOf(dir)).toEqual(before)
+  })
+
+  it('shows the store mode its named snapshots fixed, and what they keep', async () => {
+    const dir = await sampleDatabase(kind)
+    await snapshotThenChange(dir, kind)
+    const before = filesOf(dir)
+    const info = JSON.parse((await strata('info', dir, '--json')).stdout)
+    expect(info).toMatchObject({ engine: 'cow', storeMode: kind.store, seq: 5, fileBytes: folderBytes(dir) })
+    expect(info.snapshots).toEqual([{ name: 'end-of-day', seq: 4, createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/), exclusiveBytes: expect.any(Number) }])
+    const human = (await strata('info', dir)).stdout
+    expect(human).toContain('engine      cow (copy-before-write)\n')
+    expect(human).toContain(`store mode  ${info.storeMode} (fixed by its named snapshots)\n`)
+    expect(human).toMatch(/file bytes {2}[\d,]+ bytes \([\d.]+ KiB\) in pages\.db, wal\.log/)
+    expect(human).toMatch(/free pages {2}[\d,]+ pages?, [\d,]+ bytes/)
+    expect(human).toMatch(/snapshots {3}1 named\n {12}"end-of-day" at sequence 4/)
+    expect(filesOf(dir)).toEqual(before)
+  })
+
+  it('says no store mode is fixed before a named snapshot, and shows an empty database', async () => {
+    const dir = temporaryFolder()
+    await (await openEngine(dir, kind)).close()
+    const info = JSON.parse((await strata('info', dir, '--json')).stdout)
+    expect(info).toMatchObject({ engine: 'cow', storeMode: null, seq: 0, liveBytes: 0, spaceAmplification: null, freePages: 0, preimageBytes: 0 })
+    const human = (await strata('info', dir)).stdout
+    expect(human).toContain('store mode  none yet: each open chooses (shared by default) until a named snapshot fixes it\n')
+    expect(human).toContain('file bytes  8,224 bytes (8.0 KiB) in pages.db and wal.log\n')
   })
 })

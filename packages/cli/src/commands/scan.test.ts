@@ -1,14 +1,14 @@
 import { afterEach, describe, expect, it } from 'vitest'
-import { BAD_DATABASES, expectRefusal, filesOf, orderKey, removeTemporaryFolders, SAMPLE, sampleDatabase, snapshotThenChange, stateOf, strata } from '../test-support.js'
+import { BAD_DATABASES, DATABASE_KINDS, expectRefusal, filesOf, orderKey, removeTemporaryFolders, SAMPLE, sampleDatabase, snapshotThenChange, stateOf, strata } from '../test-support.js'
 
 afterEach(removeTemporaryFolders)
 
 const order = (i: number) => `${orderKey(i)}\t{"total":${i}}`
 const lines = (stdout: string) => stdout.split('\n').slice(0, -1)
 
-describe('strata scan', () => {
+describe.each(DATABASE_KINDS)('strata scan on a $name database', (kind) => {
   it('prints every entry in key order, key and value on a line, and writes nothing', async () => {
-    const dir = await sampleDatabase()
+    const dir = await sampleDatabase(kind)
     const before = filesOf(dir)
     const run = await strata('scan', dir)
     expect(run).toMatchObject({ status: 0, stderr: '' })
@@ -22,7 +22,7 @@ describe('strata scan', () => {
   })
 
   it('takes a prefix, a limit and the reverse order', async () => {
-    const dir = await sampleDatabase()
+    const dir = await sampleDatabase(kind)
     expect(lines((await strata('scan', dir, '--prefix', 'order:01', '--limit', '3')).stdout)).toEqual([order(100), order(101), order(102)])
     expect(lines((await strata('scan', dir, '--prefix', 'order:', '--reverse', '--limit', '2')).stdout)).toEqual([order(299), order(298)])
     expect(lines((await strata('scan', dir, '--prefix', '00', '--hex')).stdout)).toEqual(['0001ff\t0900fe'])
@@ -30,14 +30,14 @@ describe('strata scan', () => {
   })
 
   it('takes bounds, inclusive and exclusive', async () => {
-    const dir = await sampleDatabase()
+    const dir = await sampleDatabase(kind)
     expect(lines((await strata('scan', dir, '--gte', 'order:0010', '--lt', 'order:0013')).stdout)).toEqual([order(10), order(11), order(12)])
     expect(lines((await strata('scan', dir, '--gt', 'order:0010', '--lte', 'order:0013')).stdout)).toEqual([order(11), order(12), order(13)])
     expect(lines((await strata('scan', dir, '--lt', '31', '--hex')).stdout)).toEqual(['0001ff\t0900fe', '30783431\t6c6f6f6b73206c696b6520686578'])
   })
 
   it('prints a JSON array that says how each side is encoded', async () => {
-    const dir = await sampleDatabase()
+    const dir = await sampleDatabase(kind)
     const run = await strata('scan', dir, '--lt', 'm', '--json')
     expect(JSON.parse(run.stdout)).toEqual([
       { key: '0001ff', keyEncoding: 'hex', value: '0900fe', valueEncoding: 'hex' },
@@ -48,8 +48,8 @@ describe('strata scan', () => {
   })
 
   it('reads at a named snapshot with --snapshot', async () => {
-    const dir = await sampleDatabase()
-    await snapshotThenChange(dir)
+    const dir = await sampleDatabase(kind)
+    await snapshotThenChange(dir, kind)
     const before = filesOf(dir)
     expect(lines((await strata('scan', dir, '--gte', 'order:0000', '--lt', 'order:0004')).stdout)).toEqual([order(0), `${orderKey(1)}\t{"total":-1}`, order(3)])
     expect(lines((await strata('scan', dir, '--gte', 'order:0000', '--lt', 'order:0004', '--snapshot', 'end-of-day')).stdout)).toEqual([order(0), order(1), order(2), order(3)])
@@ -58,12 +58,15 @@ describe('strata scan', () => {
   })
 
   it('fails on an unknown snapshot with STRATA_SNAPSHOT_NOT_FOUND and status 10', async () => {
-    const dir = await sampleDatabase()
+    const dir = await sampleDatabase(kind)
     const run = await strata('scan', dir, '--snapshot', 'end-of-day', '--json')
     expect(run).toMatchObject({ status: 10, stdout: '' })
     expect(JSON.parse(run.stderr)).toEqual({ error: { code: 'STRATA_SNAPSHOT_NOT_FOUND', message: 'no snapshot named "end-of-day"', exitCode: 10 } })
   })
 
+})
+
+describe('strata scan', () => {
   it.each(BAD_DATABASES)('refuses $what with $code and status $status, and writes nothing', async ({ make, code, status }) => {
     const path = make()
     const before = stateOf(path)

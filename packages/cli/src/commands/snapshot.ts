@@ -1,10 +1,8 @@
-import { RowEngine } from '@strata/row-engine'
 import { HEAD, SnapshotManager } from '@strata/snapshots'
-import { NodeFileSystem } from '@strata/storage'
 import type { Command } from 'commander'
 import { encodeBytes, showBytes } from '../bytes-text.js'
 import { CliError, CliErrorCode } from '../cli-error.js'
-import { withDatabase } from '../database.js'
+import { createDatabaseLike, withDatabase } from '../database.js'
 import { bytes, count, table } from '../human-format.js'
 import { positiveInteger } from '../option-parsers.js'
 import type { Output } from '../output.js'
@@ -113,15 +111,13 @@ export function addSnapshotCommand(program: Command, output: Output): void {
 
   group
     .command('export')
-    .description('copy a named snapshot into a new database folder: consistent and compact')
+    .description('copy a named snapshot into a new database folder, of the same engine: consistent and compact')
     .argument('<db>', 'the database folder')
     .argument('<name>', 'the snapshot name')
     .argument('<path>', 'the folder to create the copy in (must not hold a database)')
     .option('--json', 'print JSON for scripts')
     .action(async (db: string, name: string, path: string, options: JsonOption) => {
-      const result = await withDatabase(db, 'read', (engine) =>
-        new SnapshotManager(engine).export(name, path, (target) => RowEngine.open({ fs: new NodeFileSystem(target, { create: true }), errorIfExists: true })),
-      )
+      const result = await withDatabase(db, 'read', (engine) => new SnapshotManager(engine).export(name, path, (target) => createDatabaseLike(engine, target)))
       await (options.json ? output.json({ name, path, ...result }) : output.write(`exported snapshot ${name} to ${path}: ${count(result.entries)} entries, ${bytes(result.bytes)}\n`))
     })
 }
