@@ -129,6 +129,13 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
   readonly #tree: Tree
   /** The newest state that is durable (or written, for sync: false) and so visible to readers. */
   #visible: Node
+  /**
+   * Whether `#visible` is frozen. A reader that keeps a root past its call (a snapshot, a cursor,
+   * a diff, a named snapshot) freezes it first ({@link RowEngine.#keptRoot}), so later writes copy
+   * what it reaches. Batches alone leave the head unfrozen: what no reader kept, the next batch
+   * changes in place instead of copying every node it touches.
+   */
+  #visibleFrozen = false
   #seq: number
   /** Address of the newest durable checkpoint record: recovery replays from there. */
   #checkpointAt: LogAddress
@@ -196,7 +203,7 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
 
   iterate(range: Range = {}, at?: EngineSnapshot): EngineCursor {
     this.#assertOpen()
-    const root = this.#rootFor(at)
+    const root = this.#keptRootFor(at)
     // A cursor pins the state it reads (an implicit snapshot), so that state's pages stay until
     // the cursor closes, even if an explicit snapshot it reads is released first.
     const seq = at ? at.seq : this.#seq
@@ -231,14 +238,36 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
   snapshot(): EngineSnapshot {
     this.#assertOpen()
     this.#space.pin(this.#seq)
-    return new RowSnapshot(this.#seq, this.#visible, this, (seq) => this.#unpin(seq))
+    return new RowSnapshot(this.#seq, this.#keptRoot(), this, (seq) => this.#unpin(seq))
   }
 
+  /** The visible state, frozen: for a reader that keeps it past the call. */
+  #keptRoot(): Node {
+    // Freezing the tree's current generation freezes every node the visible root reaches.
+    if (!this.#visibleFrozen) {
+      this.#tree.freeze()
+      this.#visibleFrozen = true
+    }
+    return this.#visible
+  }
+
+  /** Makes the head the visible state; `frozen` if it is to stay as it is (see #visibleFrozen). */
+  #publish(frozen: boolean): void {
+    this.#visible = frozen ? this.#tree.freeze() : this.#tree.root
+    this.#visibleFrozen = frozen
+  }
+
+  /** The root a read at `at` starts from, for a read done within the call (a `get`). */
   #rootFor(at: EngineSnapshot | undefined): Node {
     if (!at) return this.#visible
     if (!(at instanceof RowSnapshot) || at.owner !== this) throw new TypeError('snapshot does not belong to this engine')
     if (at.released) throw new StrataError(ErrorCode.SNAPSHOT_NOT_OPEN, 'snapshot was released')
     return at.root
+  }
+
+  /** The root a read at `at` starts from, for a read that keeps it past the call (a cursor, a diff). */
+  #keptRootFor(at: EngineSnapshot | undefined): Node {
+    return at ? this.#rootFor(at) : this.#keptRoot()
   }
 
   #unpin(seq: number): void {
@@ -320,7 +349,7 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
 
   diff(from: EngineSnapshot | undefined, to: EngineSnapshot | undefined, cost?: DiffCost): Iterable<Change> {
     this.#assertOpen()
-    return diffTrees({ source: this, root: this.#rootFor(from) }, { source: this, root: this.#rootFor(to) }, true, cost)
+    return diffTrees({ source: this, root: this.#keptRootFor(from) }, { source: this, root: this.#keptRootFor(to) }, true, cost)
   }
 
   /**
@@ -345,7 +374,7 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
 
   /** Registers a named snapshot of the visible state (on create, and on replay of its record). */
   #nameSnapshot(name: string, createdAt: number, meta: Buffer): void {
-    this.#named.set(name, { name, seq: this.#seq, createdAt, meta, root: NO_ADDRESS, node: this.#visible })
+    this.#named.set(name, { name, seq: this.#seq, createdAt, meta, root: NO_ADDRESS, node: this.#keptRoot() })
     this.#space.pin(this.#seq)
   }
 
@@ -371,7 +400,7 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
     this.#tree.replaceRoot(root)
     this.#tree.dataBytes += difference.walkedDataBytesB - difference.walkedDataBytesA
     this.#seq = seq
-    this.#visible = this.#tree.freeze()
+    this.#publish(true)
   }
 
   // ── PageSource: how the tree reads pages and values ─────────────────────────
@@ -513,7 +542,7 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
       this.#tree.put(op.key, op.value)
     }
     this.#seq = seq
-    this.#visible = this.#tree.freeze()
+    this.#publish(false)
   }
 
   #wantsCheckpoint(): boolean {
@@ -693,7 +722,7 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
       }
     }
     if (moved) {
-      this.#visible = this.#tree.freeze()
+      this.#publish(true)
       await this.#checkpoint('reclaim')
     }
   }
@@ -740,7 +769,7 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
     this.#seq = checkpoint.seq
     this.#tree.replaceRoot(this.loadNode(checkpoint.root as PageAddress))
     this.#tree.dataBytes = checkpoint.dataBytes
-    this.#visible = this.#tree.freeze()
+    this.#publish(true)
     // Named snapshots pin their states again, and the space they alone hold stays held.
     for (const stored of checkpoint.snapshots) {
       this.#named.set(stored.name, { ...stored, node: undefined })
@@ -778,7 +807,7 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
         throw corruption(`${this.#fs.location}/${segmentName(segmentOf(end))}`, offsetOf(end), `bad log record followed by commit ${seq} at offset ${offsetOf(later.address)}`)
       }
     }
-    this.#visible = this.#tree.freeze()
+    this.#publish(true)
     // Read-only: the head lives in memory only; the log's tail and leftover segments stay as they are.
     if (this.#readOnly) return
     this.#log.resume(end)
