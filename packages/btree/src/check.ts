@@ -1,3 +1,4 @@
+import { headsProblem } from './key-search.js'
 import { encodeNode } from './page-layout.js'
 import { type Branch, compareKeys, isRef, newBranch, newLeaf, type Node, NO_ADDRESS, type PageAddress } from './node.js'
 import { loadChild, type PageSource } from './page-source.js'
@@ -41,6 +42,8 @@ export function checkTree(source: PageSource, root: Node): { problems: string[];
       if (lo && compareKeys(key, lo) < 0) problems.push(`${where}: key ${i} below its lower bound`)
       if (hi && compareKeys(key, hi) >= 0) problems.push(`${where}: key ${i} not below its upper bound`)
     }
+    const index = headsProblem(node)
+    if (index) problems.push(`${where}: ${index}`)
     if (node.address !== NO_ADDRESS) checkStoredImage(source, node, where, problems)
     if (node.leaf) {
       shape.leaves++

@@ -1,12 +1,12 @@
 import { compareKeys, lowerBound, type Node, upperBound } from './node.js'
 
 /**
- * The search index of a node, in one Uint32Array: first the words (4 bytes each,
- * big-endian) of the prefix all its keys share, rounded down to whole words; then, per key, the
- * next 4 bytes as a number. Numbers compare as the bytes do (shorter keys are padded with zeros),
- * so a binary search over that one array touches a few cache lines instead of one key object per
- * step, and only ties compare whole keys. Built on a node's first search; dropped (set undefined)
- * whenever the node's keys change.
+ * The search index of a node: per key, the 4 bytes that follow the prefix all the node's keys
+ * share (`node.headOffset` bytes long), as a big-endian number. Numbers compare as the bytes do
+ * (shorter keys are padded with zeros), so a binary search over that one array touches a few cache
+ * lines instead of one key object per step, and only ties compare whole keys. Built on a node's
+ * first search or when its page is decoded; writes keep it current; an index is never changed in
+ * place (a new array replaces it), so copies of a node can share one.
  */
 export type KeyHeads = Uint32Array
 
@@ -22,12 +22,27 @@ function buildHeads(node: Node): KeyHeads {
   let shared = 0
   const max = Math.min(first.length, last.length)
   while (shared < max && first[shared] === last[shared]) shared++
-  const words = shared >>> 2
-  const heads = new Uint32Array(words + keys.length)
-  for (let w = 0; w < words; w++) heads[w] = wordAt(first, w * 4)
-  for (let i = 0; i < keys.length; i++) heads[words + i] = wordAt(keys[i] as Buffer, words * 4)
-  node.headWords = words
+  const heads = new Uint32Array(keys.length)
+  for (let i = 0; i < keys.length; i++) heads[i] = wordAt(keys[i] as Buffer, shared)
+  node.headOffset = shared
   return heads
+}
+
+/**
+ * How `target` compares with the prefix every key of `node` shares: negative if it sorts before
+ * all of them, positive if after all, 0 if it starts with the prefix.
+ */
+function againstPrefix(node: Node, target: Uint8Array): number {
+  const shared = node.headOffset
+  if (shared === 0) return 0
+  const prefix = node.keys[0] as Buffer
+  const n = Math.min(shared, target.length)
+  for (let i = 0; i < n; i++) {
+    const d = (target[i] as number) - (prefix[i] as number)
+    if (d !== 0) return d
+  }
+  // A target that is a proper prefix of the shared prefix sorts before every key.
+  return target.length < shared ? -1 : 0
 }
 
 /**
@@ -39,22 +54,81 @@ export function searchNode(node: Node, target: Uint8Array, upper: boolean): numb
   const n = keys.length
   if (n < 8) return upper ? upperBound(keys, target) : lowerBound(keys, target)
   const heads = node.heads ?? (node.heads = buildHeads(node))
-  const words = node.headWords
   // Outside the shared prefix, the target sorts before or after every key of the node.
-  for (let w = 0; w < words; w++) {
-    const t = wordAt(target, w * 4)
-    const k = heads[w] as number
-    if (t !== k) return t < k ? 0 : n
-  }
-  const head = wordAt(target, words * 4)
+  const side = againstPrefix(node, target)
+  if (side !== 0) return side < 0 ? 0 : n
+  const head = wordAt(target, node.headOffset)
   let lo = 0
   let hi = n
   while (lo < hi) {
     const mid = (lo + hi) >>> 1
-    const h = heads[words + mid] as number
+    const h = heads[mid] as number
     const below = h < head || (h === head && (upper ? compareKeys(keys[mid] as Buffer, target) <= 0 : compareKeys(keys[mid] as Buffer, target) < 0))
     if (below) lo = mid + 1
     else hi = mid
   }
   return lo
+}
+
+/** Builds `node`'s index if it has none (page decoding does this, while the page is in cache). */
+export function indexNode(node: Node): void {
+  if (node.heads === undefined && node.keys.length > 0) node.heads = buildHeads(node)
+}
+
+/**
+ * In a leaf being written, the index of the first key ≥ target: through its index if it has one,
+ * else by comparing keys. Writes keep an index current but never build one, since a leaf that is
+ * filling (a load) would rebuild it at every insert.
+ */
+export function searchLeafForWrite(node: Node, target: Uint8Array): number {
+  return node.heads === undefined ? lowerBound(node.keys, target) : searchNode(node, target, false)
+}
+
+/**
+ * `node`'s index once `key` is inserted at `i`, or undefined if `key` does not share the node's
+ * prefix (the next read rebuilds it). A new array: copies of the node share the old one.
+ */
+export function headsAfterInsert(node: Node, i: number, key: Uint8Array): KeyHeads | undefined {
+  const heads = node.heads
+  if (heads === undefined || key.length < node.headOffset || againstPrefix(node, key) !== 0) return undefined
+  const out = new Uint32Array(heads.length + 1)
+  out.set(heads.subarray(0, i))
+  out[i] = wordAt(key, node.headOffset)
+  out.set(heads.subarray(i), i + 1)
+  return out
+}
+
+/** `node`'s index once the key at `i` is removed (the keys left still share the prefix). */
+export function headsAfterRemove(node: Node, i: number): KeyHeads | undefined {
+  const heads = node.heads
+  if (heads === undefined || heads.length <= 1) return undefined
+  const out = new Uint32Array(heads.length - 1)
+  out.set(heads.subarray(0, i))
+  out.set(heads.subarray(i + 1), i)
+  return out
+}
+
+/** Splits `left`'s index at key `m` between it and `right`, which took its keys from `m` on. */
+export function splitHeads(left: Node, right: Node, m: number): void {
+  const heads = left.heads
+  if (heads === undefined) return
+  right.heads = heads.slice(m)
+  right.headOffset = left.headOffset
+  left.heads = heads.slice(0, m)
+}
+
+/** What is wrong with `node`'s index, if it has one: a key outside its prefix, a word not its key's, a wrong length. */
+export function headsProblem(node: Node): string | undefined {
+  const heads = node.heads
+  if (heads === undefined) return undefined
+  if (heads.length !== node.keys.length) return `search index has ${heads.length} entries for ${node.keys.length} keys`
+  const prefix = node.keys[0] as Buffer
+  for (let i = 0; i < node.keys.length; i++) {
+    const key = node.keys[i] as Buffer
+    if (key.length < node.headOffset || compareKeys(key.subarray(0, node.headOffset), prefix.subarray(0, node.headOffset)) !== 0) {
+      return `key ${i} lies outside the search index's shared prefix`
+    }
+    if (wordAt(key, node.headOffset) !== heads[i]) return `search index entry ${i} is not its key's`
+  }
+  return undefined
 }

@@ -45,8 +45,8 @@ interface NodeBase {
   born: number
   /** The read-side search index (key-search.ts); undefined until a read builds it, and whenever `keys` changes. */
   heads: KeyHeads | undefined
-  /** How many prefix words open `heads`. */
-  headWords: number
+  /** How many bytes all keys share at their start: `heads` holds each key's 4 bytes from there. */
+  headOffset: number
 }
 
 /** A leaf: keys with their values. */
@@ -83,13 +83,13 @@ export const BRANCH_BASE_BYTES = PAGE_HEADER_BYTES + 8
 export function newLeaf(gen: number, keys: Buffer[] = [], values: StoredValue[] = []): Leaf {
   let bytes = PAGE_HEADER_BYTES
   for (let i = 0; i < keys.length; i++) bytes += leafEntryBytes(keys[i] as Buffer, values[i] as StoredValue)
-  return { leaf: true, keys, values, bytes, gen, address: NO_ADDRESS, home: NO_ADDRESS, born: 0, heads: undefined, headWords: 0 }
+  return { leaf: true, keys, values, bytes, gen, address: NO_ADDRESS, home: NO_ADDRESS, born: 0, heads: undefined, headOffset: 0 }
 }
 
 export function newBranch(gen: number, keys: Buffer[], children: Child[]): Branch {
   let bytes = BRANCH_BASE_BYTES
   for (const key of keys) bytes += branchEntryBytes(key)
-  return { leaf: false, keys, children, bytes, gen, address: NO_ADDRESS, home: NO_ADDRESS, born: 0, heads: undefined, headWords: 0 }
+  return { leaf: false, keys, children, bytes, gen, address: NO_ADDRESS, home: NO_ADDRESS, born: 0, heads: undefined, headOffset: 0 }
 }
 
 /**
@@ -99,9 +99,9 @@ export function newBranch(gen: number, keys: Buffer[], children: Child[]): Branc
 export function cloneNode(node: Node, gen: number): Node {
   const home = node.address !== NO_ADDRESS ? node.address : node.home
   if (node.leaf) {
-    return { leaf: true, keys: node.keys.slice(), values: node.values.slice(), bytes: node.bytes, gen, address: NO_ADDRESS, home, born: node.born, heads: node.heads, headWords: node.headWords }
+    return { leaf: true, keys: node.keys.slice(), values: node.values.slice(), bytes: node.bytes, gen, address: NO_ADDRESS, home, born: node.born, heads: node.heads, headOffset: node.headOffset }
   }
-  return { leaf: false, keys: node.keys.slice(), children: node.children.slice(), bytes: node.bytes, gen, address: NO_ADDRESS, home, born: node.born, heads: node.heads, headWords: node.headWords }
+  return { leaf: false, keys: node.keys.slice(), children: node.children.slice(), bytes: node.bytes, gen, address: NO_ADDRESS, home, born: node.born, heads: node.heads, headOffset: node.headOffset }
 }
 
 /**

@@ -1,4 +1,5 @@
 import { corruption, crc32 } from '@strata/storage'
+import { indexNode } from './key-search.js'
 import {
   type Child,
   type Node,
@@ -113,7 +114,9 @@ export function decodeNode(buf: Buffer, address: PageAddress, gen: number, file:
   const bad = (what: string) => corruption(file, offset, what)
   const image = imageAt(buf, bad)
   if (crc32(image.subarray(4)) !== image.readUInt32LE(0)) throw bad('page checksum mismatch')
-  return parseImage(image, address, gen, bad)
+  const node = parseImage(image, address, gen, bad)
+  indexNode(node)
+  return node
 }
 
 /**
@@ -145,6 +148,7 @@ export function rebaseNode(node: Node, image: Buffer): void {
   const parsed = parseImage(image, node.address, node.gen, () => new Error('strata: invariant broken: cannot parse an image just encoded'))
   node.keys = parsed.keys
   if (node.leaf && parsed.leaf) node.values = parsed.values
+  indexNode(node)
 }
 
 function parseImage(image: Buffer, address: PageAddress, gen: number, bad: (what: string) => Error): Node {

@@ -1,5 +1,5 @@
 import { ErrorCode, rangeError } from '@strata/storage'
-import { searchNode } from './key-search.js'
+import { headsAfterInsert, headsAfterRemove, searchLeafForWrite, searchNode, splitHeads } from './key-search.js'
 import { checkSizes } from './limits.js'
 import {
   BRANCH_BASE_BYTES,
@@ -171,7 +171,7 @@ export class Tree {
 
   #insert(node: Node, key: Buffer, value: StoredValue): Split | undefined {
     if (node.leaf) {
-      const i = searchNode(node, key, false)
+      const i = searchLeafForWrite(node, key)
       const existing = node.keys[i]
       if (existing !== undefined && compareKeys(existing, key) === 0) {
         const old = node.values[i] as StoredValue
@@ -180,9 +180,9 @@ export class Tree {
         node.bytes += leafEntryBytes(key, value) - leafEntryBytes(existing, old)
         node.values[i] = value
       } else {
+        node.heads = headsAfterInsert(node, i, key)
         node.keys.splice(i, 0, key)
         node.values.splice(i, 0, value)
-        node.heads = undefined
         node.bytes += leafEntryBytes(key, value)
         this.dataBytes += key.length + value.length
       }
@@ -203,9 +203,9 @@ export class Tree {
     const m = leafMiddle(leaf.keys, leaf.values, leaf.bytes)
     const right = newLeaf(this.#gen, leaf.keys.slice(m), leaf.values.slice(m))
     right.born = this.birth
+    splitHeads(leaf, right, m)
     leaf.keys.length = m
     leaf.values.length = m
-    leaf.heads = undefined
     leaf.bytes -= right.bytes - PAGE_HEADER_BYTES
     return { key: shortestSeparator(leaf.keys[m - 1] as Buffer, right.keys[0] as Buffer), right }
   }
@@ -225,15 +225,15 @@ export class Tree {
 
   #remove(node: Node, key: Uint8Array): void {
     if (node.leaf) {
-      const i = searchNode(node, key, false)
+      const i = searchLeafForWrite(node, key)
       const old = node.values[i] as StoredValue
       const oldKey = node.keys[i] as Buffer
       if (isRef(old)) this.events.valueRemoved(oldKey, old)
       this.dataBytes -= oldKey.length + old.length
       node.bytes -= leafEntryBytes(oldKey, old)
+      node.heads = headsAfterRemove(node, i)
       node.keys.splice(i, 1)
       node.values.splice(i, 1)
-      node.heads = undefined
       return
     }
     const i = searchNode(node, key, true)
