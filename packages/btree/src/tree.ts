@@ -154,10 +154,20 @@ export class Tree {
     return true
   }
 
-  /** A mutable version of `node`: itself if dirty and of this generation, else a copy. */
+  /**
+   * A mutable version of `node`: itself if of this generation (nothing frozen reaches it; a clean
+   * one becomes dirty, its page no longer the head's), else a copy.
+   */
   #touch(node: Node): Node {
-    if (node.gen === this.#gen && node.address === NO_ADDRESS) return node
     if (node.address >= 0) this.events.rewritten(node)
+    if (node.gen === this.#gen) {
+      if (node.address !== NO_ADDRESS) {
+        node.home = node.address
+        node.address = NO_ADDRESS
+        node.born = this.birth
+      }
+      return node
+    }
     const copy = cloneNode(node, this.#gen)
     copy.born = this.birth
     return copy
