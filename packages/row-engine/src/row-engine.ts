@@ -147,6 +147,8 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
   readonly #named = new Map<string, NamedEntry>()
   #closed = false
   #checkpointQueued = false
+  /** Bytes of the pages cleaning relocated since the last checkpoint: the next one counts them as `reclaim`. */
+  #relocatedBytes = 0
   /** Settles once the newest checkpoint is durable (or has failed, which stops writes). */
   #checkpointDone: Promise<void> = Promise.resolve()
   /** Set by `open` from {@link RowEngineOptions.readOnly}: nothing in the folder is written. */
@@ -640,6 +642,8 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
       throw error
     }
     this.#fs.io.reassign(purpose, 'meta', record.length)
+    if (purpose !== 'reclaim') this.#fs.io.reassign(purpose, 'reclaim', Math.min(this.#relocatedBytes, at))
+    this.#relocatedBytes = 0
     this.#space.beginCommit()
     this.#logSinceCheckpoint = 0
     this.#dirtiedSinceCheckpoint = 0
@@ -665,7 +669,9 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
     this.#checkpoints++
     this.#removeEmptySegments()
     if (purpose === 'page' && !this.#closed) {
-      void this.#serial(() => this.#cleanSegments(this.#victims(false))).catch(() => undefined)
+      // One segment a checkpoint, its pages written by the next policy checkpoint: cleaning is
+      // spread over the writes instead of stopping them while the whole tree moves at once.
+      void this.#serial(() => this.#cleanSegments(this.#victims(false).slice(0, 1), false)).catch(() => undefined)
     }
   }
 
@@ -695,10 +701,12 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
 
   /**
    * Moves what the head still uses out of `segments` (pages become dirty and are rewritten by
-   * the next checkpoint; values are copied to new VALUE records), then checkpoints so the
-   * segments can go. Pages only a pinned snapshot uses stay until it is released.
+   * the next checkpoint; values are copied to new VALUE records); with `checkpointNow`, then
+   * checkpoints so the segments can go at once, else they go after the next policy checkpoint.
+   * Until that checkpoint is durable, recovery still finds everything where it was. Pages only a
+   * pinned snapshot uses stay until it is released.
    */
-  async #cleanSegments(segments: number[]): Promise<void> {
+  async #cleanSegments(segments: number[], checkpointNow: boolean): Promise<void> {
     if (segments.length === 0) return
     let moved = false
     for (const segment of segments) {
@@ -707,7 +715,10 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
         if (record.type === RecordType.PAGE) {
           const address = (record.address + RECORD_HEADER_BYTES) as PageAddress
           const probe = pageProbe(record.payload, where, offsetOf(record.address))
-          if (this.#tree.relocate(probe, address)) moved = true
+          if (this.#tree.relocate(probe, address)) {
+            moved = true
+            this.#relocatedBytes += RECORD_HEADER_BYTES + record.payload.length
+          }
         } else if (record.type === RecordType.VALUE) {
           const { key, value } = decodeValue(record.payload, where, offsetOf(record.address))
           const current = this.#tree.get(key)
@@ -721,10 +732,9 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
         }
       }
     }
-    if (moved) {
-      this.#publish(true)
-      await this.#checkpoint('reclaim')
-    }
+    if (!moved) return
+    this.#publish(false)
+    if (checkpointNow) await this.#checkpoint('reclaim')
   }
 
   /** Rewrites everything the head uses into fresh segments and removes the old ones. */
@@ -739,7 +749,7 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
       if (this.#log.broken) throw new StrataError(ErrorCode.IO_ERROR, 'an earlier write failed; reopen the database', { cause: this.#log.broken })
       this.#log.roll()
       await this.#checkpoint('reclaim')
-      await this.#cleanSegments(this.#victims(true))
+      await this.#cleanSegments(this.#victims(true), true)
       this.#removeEmptySegments()
     })
   }
