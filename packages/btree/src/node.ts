@@ -43,7 +43,7 @@ interface NodeBase {
    * state older than that can reach it, so a snapshot pinned before it never needs its page.
    */
   born: number
-  /** The read-side search index (key-search.ts); undefined until a read builds it, and whenever `keys` changes. */
+  /** The search index (key-search.ts); undefined until a read or a page decode builds it. Writes replace it with a current one, or drop it. */
   heads: KeyHeads | undefined
   /** How many bytes all keys share at their start: `heads` holds each key's 4 bytes from there. */
   headOffset: number
@@ -94,7 +94,7 @@ export function newBranch(gen: number, keys: Buffer[], children: Child[]): Branc
 
 /**
  * A mutable copy of `node` in generation `gen`, remembering where the original lived. The copy
- * shares the original's search index: an index is never changed, only dropped when keys change.
+ * shares the original's search index: an index array is never changed in place, only replaced.
  */
 export function cloneNode(node: Node, gen: number): Node {
   const home = node.address !== NO_ADDRESS ? node.address : node.home
