@@ -1,6 +1,6 @@
 import { headsProblem } from './key-search.js'
 import { encodeNode } from './page-layout.js'
-import { type Branch, compareKeys, isRef, newBranch, newLeaf, type Node, NO_ADDRESS, type PageAddress } from './node.js'
+import { type Branch, compareKeys, isRef, keyCount, leafBytes, leafKey, leafValue, newBranch, type Node, NO_ADDRESS, type PageAddress } from './node.js'
 import { loadChild, type PageSource } from './page-source.js'
 
 /** The shape of a tree, as `checkTree` finds it. */
@@ -33,12 +33,13 @@ export function checkTree(source: PageSource, root: Node): { problems: string[];
     const where = `node ${path}${node.address !== NO_ADDRESS ? ` @${node.address}` : ''}`
     shape.pageBytes += node.bytes
     if (node.address !== NO_ADDRESS) shape.pages.push([node.address, node.bytes])
-    const expected = node.leaf ? newLeaf(0, node.keys, node.values).bytes : newBranch(0, node.keys, node.children).bytes
+    const expected = node.leaf ? leafBytes(node.src, node.off) : newBranch(0, node.keys, node.children).bytes
     if (expected !== node.bytes) problems.push(`${where}: recorded size ${node.bytes} but entries take ${expected}`)
     if (node.bytes > source.pageSize) problems.push(`${where}: ${node.bytes} bytes exceed the ${source.pageSize}-byte page`)
-    for (let i = 0; i < node.keys.length; i++) {
-      const key = node.keys[i] as Buffer
-      if (i > 0 && compareKeys(node.keys[i - 1] as Buffer, key) >= 0) problems.push(`${where}: keys ${i - 1} and ${i} out of order`)
+    const keyAt = (i: number) => (node.leaf ? leafKey(node, i) : (node.keys[i] as Buffer))
+    for (let i = 0; i < keyCount(node); i++) {
+      const key = keyAt(i)
+      if (i > 0 && compareKeys(keyAt(i - 1), key) >= 0) problems.push(`${where}: keys ${i - 1} and ${i} out of order`)
       if (lo && compareKeys(key, lo) < 0) problems.push(`${where}: key ${i} below its lower bound`)
       if (hi && compareKeys(key, hi) >= 0) problems.push(`${where}: key ${i} not below its upper bound`)
     }
@@ -47,22 +48,24 @@ export function checkTree(source: PageSource, root: Node): { problems: string[];
     if (node.address !== NO_ADDRESS) checkStoredImage(source, node, where, problems)
     if (node.leaf) {
       shape.leaves++
-      shape.entries += node.keys.length
-      if (depth > 0 && node.keys.length === 0) problems.push(`${where}: empty leaf below the root`)
-      if (node.values.length !== node.keys.length) problems.push(`${where}: ${node.keys.length} keys but ${node.values.length} values`)
+      shape.entries += node.off.length
+      if (depth > 0 && node.off.length === 0) problems.push(`${where}: empty leaf below the root`)
+      if (node.src.length !== node.off.length) problems.push(`${where}: ${node.off.length} entry offsets but ${node.src.length} entry buffers`)
       if (leafDepth < 0) leafDepth = depth
       else if (leafDepth !== depth) problems.push(`${where}: leaf at depth ${depth}, others at ${leafDepth}`)
-      node.values.forEach((value, i) => {
-        shape.liveBytes += (node.keys[i] as Buffer).length + value.length
-        if (!isRef(value)) return
-        shape.values.push([value.address, (node.keys[i] as Buffer).length, value.length])
+      for (let i = 0; i < node.off.length; i++) {
+        const key = leafKey(node, i)
+        const value = leafValue(node, i)
+        shape.liveBytes += key.length + value.length
+        if (!isRef(value)) continue
+        shape.values.push([value.address, key.length, value.length])
         try {
           const bytes = source.readValue(value)
           if (bytes.length !== value.length) problems.push(`${where}: value ${i} reads ${bytes.length} bytes, expected ${value.length}`)
         } catch (error) {
           problems.push(`${where}: value ${i}: ${(error as Error).message}`)
         }
-      })
+      }
       return
     }
     shape.branches++
@@ -91,7 +94,7 @@ export function checkTree(source: PageSource, root: Node): { problems: string[];
 function checkStoredImage(source: PageSource, node: Node, where: string, problems: string[]): void {
   try {
     const stored = source.loadNode(node.address)
-    if (stored.leaf !== node.leaf || stored.keys.length !== node.keys.length) {
+    if (stored.leaf !== node.leaf || keyCount(stored) !== keyCount(node)) {
       problems.push(`${where}: page on storage holds a different node`)
       return
     }

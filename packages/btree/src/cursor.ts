@@ -1,5 +1,6 @@
 import { searchNode } from './key-search.js'
-import { type Branch, compareKeys, isRef, type Leaf, type Node, type StoredValue } from './node.js'
+import { compareEntryKey } from './leaf-entry.js'
+import { type Branch, compareKeys, isRef, type Leaf, leafKey, leafValue, type Node, type StoredValue } from './node.js'
 import { loadChild, type PageSource } from './page-source.js'
 
 /** A key range with direction and limit, as abstract-level's iterator options give it. */
@@ -62,14 +63,16 @@ export class Cursor {
     if (this.#count >= this.#limit) return undefined
     const leaf = this.#leaf
     if (!leaf) return undefined
-    const key = leaf.keys[this.#index] as Buffer
+    const src = leaf.src[this.#index] as Buffer
+    const off = leaf.off[this.#index] as number
     const r = this.#range
     if (!this.#reverse) {
-      if ((r.lt && compareKeys(key, r.lt) >= 0) || (r.lte && compareKeys(key, r.lte) > 0)) return this.#end()
-    } else if ((r.gt && compareKeys(key, r.gt) <= 0) || (r.gte && compareKeys(key, r.gte) < 0)) {
+      if ((r.lt && compareEntryKey(src, off, r.lt) >= 0) || (r.lte && compareEntryKey(src, off, r.lte) > 0)) return this.#end()
+    } else if ((r.gt && compareEntryKey(src, off, r.gt) <= 0) || (r.gte && compareEntryKey(src, off, r.gte) < 0)) {
       return this.#end()
     }
-    const value = leaf.values[this.#index] as StoredValue
+    const key = leafKey(leaf, this.#index)
+    const value = leafValue(leaf, this.#index)
     this.#count++
     if (this.#reverse) this.#backward()
     else this.#forward()
@@ -113,7 +116,7 @@ export class Cursor {
     this.#leaf = node
     if (!this.#reverse) {
       this.#index = searchNode(node, target, exclusive)
-      if (this.#index >= node.keys.length) this.#forward(true)
+      if (this.#index >= node.off.length) this.#forward(true)
     } else {
       this.#index = searchNode(node, target, !exclusive) - 1
       if (this.#index < 0) this.#backward(true)
@@ -134,14 +137,14 @@ export class Cursor {
       node = loadChild(this.#source, node, index)
     }
     this.#leaf = node
-    this.#index = last ? node.keys.length - 1 : 0
-    if (node.keys.length === 0) this.#leaf = undefined
+    this.#index = last ? node.off.length - 1 : 0
+    if (node.off.length === 0) this.#leaf = undefined
   }
 
   /** Steps to the next entry; `settle` only moves on if the position is past the leaf's end. */
   #forward(settle = false): void {
     if (!settle) this.#index++
-    while (this.#leaf && this.#index >= this.#leaf.keys.length) {
+    while (this.#leaf && this.#index >= this.#leaf.off.length) {
       const frame = this.#nextFrame(+1)
       if (!frame) return void this.#end()
       this.#descendEdge(loadChild(this.#source, frame.node, frame.index), false)

@@ -1,4 +1,4 @@
-import { type Child, compareKeys, isRef, type Node, type PageAddress, type StoredValue } from './node.js'
+import { type Child, compareKeys, isRef, leafKey, leafValue, type Node, type PageAddress, type StoredValue } from './node.js'
 import { loadChild, type PageSource } from './page-source.js'
 
 /** One side of a diff: a frozen root and the source its pages are read through. */
@@ -68,7 +68,7 @@ export function* diffTrees(a: DiffSide, b: DiffSide, sameAddressSameContent: boo
     const node = load(item, source)
     cost.nodesExpanded++
     if (node.leaf) {
-      for (let i = node.keys.length - 1; i >= 0; i--) stack.push({ key: node.keys[i] as Buffer, value: node.values[i] as StoredValue })
+      for (let i = node.off.length - 1; i >= 0; i--) stack.push({ key: leafKey(node, i), value: leafValue(node, i) })
     } else {
       for (let i = node.children.length - 1; i >= 0; i--) stack.push({ node: node.children[i] as Child, holder: node, index: i })
     }

@@ -1,4 +1,5 @@
 import type { KeyHeads } from './key-search.js'
+import { encodedEntryBytes, encodeEntry, entryKey, entrySize, entryValue } from './leaf-entry.js'
 /**
  * In-memory B+tree nodes. A node is either the decoded image of a clean page (it has an address)
  * or a dirty node not yet written (address NO_ADDRESS). Nodes of older generations are shared by
@@ -28,8 +29,6 @@ export type Child = Node | PageAddress
 export const PAGE_HEADER_BYTES = 16
 
 interface NodeBase {
-  /** Separator or entry keys, ascending. */
-  keys: Buffer[]
   /** Encoded size in bytes, header included. */
   bytes: number
   /** The generation that created this node; only nodes of the tree's current generation are mutable. */
@@ -49,15 +48,22 @@ interface NodeBase {
   headOffset: number
 }
 
-/** A leaf: keys with their values. */
+/**
+ * A leaf: its entries in ascending key order, entry i encoded (leaf-entry.ts) at `src[i]` from
+ * byte `off[i]` on. A clean leaf's entries all sit in its page image; a dirty one's new entries sit
+ * in the tree's arena until it is laid out again. The bytes are never changed in place.
+ */
 export interface Leaf extends NodeBase {
   readonly leaf: true
-  values: StoredValue[]
+  src: Buffer[]
+  off: number[]
 }
 
 /** A branch: `keys.length + 1` children; child i holds keys in [keys[i-1], keys[i]). */
 export interface Branch extends NodeBase {
   readonly leaf: false
+  /** Separator keys, ascending. */
+  keys: Buffer[]
   children: Child[]
 }
 
@@ -67,9 +73,19 @@ export function isRef(value: StoredValue): value is ValueRef {
   return !Buffer.isBuffer(value)
 }
 
-/** Encoded bytes of one leaf entry. */
-export function leafEntryBytes(key: Buffer, value: StoredValue): number {
-  return 2 + key.length + 1 + 4 + (isRef(value) ? 8 : value.length)
+/** How many keys a node holds: a leaf's entries, a branch's separators. */
+export function keyCount(node: Node): number {
+  return node.leaf ? node.off.length : node.keys.length
+}
+
+/** Key `i` of a leaf: a view of the bytes the leaf refers to, not to be changed. */
+export function leafKey(leaf: Leaf, i: number): Buffer {
+  return entryKey(leaf.src[i] as Buffer, leaf.off[i] as number)
+}
+
+/** Value `i` of a leaf: a view of the bytes the leaf refers to (not to be changed), or where it lives. */
+export function leafValue(leaf: Leaf, i: number): StoredValue {
+  return entryValue(leaf.src[i] as Buffer, leaf.off[i] as number)
 }
 
 /** Encoded bytes of one branch key with the child to its right. */
@@ -80,10 +96,28 @@ export function branchEntryBytes(key: Buffer): number {
 /** Bytes of a branch besides its keys: header and the leftmost child. */
 export const BRANCH_BASE_BYTES = PAGE_HEADER_BYTES + 8
 
-export function newLeaf(gen: number, keys: Buffer[] = [], values: StoredValue[] = []): Leaf {
+/**
+ * Points value `i` of a dirty leaf elsewhere (a page store moving a value it keeps out of line),
+ * keeping its key. The entry is written anew: entry bytes are never changed in place.
+ */
+export function setLeafValue(leaf: Leaf, i: number, value: StoredValue): void {
+  const key = leafKey(leaf, i)
+  const entry = Buffer.allocUnsafe(encodedEntryBytes(key.length, value))
+  encodeEntry(key, value, entry, 0)
+  leaf.bytes += entry.length - entrySize(leaf.src[i] as Buffer, leaf.off[i] as number)
+  leaf.src[i] = entry
+  leaf.off[i] = 0
+}
+
+export function newLeaf(gen: number, src: Buffer[] = [], off: number[] = []): Leaf {
+  return { leaf: true, src, off, bytes: leafBytes(src, off), gen, address: NO_ADDRESS, home: NO_ADDRESS, born: 0, heads: undefined, headOffset: 0 }
+}
+
+/** Encoded bytes of a leaf with these entries, header included. */
+export function leafBytes(src: Buffer[], off: number[]): number {
   let bytes = PAGE_HEADER_BYTES
-  for (let i = 0; i < keys.length; i++) bytes += leafEntryBytes(keys[i] as Buffer, values[i] as StoredValue)
-  return { leaf: true, keys, values, bytes, gen, address: NO_ADDRESS, home: NO_ADDRESS, born: 0, heads: undefined, headOffset: 0 }
+  for (let i = 0; i < off.length; i++) bytes += entrySize(src[i] as Buffer, off[i] as number)
+  return bytes
 }
 
 export function newBranch(gen: number, keys: Buffer[], children: Child[]): Branch {
@@ -99,7 +133,7 @@ export function newBranch(gen: number, keys: Buffer[], children: Child[]): Branc
 export function cloneNode(node: Node, gen: number): Node {
   const home = node.address !== NO_ADDRESS ? node.address : node.home
   if (node.leaf) {
-    return { leaf: true, keys: node.keys.slice(), values: node.values.slice(), bytes: node.bytes, gen, address: NO_ADDRESS, home, born: node.born, heads: node.heads, headOffset: node.headOffset }
+    return { leaf: true, src: node.src.slice(), off: node.off.slice(), bytes: node.bytes, gen, address: NO_ADDRESS, home, born: node.born, heads: node.heads, headOffset: node.headOffset }
   }
   return { leaf: false, keys: node.keys.slice(), children: node.children.slice(), bytes: node.bytes, gen, address: NO_ADDRESS, home, born: node.born, heads: node.heads, headOffset: node.headOffset }
 }

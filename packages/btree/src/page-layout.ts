@@ -1,14 +1,7 @@
 import { corruption, crc32 } from '@strata/storage'
 import { indexNode } from './key-search.js'
-import {
-  type Child,
-  type Node,
-  newBranch,
-  newLeaf,
-  PAGE_HEADER_BYTES,
-  type PageAddress,
-  type StoredValue,
-} from './node.js'
+import { entrySize } from './leaf-entry.js'
+import { type Child, keyCount, type Leaf, type Node, newBranch, newLeaf, PAGE_HEADER_BYTES, type PageAddress } from './node.js'
 
 /**
  * The byte layout of a page image, shared by both engines (docs/format.md §Pages):
@@ -55,28 +48,12 @@ export function encodeNode(node: Node, headroom = 0): Buffer {
   const buf = whole.subarray(headroom)
   buf.writeUInt8(node.leaf ? KIND_LEAF : KIND_BRANCH, 4)
   buf.writeUInt8(Math.floor(node.born / 2 ** 32) & 0xff, 5)
-  buf.writeUInt16LE(node.keys.length, 6)
+  buf.writeUInt16LE(keyCount(node), 6)
   buf.writeUInt32LE(node.bytes - PAGE_HEADER_BYTES, 8)
   buf.writeUInt32LE(node.born % 2 ** 32, 12)
   let at = PAGE_HEADER_BYTES
   if (node.leaf) {
-    for (let i = 0; i < node.keys.length; i++) {
-      const key = node.keys[i] as Buffer
-      const value = node.values[i] as StoredValue
-      at = buf.writeUInt16LE(key.length, at)
-      buf.set(key, at)
-      at += key.length
-      if (Buffer.isBuffer(value)) {
-        at = buf.writeUInt8(VALUE_INLINE, at)
-        at = buf.writeUInt32LE(value.length, at)
-        buf.set(value, at)
-        at += value.length
-      } else {
-        at = buf.writeUInt8(VALUE_REF, at)
-        at = buf.writeUInt32LE(value.length, at)
-        at = writeAddress(buf, at, value.address)
-      }
-    }
+    at = copyEntries(node, buf, at)
   } else {
     at = writeAddress(buf, at, childAddress(node.children[0] as Child))
     for (let i = 0; i < node.keys.length; i++) {
@@ -90,6 +67,29 @@ export function encodeNode(node: Node, headroom = 0): Buffer {
   if (at !== node.bytes) throw new Error(`strata: invariant broken: node size ${node.bytes} but encoded ${at} bytes`)
   buf.writeUInt32LE(crc32(buf.subarray(4)), 0)
   return whole
+}
+
+/**
+ * Copies a leaf's entries into `buf` from `at` on; returns the offset after them. Entries that sit
+ * one after another in one buffer (those the leaf kept from its last image) go in one copy.
+ */
+function copyEntries(leaf: Leaf, buf: Buffer, at: number): number {
+  const { src, off } = leaf
+  const n = off.length
+  let i = 0
+  while (i < n) {
+    const from = src[i] as Buffer
+    const start = off[i] as number
+    let end = start + entrySize(from, start)
+    i++
+    while (i < n && src[i] === from && off[i] === end) {
+      end += entrySize(from, end)
+      i++
+    }
+    from.copy(buf, at, start, end)
+    at += end - start
+  }
+  return at
 }
 
 /** The total length of the page image that starts at `buf[0]`, read from its header. */
@@ -145,9 +145,19 @@ export function pageProbe(buf: Buffer, file: string, offset: number): Buffer {
  * from can be collected. Nothing a reader sees changes.
  */
 export function rebaseNode(node: Node, image: Buffer): void {
-  const parsed = parseImage(image, node.address, node.gen, () => new Error('strata: invariant broken: cannot parse an image just encoded'))
-  node.keys = parsed.keys
-  if (node.leaf && parsed.leaf) node.values = parsed.values
+  if (node.leaf) {
+    // The entries were just copied in order: only their offsets change. The index still holds.
+    const n = node.off.length
+    let at = PAGE_HEADER_BYTES
+    for (let i = 0; i < n; i++) {
+      node.src[i] = image
+      node.off[i] = at
+      at += entrySize(image, at)
+    }
+  } else {
+    const parsed = parseImage(image, node.address, node.gen, () => new Error('strata: invariant broken: cannot parse an image just encoded'))
+    if (!parsed.leaf) node.keys = parsed.keys
+  }
   indexNode(node)
 }
 
@@ -159,34 +169,32 @@ function parseImage(image: Buffer, address: PageAddress, gen: number, bad: (what
   const need = (n: number) => {
     if (at + n > length) throw bad('page entry runs past the page end')
   }
-  const keys: Buffer[] = []
   let node: Node
   if (kind === KIND_LEAF) {
-    const values: StoredValue[] = []
+    const off: number[] = new Array(count)
     for (let i = 0; i < count; i++) {
+      off[i] = at
       need(2)
       const keyLength = image.readUInt16LE(at)
       at += 2
       need(keyLength + 5)
-      keys.push(image.subarray(at, at + keyLength))
       at += keyLength
       const valueKind = image.readUInt8(at)
       const valueLength = image.readUInt32LE(at + 1)
       at += 5
       if (valueKind === VALUE_INLINE) {
         need(valueLength)
-        values.push(image.subarray(at, at + valueLength))
         at += valueLength
       } else if (valueKind === VALUE_REF) {
         need(8)
-        values.push({ address: readAddress(image, at), length: valueLength })
         at += 8
       } else {
         throw bad(`unknown value kind ${valueKind}`)
       }
     }
-    node = newLeaf(gen, keys, values)
+    node = newLeaf(gen, new Array<Buffer>(count).fill(image), off)
   } else if (kind === KIND_BRANCH) {
+    const keys: Buffer[] = []
     const children: Child[] = []
     need(8)
     children.push(readAddress(image, at) as PageAddress)

@@ -1,15 +1,16 @@
 import { ErrorCode, rangeError } from '@strata/storage'
 import { headsAfterInsert, headsAfterRemove, searchLeafForWrite, searchNode, splitHeads } from './key-search.js'
 import { checkSizes } from './limits.js'
+import { compareEntryKey, EntryArena, entryIsRef, entryKey, entryKeyLength, entrySize, entryValue, entryValueLength } from './leaf-entry.js'
 import {
   BRANCH_BASE_BYTES,
   type Branch,
   branchEntryBytes,
   cloneNode,
-  compareKeys,
-  isRef,
   type Leaf,
-  leafEntryBytes,
+  leafBytes,
+  leafKey,
+  leafValue,
   type Node,
   newBranch,
   newLeaf,
@@ -52,8 +53,7 @@ export function lookup(source: PageSource, root: Node, key: Uint8Array): StoredV
   let node = root
   while (!node.leaf) node = loadChild(source, node, searchNode(node, key, true))
   const i = searchNode(node, key, false)
-  const found = node.keys[i]
-  return found !== undefined && compareKeys(found, key) === 0 ? node.values[i] : undefined
+  return i < node.off.length && compareEntryKey(node.src[i] as Buffer, node.off[i] as number, key) === 0 ? leafValue(node, i) : undefined
 }
 
 /**
@@ -68,6 +68,8 @@ export class Tree {
   /** The sequence number the engine is committing: nodes made now are born at it. */
   birth = 0
   #gen: number
+  /** Where puts write their entries until a page layout moves them onto the leaf's own image. */
+  readonly #arena = new EntryArena()
   readonly maxKey: number
   readonly #minBytes: number
 
@@ -110,11 +112,12 @@ export class Tree {
     }
   }
 
-  /** Inserts or replaces `key`. The tree keeps `key` and `value`: the caller must not change them. */
-  put(key: Buffer, value: StoredValue): void {
+  /** Inserts or replaces `key`. The tree copies `key` and `value`: the caller may reuse them. */
+  put(key: Uint8Array, value: StoredValue): void {
     this.checkEntry(key, Buffer.isBuffer(value) ? value : undefined)
+    const [src, off] = this.#arena.add(key, value)
     this.root = this.#touch(this.root)
-    const split = this.#insert(this.root, key, value)
+    const split = this.#insert(this.root, key, src, off)
     if (split) {
       this.root = newBranch(this.#gen, [split.key], [this.root, split.right])
       this.root.born = this.birth
@@ -179,27 +182,28 @@ export class Tree {
     return child
   }
 
-  #insert(node: Node, key: Buffer, value: StoredValue): Split | undefined {
+  #insert(node: Node, key: Uint8Array, src: Buffer, off: number): Split | undefined {
     if (node.leaf) {
       const i = searchLeafForWrite(node, key)
-      const existing = node.keys[i]
-      if (existing !== undefined && compareKeys(existing, key) === 0) {
-        const old = node.values[i] as StoredValue
-        if (isRef(old)) this.events.valueRemoved(existing, old)
-        this.dataBytes += value.length - old.length
-        node.bytes += leafEntryBytes(key, value) - leafEntryBytes(existing, old)
-        node.values[i] = value
+      const oldSrc = node.src[i]
+      const oldOff = node.off[i] as number
+      if (oldSrc !== undefined && compareEntryKey(oldSrc, oldOff, key) === 0) {
+        if (entryIsRef(oldSrc, oldOff)) this.events.valueRemoved(entryKey(oldSrc, oldOff), entryValue(oldSrc, oldOff) as ValueRef)
+        this.dataBytes += entryValueLength(src, off) - entryValueLength(oldSrc, oldOff)
+        node.bytes += entrySize(src, off) - entrySize(oldSrc, oldOff)
+        node.src[i] = src
+        node.off[i] = off
       } else {
         node.heads = headsAfterInsert(node, i, key)
-        node.keys.splice(i, 0, key)
-        node.values.splice(i, 0, value)
-        node.bytes += leafEntryBytes(key, value)
-        this.dataBytes += key.length + value.length
+        node.src.splice(i, 0, src)
+        node.off.splice(i, 0, off)
+        node.bytes += entrySize(src, off)
+        this.dataBytes += key.length + entryValueLength(src, off)
       }
       return node.bytes > this.pageSize ? this.#splitLeaf(node) : undefined
     }
     const i = searchNode(node, key, true)
-    const split = this.#insert(this.#child(node, i), key, value)
+    const split = this.#insert(this.#child(node, i), key, src, off)
     if (!split) return undefined
     node.keys.splice(i, 0, split.key)
     node.children.splice(i + 1, 0, split.right)
@@ -210,14 +214,14 @@ export class Tree {
 
   /** Moves the upper half (by bytes) of an overfull leaf into a new right sibling. */
   #splitLeaf(leaf: Leaf): Split {
-    const m = leafMiddle(leaf.keys, leaf.values, leaf.bytes)
-    const right = newLeaf(this.#gen, leaf.keys.slice(m), leaf.values.slice(m))
+    const m = leafMiddle(leaf, leaf.bytes)
+    const right = newLeaf(this.#gen, leaf.src.slice(m), leaf.off.slice(m))
     right.born = this.birth
     splitHeads(leaf, right, m)
-    leaf.keys.length = m
-    leaf.values.length = m
+    leaf.src.length = m
+    leaf.off.length = m
     leaf.bytes -= right.bytes - PAGE_HEADER_BYTES
-    return { key: shortestSeparator(leaf.keys[m - 1] as Buffer, right.keys[0] as Buffer), right }
+    return { key: shortestSeparator(leafKey(leaf, m - 1), leafKey(right, 0)), right }
   }
 
   /** Splits an overfull branch around a middle key, which moves up to the parent. */
@@ -236,14 +240,14 @@ export class Tree {
   #remove(node: Node, key: Uint8Array): void {
     if (node.leaf) {
       const i = searchLeafForWrite(node, key)
-      const old = node.values[i] as StoredValue
-      const oldKey = node.keys[i] as Buffer
-      if (isRef(old)) this.events.valueRemoved(oldKey, old)
-      this.dataBytes -= oldKey.length + old.length
-      node.bytes -= leafEntryBytes(oldKey, old)
+      const src = node.src[i] as Buffer
+      const off = node.off[i] as number
+      if (entryIsRef(src, off)) this.events.valueRemoved(entryKey(src, off), entryValue(src, off) as ValueRef)
+      this.dataBytes -= entryKeyLength(src, off) + entryValueLength(src, off)
+      node.bytes -= entrySize(src, off)
       node.heads = headsAfterRemove(node, i)
-      node.keys.splice(i, 1)
-      node.values.splice(i, 1)
+      node.src.splice(i, 1)
+      node.off.splice(i, 1)
       return
     }
     const i = searchNode(node, key, true)
@@ -262,19 +266,19 @@ export class Tree {
     left.heads = right.heads = undefined
     if (left.leaf && right.leaf) {
       const merged = left.bytes + right.bytes - PAGE_HEADER_BYTES
-      left.keys.push(...right.keys)
-      left.values.push(...right.values)
+      left.src.push(...right.src)
+      left.off.push(...right.off)
       if (merged <= this.pageSize) {
         left.bytes = merged
         this.#dropChild(parent, l, right)
         return
       }
-      const m = leafMiddle(left.keys, left.values, merged)
-      right.keys = left.keys.splice(m)
-      right.values = left.values.splice(m)
-      left.bytes = newLeaf(0, left.keys, left.values).bytes
+      const m = leafMiddle(left, merged)
+      right.src = left.src.splice(m)
+      right.off = left.off.splice(m)
+      left.bytes = leafBytes(left.src, left.off)
       right.bytes = merged - left.bytes + PAGE_HEADER_BYTES
-      this.#setSeparator(parent, l, shortestSeparator(left.keys[m - 1] as Buffer, right.keys[0] as Buffer))
+      this.#setSeparator(parent, l, shortestSeparator(leafKey(left, m - 1), leafKey(right, 0)))
       return
     }
     if (left.leaf || right.leaf) throw new Error('strata: invariant broken: siblings at different depths')
@@ -312,12 +316,12 @@ export class Tree {
 }
 
 /** The split point of a leaf's entries: the first index past half the bytes, keeping both sides non-empty. */
-function leafMiddle(keys: Buffer[], values: StoredValue[], bytes: number): number {
+function leafMiddle(leaf: Leaf, bytes: number): number {
   const half = (bytes - PAGE_HEADER_BYTES) / 2
   let acc = 0
   let m = 0
-  while (m < keys.length - 1 && acc < half) {
-    acc += leafEntryBytes(keys[m] as Buffer, values[m] as StoredValue)
+  while (m < leaf.off.length - 1 && acc < half) {
+    acc += entrySize(leaf.src[m] as Buffer, leaf.off[m] as number)
     m++
   }
   return Math.max(1, m)

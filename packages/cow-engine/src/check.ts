@@ -1,4 +1,4 @@
-import { checkTree, isRef, NO_ADDRESS, type Node, type TreeShape } from '@strata/btree'
+import { checkTree, isRef, leafValue, NO_ADDRESS, type Node, type TreeShape } from '@strata/btree'
 import type { NamedRecord } from './catalogue.js'
 import type { Database } from './database.js'
 import { isWalValue, lsnOf } from './wal-values.js'
@@ -100,7 +100,8 @@ function checkWalValues(db: Database, node: Node): string[] {
       for (const child of n.children) if (typeof child !== 'number') visit(child)
       return
     }
-    for (const value of n.values) {
+    for (let i = 0; i < n.off.length; i++) {
+      const value = leafValue(n, i)
       if (!isRef(value) || !isWalValue(value.address)) continue
       const lsn = lsnOf(value.address)
       if (n.address !== NO_ADDRESS) problems.push(`a clean leaf refers to the WAL value at LSN ${lsn}`)

@@ -1,4 +1,4 @@
-import { isRef, NO_ADDRESS, type Node, spill } from '@strata/btree'
+import { isRef, leafValue, NO_ADDRESS, type Node, setLeafValue, spill } from '@strata/btree'
 import { assert, type Purpose } from '@strata/storage'
 import { type CheckpointRecord, encodeCheckpoint, PAGE_RECORD_PREFIX, RESTORE_FLAG, stampPageRecord } from './checkpoint-record.js'
 import type { Database } from './database.js'
@@ -260,12 +260,13 @@ function moveValues(db: Database, node: Node, epoch: number, plan: PlannedPage[]
     for (const child of node.children) if (typeof child !== 'number') moveValues(db, child, epoch, plan)
     return
   }
-  node.values.forEach((value, i) => {
-    if (!isRef(value) || !isWalValue(value.address)) return
+  for (let i = 0; i < node.off.length; i++) {
+    const value = leafValue(node, i)
+    if (!isRef(value) || !isWalValue(value.address)) continue
     const lsn = lsnOf(value.address)
     const first = writeChain(db, node, i, db.readWalValueFor(lsn, value.length, 'value'), epoch - 1, plan)
     db.values.moved(lsn, first, epoch - 1)
-  })
+  }
 }
 
 /**
@@ -279,7 +280,7 @@ function writeChain(db: Database, leaf: Node, index: number, value: Buffer, visi
     plan.push({ page: pages[j] as number, framed, purpose: 'value', visibleFrom })
   })
   const first = pages[0] as PageNumber
-  leaf.values[index] = { address: first, length: value.length }
+  setLeafValue(leaf, index, { address: first, length: value.length })
   db.chains.set(first, pages)
   return first
 }

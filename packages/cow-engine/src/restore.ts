@@ -1,4 +1,4 @@
-import { type Child, isRef, loadChild, NO_ADDRESS, type Node, type PageSource, type ValueRef } from '@strata/btree'
+import { type Child, isRef, leafValue, loadChild, NO_ADDRESS, type Node, type PageSource, type ValueRef } from '@strata/btree'
 import { assert } from '@strata/storage'
 import type { Database } from './database.js'
 import { OVERFLOW_HEADER_BYTES, overflowChain } from './overflow.js'
@@ -76,15 +76,16 @@ export function planRestore(db: Database, snapshot: CowSnapshot): RestorePlan {
     }
     if (copied(node.address)) change()
     if (node.leaf) {
-      node.values.forEach((value, i) => {
-        if (!isRef(value)) return
+      for (let i = 0; i < node.off.length; i++) {
+        const value = leafValue(node, i)
+        if (!isRef(value)) continue
         const pages = restored.chainPages(value)
         if (!pages.some(copied)) {
           for (const page of pages) kept.add(page)
-          return
+          continue
         }
         values.push({ leaf: change(), index: i, value: snapshot.source.readValue(value) })
-      })
+      }
     } else {
       node.children.forEach((child, i) => {
         const moved = typeof child === 'number' ? undefined : dirty.get(child)
@@ -98,7 +99,12 @@ export function planRestore(db: Database, snapshot: CowSnapshot): RestorePlan {
   const used = new Set<number>()
   for (const node of head.nodes) {
     used.add(node.address)
-    if (node.leaf) for (const value of node.values) if (isRef(value)) for (const page of head.chainPages(value)) used.add(page)
+    if (node.leaf) {
+      for (let i = 0; i < node.off.length; i++) {
+        const value = leafValue(node, i)
+        if (isRef(value)) for (const page of head.chainPages(value)) used.add(page)
+      }
+    }
   }
   for (const page of used) if (!kept.has(page)) db.table.free(page)
   for (const page of kept) if (!used.has(page)) db.table.reclaim(page)
@@ -112,7 +118,7 @@ export function planRestore(db: Database, snapshot: CowSnapshot): RestorePlan {
 
 /** A dirty copy of a clean node, to be written on a new page: its keys are shared, its children or values are its own. */
 function dirtyCopy(node: Node): Node {
-  if (node.leaf) return { ...node, values: node.values.slice(), address: NO_ADDRESS, home: NO_ADDRESS }
+  if (node.leaf) return { ...node, src: node.src.slice(), off: node.off.slice(), address: NO_ADDRESS, home: NO_ADDRESS }
   return { ...node, children: node.children.slice(), address: NO_ADDRESS, home: NO_ADDRESS }
 }
 

@@ -1,4 +1,4 @@
-import { type Child, isRef, loadChild, type Node, type PageSource, type ValueRef } from '@strata/btree'
+import { type Child, isRef, leafKey, leafValue, loadChild, type Node, type PageSource, type ValueRef } from '@strata/btree'
 
 /** A clean page of one tree that the other does not use. */
 export interface PageOnly {
@@ -81,15 +81,16 @@ export function treeDifference(source: PageSource, a: Node, b: Node): TreeDiffer
     const out = new Map<number, ValueOnly>()
     for (const n of seen) {
       if (!n.leaf) continue
-      n.values.forEach((v, i) => {
-        if (isRef(v)) out.set(v.address, { ref: v, keyLength: (n.keys[i] as Buffer).length })
-      })
+      for (let i = 0; i < n.off.length; i++) {
+        const v = leafValue(n, i)
+        if (isRef(v)) out.set(v.address, { ref: v, keyLength: leafKey(n, i).length })
+      }
     }
     return out
   }
   const dataBytes = (seen: Node[]) => {
     let total = 0
-    for (const n of seen) if (n.leaf) n.values.forEach((v, i) => (total += (n.keys[i] as Buffer).length + v.length))
+    for (const n of seen) if (n.leaf) for (let i = 0; i < n.off.length; i++) total += leafKey(n, i).length + leafValue(n, i).length
     return total
   }
   const pagesA = pages(seenA)
