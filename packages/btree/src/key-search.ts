@@ -6,8 +6,8 @@ import { type Branch, compareKeys, keyCount, type Leaf, lowerBound, type Node, u
  * share (`node.headOffset` bytes long), as a big-endian number. Numbers compare as the bytes do
  * (shorter keys are padded with zeros), so a binary search over that one array touches a few cache
  * lines instead of one key object per step, and only ties compare whole keys. Built on a node's
- * first search or when its page is decoded; writes keep it current; an index is never changed in
- * place (a new array replaces it), so copies of a node can share one.
+ * first search or when its page is decoded; writes keep it current. The array may be longer than
+ * the node's key count (room to grow in place); copies of a node share it until one changes.
  */
 export type KeyHeads = Uint32Array
 
@@ -54,6 +54,7 @@ function buildHeads(node: Node): KeyHeads {
   if (node.leaf) for (let i = 0; i < n; i++) heads[i] = entryWordAt(node.src[i] as Buffer, node.off[i] as number, shared)
   else for (let i = 0; i < n; i++) heads[i] = wordAt(node.keys[i] as Buffer, shared)
   node.headOffset = shared
+  node.headsShared = false
   return heads
 }
 
@@ -167,36 +168,63 @@ export function searchLeafForWrite(node: Leaf, target: Uint8Array): number {
 }
 
 /**
- * `node`'s index once `key` is inserted at `i`, or undefined if `key` does not share the node's
- * prefix (the next read rebuilds it). A new array: copies of the node share the old one.
+ * Updates `node`'s index for `key` about to be inserted at `i` (the node does not hold it yet), or
+ * drops the index if `key` does not share the node's prefix (the next read rebuilds it). An index
+ * the node owns grows in place; a shared one is replaced.
  */
-export function headsAfterInsert(node: Node, i: number, key: Uint8Array): KeyHeads | undefined {
+export function insertHead(node: Node, i: number, key: Uint8Array): void {
   const heads = node.heads
-  if (heads === undefined || key.length < node.headOffset || againstPrefix(node, key) !== 0) return undefined
-  const out = new Uint32Array(heads.length + 1)
-  out.set(heads.subarray(0, i))
-  out[i] = wordAt(key, node.headOffset)
-  out.set(heads.subarray(i), i + 1)
-  return out
+  if (heads === undefined) return
+  if (key.length < node.headOffset || againstPrefix(node, key) !== 0) {
+    node.heads = undefined
+    return
+  }
+  const n = keyCount(node)
+  const word = wordAt(key, node.headOffset)
+  if (!node.headsShared && heads.length > n) {
+    heads.copyWithin(i + 1, i, n)
+    heads[i] = word
+    return
+  }
+  const out = new Uint32Array(n + 1 + (n >> 1) + 4)
+  for (let j = 0; j < i; j++) out[j] = heads[j] as number
+  out[i] = word
+  for (let j = i; j < n; j++) out[j + 1] = heads[j] as number
+  node.heads = out
+  node.headsShared = false
 }
 
-/** `node`'s index once the key at `i` is removed (the keys left still share the prefix). */
-export function headsAfterRemove(node: Node, i: number): KeyHeads | undefined {
+/** Updates `node`'s index for the key at `i` about to be removed (the keys left still share the prefix). */
+export function removeHead(node: Node, i: number): void {
   const heads = node.heads
-  if (heads === undefined || heads.length <= 1) return undefined
-  const out = new Uint32Array(heads.length - 1)
-  out.set(heads.subarray(0, i))
-  out.set(heads.subarray(i + 1), i)
-  return out
+  if (heads === undefined) return
+  const n = keyCount(node)
+  if (n <= 1) {
+    node.heads = undefined
+    return
+  }
+  if (!node.headsShared) {
+    heads.copyWithin(i, i + 1, n)
+    return
+  }
+  const out = new Uint32Array(n - 1)
+  for (let j = 0; j < i; j++) out[j] = heads[j] as number
+  for (let j = i + 1; j < n; j++) out[j - 1] = heads[j] as number
+  node.heads = out
+  node.headsShared = false
 }
 
-/** Splits `left`'s index at key `m` between it and `right`, which took its keys from `m` on. */
+/** Splits `left`'s index at key `m` between it and `right`, which took (copies of) its keys from `m` on. */
 export function splitHeads(left: Node, right: Node, m: number): void {
   const heads = left.heads
   if (heads === undefined) return
-  right.heads = heads.slice(m)
+  right.heads = heads.slice(m, keyCount(left))
+  right.headsShared = false
   right.headOffset = left.headOffset
-  left.heads = heads.slice(0, m)
+  if (left.headsShared) {
+    left.heads = heads.slice(0, m)
+    left.headsShared = false
+  }
 }
 
 /** What is wrong with `node`'s index, if it has one: a key outside its prefix, a word not its key's, a wrong length. */
@@ -204,7 +232,7 @@ export function headsProblem(node: Node): string | undefined {
   const heads = node.heads
   if (heads === undefined) return undefined
   const n = keyCount(node)
-  if (heads.length !== n) return `search index has ${heads.length} entries for ${n} keys`
+  if (heads.length < n) return `search index has ${heads.length} entries for ${n} keys`
   const keyAt = (i: number) => (node.leaf ? entryKey(node.src[i] as Buffer, node.off[i] as number) : (node.keys[i] as Buffer))
   const prefix = keyAt(0)
   for (let i = 0; i < n; i++) {

@@ -44,6 +44,11 @@ interface NodeBase {
   born: number
   /** The search index (key-search.ts); undefined until a read or a page decode builds it. Writes replace it with a current one, or drop it. */
   heads: KeyHeads | undefined
+  /**
+   * Whether `heads` may be shared with another node (a copy shares its original's): a shared index
+   * is replaced, never changed in place. An unshared one has room to spare and grows in place.
+   */
+  headsShared: boolean
   /** How many bytes all keys share at their start: `heads` holds each key's 4 bytes from there. */
   headOffset: number
 }
@@ -110,7 +115,7 @@ export function setLeafValue(leaf: Leaf, i: number, value: StoredValue): void {
 }
 
 export function newLeaf(gen: number, src: Buffer[] = [], off: number[] = []): Leaf {
-  return { leaf: true, src, off, bytes: leafBytes(src, off), gen, address: NO_ADDRESS, home: NO_ADDRESS, born: 0, heads: undefined, headOffset: 0 }
+  return { leaf: true, src, off, bytes: leafBytes(src, off), gen, address: NO_ADDRESS, home: NO_ADDRESS, born: 0, heads: undefined, headsShared: false, headOffset: 0 }
 }
 
 /** Encoded bytes of a leaf with these entries, header included. */
@@ -123,7 +128,7 @@ export function leafBytes(src: Buffer[], off: number[]): number {
 export function newBranch(gen: number, keys: Buffer[], children: Child[]): Branch {
   let bytes = BRANCH_BASE_BYTES
   for (const key of keys) bytes += branchEntryBytes(key)
-  return { leaf: false, keys, children, bytes, gen, address: NO_ADDRESS, home: NO_ADDRESS, born: 0, heads: undefined, headOffset: 0 }
+  return { leaf: false, keys, children, bytes, gen, address: NO_ADDRESS, home: NO_ADDRESS, born: 0, heads: undefined, headsShared: false, headOffset: 0 }
 }
 
 /**
@@ -133,9 +138,9 @@ export function newBranch(gen: number, keys: Buffer[], children: Child[]): Branc
 export function cloneNode(node: Node, gen: number): Node {
   const home = node.address !== NO_ADDRESS ? node.address : node.home
   if (node.leaf) {
-    return { leaf: true, src: node.src.slice(), off: node.off.slice(), bytes: node.bytes, gen, address: NO_ADDRESS, home, born: node.born, heads: node.heads, headOffset: node.headOffset }
+    return { leaf: true, src: node.src.slice(), off: node.off.slice(), bytes: node.bytes, gen, address: NO_ADDRESS, home, born: node.born, heads: node.heads, headsShared: true, headOffset: node.headOffset }
   }
-  return { leaf: false, keys: node.keys.slice(), children: node.children.slice(), bytes: node.bytes, gen, address: NO_ADDRESS, home, born: node.born, heads: node.heads, headOffset: node.headOffset }
+  return { leaf: false, keys: node.keys.slice(), children: node.children.slice(), bytes: node.bytes, gen, address: NO_ADDRESS, home, born: node.born, heads: node.heads, headsShared: true, headOffset: node.headOffset }
 }
 
 /**

@@ -1,5 +1,5 @@
 import { ErrorCode, rangeError } from '@strata/storage'
-import { headsAfterInsert, headsAfterRemove, searchLeafForWrite, searchNode, splitHeads } from './key-search.js'
+import { insertHead, removeHead, searchLeafForWrite, searchNode, splitHeads } from './key-search.js'
 import { checkSizes } from './limits.js'
 import { compareEntryKey, EntryArena, entryIsRef, entryKey, entryKeyLength, entrySize, entryValue, entryValueLength } from './leaf-entry.js'
 import {
@@ -194,9 +194,9 @@ export class Tree {
         node.src[i] = src
         node.off[i] = off
       } else {
-        node.heads = headsAfterInsert(node, i, key)
-        node.src.splice(i, 0, src)
-        node.off.splice(i, 0, off)
+        insertHead(node, i, key)
+        insertAt(node.src, i, src)
+        insertAt(node.off, i, off)
         node.bytes += entrySize(src, off)
         this.dataBytes += key.length + entryValueLength(src, off)
       }
@@ -245,7 +245,7 @@ export class Tree {
       if (entryIsRef(src, off)) this.events.valueRemoved(entryKey(src, off), entryValue(src, off) as ValueRef)
       this.dataBytes -= entryKeyLength(src, off) + entryValueLength(src, off)
       node.bytes -= entrySize(src, off)
-      node.heads = headsAfterRemove(node, i)
+      removeHead(node, i)
       node.src.splice(i, 1)
       node.off.splice(i, 1)
       return
@@ -313,6 +313,18 @@ export class Tree {
     parent.keys[l] = key
     parent.heads = undefined
   }
+}
+
+/** Inserts `item` at `i` (Array#splice allocates an array of what it removed, even when nothing). */
+function insertAt<T>(items: T[], i: number, item: T): void {
+  let j = items.length
+  if (j === i) {
+    items.push(item)
+    return
+  }
+  items.push(items[j - 1] as T)
+  for (j--; j > i; j--) items[j] = items[j - 1] as T
+  items[i] = item
 }
 
 /** The split point of a leaf's entries: the first index past half the bytes, keeping both sides non-empty. */

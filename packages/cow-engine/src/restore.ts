@@ -118,8 +118,8 @@ export function planRestore(db: Database, snapshot: CowSnapshot): RestorePlan {
 
 /** A dirty copy of a clean node, to be written on a new page: its keys are shared, its children or values are its own. */
 function dirtyCopy(node: Node): Node {
-  if (node.leaf) return { ...node, src: node.src.slice(), off: node.off.slice(), address: NO_ADDRESS, home: NO_ADDRESS }
-  return { ...node, children: node.children.slice(), address: NO_ADDRESS, home: NO_ADDRESS }
+  if (node.leaf) return { ...node, src: node.src.slice(), off: node.off.slice(), address: NO_ADDRESS, home: NO_ADDRESS, headsShared: true }
+  return { ...node, children: node.children.slice(), address: NO_ADDRESS, home: NO_ADDRESS, headsShared: true }
 }
 
 /**
