@@ -26,6 +26,6 @@ export {
 export { decodeNode, encodeNode, pageImageLength, pageProbe } from './page-layout.js'
 export { loadChild, type PageSource } from './page-source.js'
 export { inlineLimit, lookup, maxKeyBytes, Tree, type TreeEvents } from './tree.js'
-export { type PageWriter, spill } from './spill.js'
+export { dirtyLeaves, type PageWriter, spill, spillNode } from './spill.js'
 export type { Engine, EngineCursor, EngineSnapshot, EngineStats, NamedSnapshotInfo, NamedSnapshots, Operation, SnapshotEngine, WriteOptions } from './engine.js'
 export { type Change, type DiffCost, type DiffSide, diffTrees } from './diff.js'

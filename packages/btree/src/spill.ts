@@ -17,13 +17,33 @@ export function spill(root: Node, write: PageWriter, headroom = 0): number {
   const visit = (node: Node): void => {
     if (node.address !== NO_ADDRESS) return
     if (!node.leaf) for (const child of node.children) if (typeof child !== 'number') visit(child)
-    const framed = encodeNode(node, headroom)
-    const address = write(node, framed)
-    node.address = address
-    node.home = address
-    rebaseNode(node, framed.subarray(headroom))
+    spillNode(node, write, headroom)
     written++
   }
   visit(root)
   return written
+}
+
+/**
+ * Up to `limit` dirty leaves under `root`, in key order: pages a checkpoint can write ahead of the
+ * branches above them, which it writes last, once no more of their children change.
+ */
+export function dirtyLeaves(root: Node, limit: number): Node[] {
+  const found: Node[] = []
+  const visit = (node: Node): void => {
+    if (node.address !== NO_ADDRESS || found.length >= limit) return
+    if (node.leaf) found.push(node)
+    else for (const child of node.children) if (typeof child !== 'number') visit(child)
+  }
+  visit(root)
+  return found
+}
+
+/** Writes one dirty node whose children are all clean, and marks it clean where `write` put it. */
+export function spillNode(node: Node, write: PageWriter, headroom = 0): void {
+  const framed = encodeNode(node, headroom)
+  const address = write(node, framed)
+  node.address = address
+  node.home = address
+  rebaseNode(node, framed.subarray(headroom))
 }

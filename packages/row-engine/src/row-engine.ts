@@ -7,6 +7,7 @@ import {
   Cursor,
   DEFAULT_PAGE_SIZE,
   decodeNode,
+  dirtyLeaves,
   pageProbe,
   type Engine,
   type EngineCursor,
@@ -26,6 +27,7 @@ import {
   pageImageLength,
   type Range,
   spill,
+  spillNode,
   Tree,
   type TreeEvents,
   type ValueRef,
@@ -57,6 +59,11 @@ export interface CheckpointPolicy {
   ratio: number
   /** Always checkpoint once the log since the last one holds this many bytes (bounds recovery time). */
   maxLogBytes: number
+  /**
+   * Pages a policy checkpoint writes per turn of the write queue: it writes dirty leaves in turns
+   * of this many, letting the writes queued meanwhile go between them, then the rest at once.
+   */
+  slicePages: number
 }
 
 /** Options of {@link RowEngine.open}. */
@@ -84,6 +91,7 @@ export const DEFAULT_CHECKPOINT_POLICY: CheckpointPolicy = {
   minLogBytes: 8 * 1024 * 1024,
   ratio: 1,
   maxLogBytes: 256 * 1024 * 1024,
+  slicePages: 2048,
 }
 
 const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024
@@ -149,6 +157,8 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
   #checkpointQueued = false
   /** Bytes of the pages cleaning relocated since the last checkpoint: the next one counts them as `reclaim`. */
   #relocatedBytes = 0
+  /** Bytes of PAGE records a policy checkpoint under way has written ahead of its CHECKPOINT record. */
+  #slicedBytes = 0
   /** Settles once the newest checkpoint is durable (or has failed, which stops writes). */
   #checkpointDone: Promise<void> = Promise.resolve()
   /** Set by `open` from {@link RowEngineOptions.readOnly}: nothing in the folder is written. */
@@ -519,14 +529,72 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
     // 5. Checkpoint when the log since the last one is large against the pages it dirtied.
     if (!this.#checkpointQueued && this.#wantsCheckpoint()) {
       this.#checkpointQueued = true
-      void this.#serial(() => {
-        this.#checkpointQueued = false
-        return this.#checkpoint('page', true)
-      }).catch(() => {
-        // The log is marked failed: every later write rejects with STRATA_IO_ERROR naming this
-        // error as its cause, and reads go on.
-      })
+      this.#queueCheckpointTurn()
     }
+  }
+
+  /**
+   * Queues one turn of a policy checkpoint behind the writes already queued. A turn writes up to
+   * `slicePages` dirty leaves and queues the next turn; the last turn writes the rest (the leaves
+   * dirtied since, and every dirty branch) and the CHECKPOINT record. Writes thus wait for one
+   * turn at a time, not for a whole tree's pages. A checkpoint takes at most as many turns as its
+   * first found dirty leaves to fill, so writes that go on dirtying leaves cannot keep it from
+   * ending. Leaves a later write changes again are written again; the copy written earlier is
+   * freed like any page the head stops using.
+   */
+  #queueCheckpointTurn(turn?: { left: number; after: number }): void {
+    void this.#serial(() => {
+      // Not wanted any more (after the first turn: another checkpoint, such as a compaction's, ended meanwhile).
+      if (this.#closed || this.#log.broken || (turn ? turn.after !== this.#checkpoints : !this.#wantsCheckpoint())) {
+        this.#checkpointQueued = false
+        return Promise.resolve()
+      }
+      const limit = this.#policy.slicePages
+      const left = turn ? turn.left : Math.ceil(dirtyLeaves(this.#tree.root, Number.POSITIVE_INFINITY).length / limit) - 1
+      if (left > 0 && this.#writeDirtyLeaves(limit) === limit) {
+        this.#queueCheckpointTurn({ left: left - 1, after: this.#checkpoints })
+        return Promise.resolve()
+      }
+      this.#checkpointQueued = false
+      return this.#checkpoint('page', true)
+    }).catch(() => {
+      // The log is marked failed: every later write rejects with STRATA_IO_ERROR naming this
+      // error as its cause, and reads go on.
+    })
+  }
+
+  /** Writes up to `limit` dirty leaves of the head as PAGE records in one write; returns how many. */
+  #writeDirtyLeaves(limit: number): number {
+    const leaves = dirtyLeaves(this.#tree.root, limit)
+    if (leaves.length === 0) return 0
+    let bytes = 0
+    for (const leaf of leaves) bytes += RECORD_HEADER_BYTES + leaf.bytes
+    const start = this.#log.prepare(bytes)
+    const parts: Buffer[] = []
+    let at = 0
+    for (const leaf of leaves) {
+      spillNode(
+        leaf,
+        (_node, framed) => {
+          parts.push(sealRecord(framed, RecordType.PAGE))
+          const address = (start + at + RECORD_HEADER_BYTES) as PageAddress
+          at += framed.length
+          return address
+        },
+        RECORD_HEADER_BYTES,
+      )
+    }
+    try {
+      const written = this.#log.append(parts, 'page', start)
+      if (written !== start) throw new Error('strata: invariant broken: the log moved while leaves were written')
+    } catch (error) {
+      for (const leaf of leaves) leaf.address = NO_ADDRESS
+      this.#log.fail(error as Error)
+      throw error
+    }
+    for (const leaf of leaves) this.#space.use(leaf.address, RECORD_HEADER_BYTES + leaf.bytes)
+    this.#slicedBytes += at
+    return leaves.length
   }
 
   /** Applies a logged batch to the head tree and makes it the visible state. */
@@ -642,8 +710,9 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
       throw error
     }
     this.#fs.io.reassign(purpose, 'meta', record.length)
-    if (purpose !== 'reclaim') this.#fs.io.reassign(purpose, 'reclaim', Math.min(this.#relocatedBytes, at))
+    if (purpose !== 'reclaim') this.#fs.io.reassign(purpose, 'reclaim', Math.min(this.#relocatedBytes, at + this.#slicedBytes))
     this.#relocatedBytes = 0
+    this.#slicedBytes = 0
     this.#space.beginCommit()
     this.#logSinceCheckpoint = 0
     this.#dirtiedSinceCheckpoint = 0

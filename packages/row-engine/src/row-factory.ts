@@ -4,14 +4,15 @@ import { RowEngine } from './row-engine.js'
 /**
  * The RowEngine as the reliability campaigns open it (the factory of row-engine.test.ts, in a
  * module of its own so a child process can import it from dist): `small` means 512-byte pages,
- * 16 KiB segments and checkpoints every 2 to 16 KiB of log, so short runs reach every mechanism.
+ * 16 KiB segments and checkpoints every 2 to 16 KiB of log, written 4 leaves a turn, so short runs
+ * reach every mechanism: a crash or a kill can fall between the turns of a checkpoint.
  */
 export const rowFactory: EngineFactory = {
   name: 'RowEngine',
   open: (fs, options = {}) =>
     RowEngine.open({
       fs,
-      ...(options.small ? { pageSize: 512, segmentBytes: 16 * 1024, checkpoint: { minLogBytes: 2048, maxLogBytes: 16 * 1024 } } : {}),
+      ...(options.small ? { pageSize: 512, segmentBytes: 16 * 1024, checkpoint: { minLogBytes: 2048, maxLogBytes: 16 * 1024, slicePages: 4 } } : {}),
       ...(options.createIfMissing === undefined ? {} : { createIfMissing: options.createIfMissing }),
       ...(options.errorIfExists === undefined ? {} : { errorIfExists: options.errorIfExists }),
     }),
