@@ -62,8 +62,9 @@ export async function throughputSection(results: ThroughputResults, charts: Char
 
 [benny](https://github.com/caderek/benny) (on benchmark.js) times each operation on each store, one
 store at a time, in one process, on ${thousands(results.keys)} keys of 16 bytes with 100-byte values loaded in random
-order. Each figure is benny's mean over at least ${results.benny.minSamples} samples taken for up to ${results.benny.maxTime} s, in entries per
-second (a batch or a scan handles 1,000 entries per call).
+order. Each figure is benny's mean over at least ${results.benny.minSamples} samples taken for up to ${results.benny.maxTime} s (${results.benny.batchMaxTime ?? results.benny.maxTime} s for
+durable batches, so that they span a checkpoint of the database), in entries per second (a batch or
+a scan handles 1,000 entries per call).
 
 ${chart}
 
