@@ -1,6 +1,8 @@
+import { MemoryFileSystem } from '@strata/storage'
 import { crashCampaign, engineConformance, runModel, snapshotCrashCampaign, steps } from '@strata/testkit'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
+import { RowEngine } from './row-engine.js'
 import { rowFactory } from './row-factory.js'
 
 engineConformance(rowFactory)
@@ -29,5 +31,16 @@ describe('RowEngine named snapshots under crashes', () => {
     console.log(`RowEngine named-snapshot crash campaign: ${report.operations} operations, ${report.states.drop} dropped-write and ${report.states.torn} torn-write states checked`)
     expect(report.failures).toEqual([])
     expect(report.states.drop + report.states.torn).toBeGreaterThan(300)
+  })
+})
+
+describe('RowEngine checkpoint policy', () => {
+  it('rejects a threshold that is not a positive number, and turns that are not whole pages, with a RangeError', async () => {
+    for (const checkpoint of [{ ratio: 0 }, { minLogBytes: -1 }, { maxLogBytes: Number.NaN }, { slicePages: 0 }, { slicePages: 1.5 }]) {
+      await expect(RowEngine.open({ fs: new MemoryFileSystem(), checkpoint })).rejects.toThrow(RangeError)
+    }
+    const engine = await RowEngine.open({ fs: new MemoryFileSystem(), checkpoint: { slicePages: 1 } })
+    expect(engine.check()).toEqual([])
+    await engine.close()
   })
 })

@@ -91,7 +91,7 @@ export const DEFAULT_CHECKPOINT_POLICY: CheckpointPolicy = {
   minLogBytes: 8 * 1024 * 1024,
   ratio: 1,
   maxLogBytes: 256 * 1024 * 1024,
-  slicePages: 2048,
+  slicePages: 4096,
 }
 
 const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024
@@ -1074,6 +1074,7 @@ function checkPolicy(policy: CheckpointPolicy): CheckpointPolicy {
   for (const [name, value] of Object.entries(policy)) {
     if (typeof value !== 'number' || !(value > 0)) throw new RangeError(`checkpoint.${name} must be a positive number`)
   }
+  if (!Number.isInteger(policy.slicePages)) throw new RangeError('checkpoint.slicePages must be a positive integer')
   return policy
 }
 
