@@ -5,6 +5,24 @@ import type { Change, DiffCost } from './diff.js'
 /** One operation of an atomic batch. */
 export type Operation = { type: 'put'; key: Buffer; value: Buffer } | { type: 'del'; key: Buffer }
 
+/**
+ * A copy of a batch's keys and values in one buffer, for an engine to take when `write` is
+ * called: the batch may wait in the queue behind earlier ones, and its caller may reuse its
+ * buffers as soon as `write` returns.
+ */
+export function copyOperations(ops: readonly Operation[]): Operation[] {
+  let bytes = 0
+  for (const op of ops) bytes += op.key.length + (op.type === 'put' ? op.value.length : 0)
+  const buf = Buffer.allocUnsafe(bytes)
+  let at = 0
+  const copy = (data: Buffer): Buffer => {
+    buf.set(data, at)
+    at += data.length
+    return buf.subarray(at - data.length, at)
+  }
+  return ops.map((op) => (op.type === 'put' ? { type: 'put', key: copy(op.key), value: copy(op.value) } : { type: 'del', key: copy(op.key) }))
+}
+
 /** Options of `Engine.write`. */
 export interface WriteOptions {
   /** Wait until the batch is durable (survives power loss) before resolving. Default true. */

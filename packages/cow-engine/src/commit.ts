@@ -1,9 +1,7 @@
 import { inlineLimit, type Operation } from '@strata/btree'
 import { assert, ErrorCode, StrataError } from '@strata/storage'
-import { batchRecordBytes, decodeBatch, encodeBatch, encodeValue, type LoggedOperation, valueRecordBytes } from './batch.js'
+import { batchRecordBytes, encodeBatch, encodeValue, type LoggedOperation, valueRecordBytes } from './batch.js'
 import type { Database } from './database.js'
-import { RECORD_HEADER_BYTES } from './record.js'
-import { WAL_FILE } from './wal.js'
 import { walValueAddress } from './wal-values.js'
 
 /**
@@ -38,8 +36,6 @@ export async function commit(db: Database, ops: Operation[], sync: boolean): Pro
     at += valueRecordBytes(op.key.length, op.value.length)
   })
   encodeBatch(seq, logged, buf, at, salt)
-  // The tree keeps views of the record's copies of keys and values, not the caller's buffers.
-  const applied = decodeBatch(buf.subarray(at + RECORD_HEADER_BYTES), WAL_FILE, start + at).ops
   // 2. One write.
   const written = db.wal.append(buf, 'log')
   assert(written === start, 'the WAL moved between layout and append')
@@ -50,7 +46,7 @@ export async function commit(db: Database, ops: Operation[], sync: boolean): Pro
   // 4. Apply. A failure here (a corrupt page read on the way) leaves the head unlike the WAL, so
   // the engine takes no more writes until it is reopened and recovers.
   try {
-    db.apply(seq, applied)
+    db.apply(seq, logged)
   } catch (error) {
     db.wal.fail(error as Error)
     throw error

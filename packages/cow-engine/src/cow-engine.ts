@@ -1,5 +1,6 @@
 import {
   type Change,
+  copyOperations,
   DEFAULT_PAGE_SIZE,
   type DiffCost,
   type Engine,
@@ -241,9 +242,10 @@ export class CowEngine implements Engine, NamedSnapshots {
       return Promise.reject(error)
     }
     if (ops.length === 0) return Promise.resolve()
+    const owned = copyOperations(ops)
     return this.#serial(async () => {
       const db = this.#db
-      await commit(db, ops, options.sync !== false)
+      await commit(db, owned, options.sync !== false)
       this.#reads.visible = db.tree.freeze()
       // Checkpoint when the WAL is large against the pages the head dirtied.
       if (!this.#checkpointQueued && wantsCheckpoint(this.#policy, db.wal.logged, db.dirtied)) {

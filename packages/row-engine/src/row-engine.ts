@@ -1,6 +1,7 @@
 import {
   type Change,
   checkTree,
+  copyOperations,
   compareKeys,
   type DiffCost,
   diffTrees,
@@ -471,7 +472,7 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
       return Promise.reject(error)
     }
     if (ops.length === 0) return Promise.resolve()
-    const owned = stage(ops)
+    const owned = copyOperations(ops)
     return this.#serial(() => this.#commit(owned, options.sync !== false))
   }
 
@@ -519,7 +520,7 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
     // 4. Apply and publish. A failure here (a corrupt page read on the way) leaves the head unlike
     // the log, so the engine takes no more writes until it is reopened and recovers.
     try {
-      // The tree keeps the staged copies of keys and values that `write` took.
+      // The staged copies `write` took go in, not the caller's buffers; the tree copies each entry.
       this.#apply(seq, logged)
     } catch (error) {
       this.#log.fail(error as Error)
@@ -985,23 +986,6 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
   #assertOpen(): void {
     if (this.#closed) throw new StrataError(ErrorCode.NOT_OPEN, 'engine is closed')
   }
-}
-
-/**
- * A copy of a batch's keys and values in one buffer, taken when `write` is called: the batch waits
- * in the queue behind earlier ones, and its caller may reuse its buffers meanwhile.
- */
-function stage(ops: Operation[]): Operation[] {
-  let bytes = 0
-  for (const op of ops) bytes += op.key.length + (op.type === 'put' ? op.value.length : 0)
-  const buf = Buffer.allocUnsafe(bytes)
-  let at = 0
-  const copy = (data: Buffer): Buffer => {
-    buf.set(data, at)
-    at += data.length
-    return buf.subarray(at - data.length, at)
-  }
-  return ops.map((op) => (op.type === 'put' ? { type: 'put', key: copy(op.key), value: copy(op.value) } : { type: 'del', key: copy(op.key) }))
 }
 
 /** Opens META, or creates a new database: an empty root page and a first checkpoint. */

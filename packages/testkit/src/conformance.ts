@@ -41,6 +41,26 @@ export function engineConformance(factory: EngineFactory): void {
       })
     })
 
+    it('keeps what a batch held when write was called, though the caller reuses its buffers before the batch is committed', async () => {
+      const fs = new MemoryFileSystem()
+      let engine = await factory.open(fs, { small: true })
+      const k = b('reused-key')
+      const v = b('first value')
+      const first = engine.write([{ type: 'put', key: b('other'), value: b('x') }])
+      // Queued behind the first batch: the caller changes its buffers before this one commits.
+      const second = engine.write([{ type: 'put', key: k, value: v }])
+      k.write('changed!!!')
+      v.write('other bytes')
+      await Promise.all([first, second])
+      expect(engine.get(b('reused-key'))?.toString()).toBe('first value')
+      expect(engine.get(k)).toBeUndefined()
+      await engine.close()
+      engine = await factory.open(fs, { small: true })
+      expect(engine.get(b('reused-key'))?.toString()).toBe('first value')
+      expect(engine.check()).toEqual([])
+      await engine.close()
+    })
+
     it('keeps many keys in byte order across splits, merges and checkpoints', async () => {
       await withEngine(factory, async (engine) => {
         const model = new Model()
