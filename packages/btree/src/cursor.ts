@@ -1,6 +1,6 @@
 import { searchNode } from './key-search.js'
-import { compareEntryKey } from './leaf-entry.js'
-import { type Branch, compareKeys, isRef, type Leaf, leafKey, leafValue, type Node, type StoredValue } from './node.js'
+import { compareEntryKey, entryKey, entryKeyLength, entrySize, entryValue } from './leaf-entry.js'
+import { type Branch, compareKeys, isRef, type Leaf, type Node, type StoredValue } from './node.js'
 import { loadChild, type PageSource } from './page-source.js'
 
 /** A key range with direction and limit, as abstract-level's iterator options give it. */
@@ -13,6 +13,11 @@ export interface Range {
   /** At most this many entries; negative or undefined means no limit. */
   limit?: number | undefined
 }
+
+/** Bytes of the buffers {@link Cursor.copies} copies entries into: those of Node's own buffer pool. */
+const COPY_CHUNK_BYTES = 8192
+
+const NO_BYTES = Buffer.alloc(0)
 
 interface Frame {
   node: Branch
@@ -34,6 +39,9 @@ export class Cursor {
   #leaf: Leaf | undefined
   #index = 0
   #count = 0
+  /** Where the entry the last step passed over sits: its buffer and offset (leaf-entry.ts). */
+  #atSrc: Buffer = NO_BYTES
+  #atOff = 0
 
   constructor(source: PageSource, root: Node, range: Range = {}) {
     this.#source = source
@@ -60,23 +68,8 @@ export class Cursor {
 
   /** The next entry's key and stored value, or undefined at the end of the range. */
   nextEntry(): [Buffer, StoredValue] | undefined {
-    if (this.#count >= this.#limit) return undefined
-    const leaf = this.#leaf
-    if (!leaf) return undefined
-    const src = leaf.src[this.#index] as Buffer
-    const off = leaf.off[this.#index] as number
-    const r = this.#range
-    if (!this.#reverse) {
-      if ((r.lt && compareEntryKey(src, off, r.lt) >= 0) || (r.lte && compareEntryKey(src, off, r.lte) > 0)) return this.#end()
-    } else if ((r.gt && compareEntryKey(src, off, r.gt) <= 0) || (r.gte && compareEntryKey(src, off, r.gte) < 0)) {
-      return this.#end()
-    }
-    const key = leafKey(leaf, this.#index)
-    const value = leafValue(leaf, this.#index)
-    this.#count++
-    if (this.#reverse) this.#backward()
-    else this.#forward()
-    return [key, value]
+    if (!this.#step()) return undefined
+    return [entryKey(this.#atSrc, this.#atOff), entryValue(this.#atSrc, this.#atOff)]
   }
 
   /** The next entry with its value read, or undefined at the end of the range. */
@@ -85,6 +78,74 @@ export class Cursor {
     if (!entry) return undefined
     const value = entry[1]
     return [entry[0], isRef(value) ? this.#source.readValue(value) : value]
+  }
+
+  /**
+   * Up to `size` next entries (fewer at the end of the range), each key and value a copy the
+   * caller owns, values read. The entries' bytes are copied in runs, as they sit in the tree, into
+   * buffers of about 8 KiB (as Node's own buffer pool holds small buffers), and the keys and
+   * values are views of those: one copy per run of entries instead of two per entry.
+   */
+  copies(size: number): [Buffer, Buffer][] {
+    const srcs: Buffer[] = []
+    const offs: number[] = []
+    const sizes: number[] = []
+    while (srcs.length < size && this.#step()) {
+      srcs.push(this.#atSrc)
+      offs.push(this.#atOff)
+      sizes.push(entrySize(this.#atSrc, this.#atOff))
+    }
+    const out: [Buffer, Buffer][] = []
+    const n = srcs.length
+    let chunk = NO_BYTES
+    let used = 0
+    let i = 0
+    while (i < n) {
+      // A run: entries that follow one another in one buffer and fit what is left of the chunk.
+      const from = srcs[i] as Buffer
+      const start = offs[i] as number
+      let end = start + (sizes[i] as number)
+      if (end - start > chunk.length - used) {
+        chunk = Buffer.allocUnsafeSlow(Math.max(COPY_CHUNK_BYTES, end - start))
+        used = 0
+      }
+      let j = i + 1
+      while (j < n && srcs[j] === from && offs[j] === end && end + (sizes[j] as number) - start <= chunk.length - used) end += sizes[j++] as number
+      from.copy(chunk, used, start, end)
+      for (; i < j; i++) {
+        const k = entryKeyLength(chunk, used)
+        const value = entryValue(chunk, used)
+        out.push([chunk.subarray(used + 2, used + 2 + k), isRef(value) ? Buffer.from(this.#source.readValue(value)) : value])
+        used += sizes[i] as number
+      }
+    }
+    return out
+  }
+
+  /**
+   * Passes over the next entry inside the range and the limit, leaving where it sits in `#atSrc`
+   * and `#atOff`; false at the end.
+   */
+  #step(): boolean {
+    if (this.#count >= this.#limit) return false
+    const leaf = this.#leaf
+    if (!leaf) return false
+    const src = leaf.src[this.#index] as Buffer
+    const off = leaf.off[this.#index] as number
+    const r = this.#range
+    const past = !this.#reverse
+      ? (r.lt && compareEntryKey(src, off, r.lt) >= 0) || (r.lte && compareEntryKey(src, off, r.lte) > 0)
+      : (r.gt && compareEntryKey(src, off, r.gt) <= 0) || (r.gte && compareEntryKey(src, off, r.gte) < 0)
+    if (past) {
+      this.#end()
+      return false
+    }
+    this.#atSrc = src
+    this.#atOff = off
+    this.#count++
+    if (this.#reverse) this.#backward()
+    else this.#forward()
+    return true
   }
 
   #end(): undefined {

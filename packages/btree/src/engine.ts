@@ -40,7 +40,13 @@ export interface EngineSnapshot {
 
 /** A positioned walk over entries in key order. Keys and values it returns belong to the engine. */
 export interface EngineCursor {
+  /** The next entry, or undefined at the end. Key and value belong to the engine: not to be changed. */
   next(): [Buffer, Buffer] | undefined
+  /**
+   * Up to `size` next entries (fewer at the end), each key and value a copy the caller owns. Copies
+   * many entries for about the cost of copying each one's bytes.
+   */
+  nextCopies(size: number): [Buffer, Buffer][]
   /** Moves to the first key ≥ target (≤ in reverse) inside the cursor's range. */
   seek(target: Uint8Array): void
   /** Releases what the cursor pins. Idempotent. */

@@ -138,6 +138,30 @@ describe('B+tree', () => {
     expect(checkTree(store, tree.root).problems).toEqual([])
   })
 
+  it('copies hand out keys and values the reader owns, out-of-line values read', () => {
+    const store = new MapStore(4096)
+    const tree = new Tree(store, store)
+    for (let i = 0; i < 2000; i++) {
+      if (i % 7 === 0) {
+        const address = store.next++
+        store.values.set(address, Buffer.from(`far value ${i}`))
+        tree.put(key(i), { address, length: `far value ${i}`.length })
+      } else {
+        tree.put(key(i), Buffer.from(`value ${i}`))
+      }
+    }
+    store.write(tree.root)
+    const expected = Array.from({ length: 2000 }, (_, i) => [key(i).toString(), i % 7 === 0 ? `far value ${i}` : `value ${i}`])
+    const got = new Cursor(store, tree.root).copies(Number.POSITIVE_INFINITY)
+    expect(got.map(([k, v]) => [k.toString(), v.toString()])).toEqual(expected)
+    for (const [k, v] of got) {
+      k.fill(0)
+      v.fill(0)
+    }
+    const again = new Cursor(store, tree.root).copies(Number.POSITIVE_INFINITY)
+    expect(again.map(([k, v]) => [k.toString(), v.toString()])).toEqual(expected)
+  })
+
   it('rejects keys longer than the page allows with a RangeError', () => {
     const store = new MapStore(4096)
     const tree = new Tree(store, store)
@@ -155,7 +179,15 @@ describe('B+tree', () => {
       fc.record({ kind: fc.constant('freeze' as const) }),
     )
     const bound = fc.option(fc.integer({ min: -5, max: 305 }), { nil: undefined })
-    const range = fc.record({ lo: bound, hi: bound, loEx: fc.boolean(), hiEx: fc.boolean(), reverse: fc.boolean(), limit: fc.option(fc.nat(50), { nil: undefined }) })
+    const range = fc.record({
+      lo: bound,
+      hi: bound,
+      loEx: fc.boolean(),
+      hiEx: fc.boolean(),
+      reverse: fc.boolean(),
+      limit: fc.option(fc.nat(50), { nil: undefined }),
+      copies: fc.integer({ min: 1, max: 80 }),
+    })
     fc.assert(
       fc.property(fc.array(op, { maxLength: 400 }), fc.array(range, { maxLength: 5 }), (ops, ranges) => {
         const store = new MapStore(256)
@@ -190,6 +222,23 @@ describe('B+tree', () => {
           if (r.reverse) expected.reverse()
           if (r.limit !== undefined) expected = expected.slice(0, r.limit)
           expect(entries(new Cursor(store, tree.root, options))).toEqual(expected)
+          // The same walk in copies of up to `r.copies` entries at a time, one entry between them.
+          const walk = new Cursor(store, tree.root, options)
+          const copied: [string, string][] = []
+          for (;;) {
+            const batch = walk.copies(r.copies)
+            copied.push(...batch.map(([k, v]): [string, string] => [k.toString(), v.toString()]))
+            // Whatever the reader does to its copies, the tree does not see it.
+            for (const [k, v] of batch) {
+              k.fill(0xff)
+              v.fill(0xff)
+            }
+            if (batch.length < r.copies) break
+            const one = walk.next()
+            if (!one) break
+            copied.push([one[0].toString(), one[1].toString()])
+          }
+          expect(copied).toEqual(expected.map((k) => [k, model.get(k)]))
         }
         for (const [k, v] of model) expect(tree.get(Buffer.from(k))?.toString()).toBe(v)
       }),

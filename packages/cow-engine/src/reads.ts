@@ -64,6 +64,11 @@ export class Reads {
         this.#assertOpen()
         return cursor.next()
       },
+      nextCopies: (size) => {
+        if (closed) return []
+        this.#assertOpen()
+        return cursor.copies(size)
+      },
       seek: (target) => {
         if (closed) return
         this.#assertOpen()

@@ -235,6 +235,11 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
         this.#assertOpen()
         return cursor.next()
       },
+      nextCopies: (size) => {
+        if (closed) return []
+        this.#assertOpen()
+        return cursor.copies(size)
+      },
       seek: (target) => {
         if (closed) return
         this.#assertOpen()

@@ -40,6 +40,25 @@ export function fromEngine(bytes: Buffer, format: string): Encoded {
   }
 }
 
+/** What a reader receives, in `format`, for bytes that are already its own (an engine's copies): no copy again. */
+export function fromOwned(bytes: Buffer, format: string): Encoded {
+  switch (format) {
+    case 'utf8':
+      return bytes.toString('utf8')
+    case 'view':
+      return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+    case 'buffer':
+      return bytes
+    default:
+      throw new TypeError(`unknown format '${format}': expected 'buffer', 'view' or 'utf8'`)
+  }
+}
+
+/** Whether `format` hands a reader bytes (buffer or view), which must be memory the reader owns. */
+export function wantsBytes(format: string | undefined): boolean {
+  return format === 'buffer' || format === 'view'
+}
+
 /** The range options of the private API (already encoded), normalized for the engine. */
 export interface EncodedRange {
   gt?: Encoded | undefined

@@ -1,7 +1,7 @@
 import type { Engine, EngineCursor } from '@strata/btree'
 import { ErrorCode, StrataError } from '@strata/storage'
 import { AbstractIterator, type AbstractIteratorOptions, AbstractKeyIterator, AbstractValueIterator } from 'abstract-level'
-import { type ByteRange, type Encoded, type EncodedRange, fromEngine, isInRange, toByteRange, toBytes } from './formats.js'
+import { type ByteRange, type Encoded, type EncodedRange, fromEngine, fromOwned, isInRange, toByteRange, toBytes, wantsBytes } from './formats.js'
 import { releaseSnapshot, retainSnapshot, type StrataSnapshot } from './snapshot.js'
 
 /** The options abstract-level hands `_iterator`, `_keys` and `_values`: range bounds already encoded. */
@@ -51,6 +51,13 @@ export class RangeCursor {
     return this.#cursor.next()
   }
 
+  /** Up to `size` next entries, copies the reader owns; none past the range. */
+  nextCopies(size: number): [Buffer, Buffer][] {
+    if (this.#cursor === undefined) throw new StrataError(ErrorCode.SNAPSHOT_NOT_OPEN, 'the snapshot of this iterator is closed')
+    if (this.#outOfRange) return []
+    return this.#cursor.nextCopies(size)
+  }
+
   /** Moves to the first key at or after `target` (at or before, in reverse); outside the range, to the end. */
   seek(target: Encoded): void {
     const key = toBytes(target)
@@ -67,13 +74,34 @@ export class RangeCursor {
   }
 }
 
-/** Reads up to `size` entries (all that remain when `size` is Infinity), mapped by `take`. */
-function collect<T>(cursor: RangeCursor, size: number, take: (entry: [Buffer, Buffer]) => T): T[] {
+/** How an iterator turns entries into what it yields. */
+interface Take<T> {
+  /** From an entry the engine owns: bytes handed out are copied one by one. */
+  engine: (entry: [Buffer, Buffer]) => T
+  /** From an entry that is already the reader's copy; set when a format hands out bytes. */
+  owned: ((entry: [Buffer, Buffer]) => T) | undefined
+}
+
+/** The {@link Take} for these formats (undefined: not yielded), shaped by `make`. */
+function take<T>(keyFormat: string | undefined, valueFormat: string | undefined, make: (key: Encoded | undefined, value: Encoded | undefined) => T): Take<T> {
+  const convert =
+    (from: (bytes: Buffer, format: string) => Encoded) =>
+    ([key, value]: [Buffer, Buffer]): T =>
+      make(keyFormat === undefined ? undefined : from(key, keyFormat), valueFormat === undefined ? undefined : from(value, valueFormat))
+  return { engine: convert(fromEngine), owned: wantsBytes(keyFormat) || wantsBytes(valueFormat) ? convert(fromOwned) : undefined }
+}
+
+/**
+ * Reads up to `size` entries (all that remain when `size` is Infinity), mapped by `take`. Where
+ * bytes are handed out, the engine copies the entries in bulk.
+ */
+function collect<T>(cursor: RangeCursor, size: number, take: Take<T>): T[] {
+  if (take.owned) return cursor.nextCopies(size).map(take.owned)
   const out: T[] = []
   while (out.length < size) {
     const entry = cursor.next()
     if (entry === undefined) break
-    out.push(take(entry))
+    out.push(take.engine(entry))
   }
   return out
 }
@@ -84,7 +112,7 @@ const asPublic = (options: PrivateIteratorOptions) => options as unknown as Abst
 /** `db.iterator()`: entries, each key and value a copy the caller owns. */
 export class StrataIterator<TDatabase> extends AbstractIterator<TDatabase, Encoded, Encoded> {
   readonly #cursor: RangeCursor
-  readonly #take: (entry: [Buffer, Buffer]) => [Encoded | undefined, Encoded | undefined]
+  readonly #take: Take<[Encoded | undefined, Encoded | undefined]>
 
   constructor(db: TDatabase, engine: Engine, options: PrivateIteratorOptions) {
     // The cursor first: a snapshot of another database throws before the iterator attaches to db.
@@ -93,15 +121,12 @@ export class StrataIterator<TDatabase> extends AbstractIterator<TDatabase, Encod
     this.#cursor = cursor
     const keyFormat = options.keys === false ? undefined : options.keyEncoding
     const valueFormat = options.values === false ? undefined : options.valueEncoding
-    this.#take = ([key, value]) => [
-      keyFormat === undefined ? undefined : fromEngine(key, keyFormat),
-      valueFormat === undefined ? undefined : fromEngine(value, valueFormat),
-    ]
+    this.#take = take(keyFormat, valueFormat, (key, value) => [key, value])
   }
 
   async _next(): Promise<[Encoded | undefined, Encoded | undefined] | undefined> {
     const entry = this.#cursor.next()
-    return entry && this.#take(entry)
+    return entry && this.#take.engine(entry)
   }
 
   async _nextv(size: number): Promise<[Encoded | undefined, Encoded | undefined][]> {
@@ -124,7 +149,7 @@ export class StrataIterator<TDatabase> extends AbstractIterator<TDatabase, Encod
 /** `db.keys()`: keys, each a copy the caller owns. */
 export class StrataKeyIterator<TDatabase> extends AbstractKeyIterator<TDatabase, Encoded> {
   readonly #cursor: RangeCursor
-  readonly #take: (entry: [Buffer, Buffer]) => Encoded
+  readonly #take: Take<Encoded>
 
   constructor(db: TDatabase, engine: Engine, options: PrivateIteratorOptions) {
     // The cursor first: a snapshot of another database throws before the iterator attaches to db.
@@ -132,12 +157,12 @@ export class StrataKeyIterator<TDatabase> extends AbstractKeyIterator<TDatabase,
     super(db, asPublic(options))
     this.#cursor = cursor
     const format = options.keyEncoding
-    this.#take = ([key]) => fromEngine(key, format)
+    this.#take = take(format, undefined, (key) => key as Encoded)
   }
 
   async _next(): Promise<Encoded | undefined> {
     const entry = this.#cursor.next()
-    return entry && this.#take(entry)
+    return entry && this.#take.engine(entry)
   }
 
   async _nextv(size: number): Promise<Encoded[]> {
@@ -160,7 +185,7 @@ export class StrataKeyIterator<TDatabase> extends AbstractKeyIterator<TDatabase,
 /** `db.values()`: values, each a copy the caller owns. */
 export class StrataValueIterator<TDatabase> extends AbstractValueIterator<TDatabase, Encoded, Encoded> {
   readonly #cursor: RangeCursor
-  readonly #take: (entry: [Buffer, Buffer]) => Encoded
+  readonly #take: Take<Encoded>
 
   constructor(db: TDatabase, engine: Engine, options: PrivateIteratorOptions) {
     // The cursor first: a snapshot of another database throws before the iterator attaches to db.
@@ -168,12 +193,12 @@ export class StrataValueIterator<TDatabase> extends AbstractValueIterator<TDatab
     super(db, asPublic(options))
     this.#cursor = cursor
     const format = options.valueEncoding ?? 'buffer'
-    this.#take = ([, value]) => fromEngine(value, format)
+    this.#take = take(undefined, format, (_, value) => value as Encoded)
   }
 
   async _next(): Promise<Encoded | undefined> {
     const entry = this.#cursor.next()
-    return entry && this.#take(entry)
+    return entry && this.#take.engine(entry)
   }
 
   async _nextv(size: number): Promise<Encoded[]> {
