@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os'
 import { parseArgs } from 'node:util'
 
 /** The parts of the suite, in the order they run. */
-export const PARTS = ['engine', 'level', 'snapshots', 'cow', 'study', 'peers', 'throughput'] as const
+export const PARTS = ['engine', 'level', 'snapshots', 'cow', 'study', 'peers', 'sustained', 'throughput'] as const
 
 /** One part of the suite. */
 export type PartName = (typeof PARTS)[number]
@@ -43,7 +43,7 @@ export const SUITE_OPTIONS: readonly SuiteOptionSpec[] = [
   { flag: 'quick', value: undefined, description: 'a smoke run on tiny databases, under two minutes (results go to a temporary folder, docs are left alone)' },
   { flag: 'out', value: 'folder', description: 'where the JSON results go (default: bench/results, or a temporary folder with --quick)' },
   { flag: 'dir', value: 'folder', description: 'where the databases are made (default: the OS temporary folder)' },
-  { flag: 'peers-dir', value: 'folder', description: 'where the peer comparison makes its databases: a folder on a block device no other process writes to gives a clean ruler (default: --dir)' },
+  { flag: 'peers-dir', value: 'folder', description: 'where the peer comparison and the sustained-writes part make their databases: a folder on a block device no other process writes to gives a clean ruler (default: --dir)' },
   { flag: 'only', value: 'parts', description: `run only these parts, comma-separated: ${PARTS.join(', ')}` },
   { flag: 'docs', value: undefined, description: 'regenerate docs/benchmarks.md and docs/img/*.svg from the results (the default for a full run)' },
   { flag: 'no-docs', value: undefined, description: 'leave the docs alone' },

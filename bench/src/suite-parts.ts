@@ -72,6 +72,14 @@ export const PART_SPECS: readonly PartSpec[] = [
     command: 'pnpm bench:peers',
   },
   {
+    name: 'sustained',
+    title: 'sustained writes: ROW and level over ten times the database in overwrites (block device counter)',
+    script: 'sustained.js',
+    result: 'sustained.json',
+    args: ({ quick, dir, peersDir }, out) => [...(quick ? ['--quick'] : []), '--dir', peersDir ?? dir, '--out', join(out, 'sustained.json')],
+    command: 'pnpm bench:sustained',
+  },
+  {
     name: 'throughput',
     title: 'throughput with benny (Strata, lmdb, level, memory-level)',
     script: 'throughput.js',

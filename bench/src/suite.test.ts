@@ -7,6 +7,7 @@ import type { StudyResults } from './amplification-study.js'
 import type { EngineResults, LevelResults } from './docs-engine.js'
 import type { CowBenchResults } from './docs-study.js'
 import type { PeerResults } from './peer-amplification.js'
+import type { SustainedResults } from './sustained.js'
 import { readJson } from './result-file.js'
 import { BENCH_ROOT, runSuite, type SuiteReport } from './run-suite.js'
 import { claimFigures, growsLinearly, rowIgnoresK, sharedStaysFlat } from './study-claims.js'
@@ -83,6 +84,22 @@ describe('the benchmark suite in quick mode', () => {
     }
   })
 
+  it('follows ROW and level over a run several times the database, counting every byte the user wrote', () => {
+    const sustained = readJson<SustainedResults>(join(out, 'sustained.json'))
+    expect(sustained.runs.map((r) => r.store)).toEqual(['strata-row', 'level'])
+    for (const run of sustained.runs) {
+      expect(run.points.map((p) => p.multiple)).toEqual(Array.from({ length: sustained.times }, (_, i) => i + 1))
+      for (const p of run.points) {
+        expect(p.operations).toBe(p.multiple * sustained.keys)
+        expect(p.userBytes).toBe(p.operations * (16 + sustained.valueBytes))
+        expect(p.seconds).toBeGreaterThan(0)
+        // A device reading, where there is one, counts at least the store's own log of the user's bytes.
+        if (p.deviceBytes !== undefined && sustained.deviceBackingFile) expect(p.deviceBytes).toBeGreaterThanOrEqual(p.userBytes)
+      }
+      if (run.store === 'strata-row') expect(run.ownWriteAmplification).toBeGreaterThanOrEqual(1)
+    }
+  })
+
   it('times every operation on every store', () => {
     const throughput = readJson<ThroughputResults>(join(out, 'throughput.json'))
     expect(throughput.cases).toHaveLength(OPERATIONS.length * THROUGHPUT_STORES.length)
@@ -100,11 +117,11 @@ describe('the benchmark suite in quick mode', () => {
 
   it('renders the docs page and its charts as SVG', () => {
     const page = readFileSync(join(docs, 'benchmarks.md'), 'utf8')
-    for (const heading of ['# Benchmarks', '# The write-amplification study', '# Peers on one ruler', '# Throughput', '# Engine benchmark', '# abstract-level benchmark', '# Where the figures differ from the literature']) {
+    for (const heading of ['# Benchmarks', '# The write-amplification study', '# Peers on one ruler', '# Sustained writes', '# Throughput', '# Engine benchmark', '# abstract-level benchmark', '# Where the figures differ from the literature']) {
       expect(page).toContain(heading)
     }
     const charts = readdirSync(join(docs, 'img')).filter((f) => f.endsWith('.svg'))
-    expect(charts.sort()).toEqual(['first-overwrite', 'peers-by-batch', 'peers-by-workload', 'snapshot-creation', 'space-by-snapshots', 'throughput', 'wa-by-batch', 'wa-by-purpose', 'wa-by-snapshots'].map((n) => `${n}.svg`))
+    expect(charts.sort()).toEqual(['first-overwrite', 'peers-by-batch', 'peers-by-workload', 'snapshot-creation', 'space-by-snapshots', 'sustained', 'throughput', 'wa-by-batch', 'wa-by-purpose', 'wa-by-snapshots'].map((n) => `${n}.svg`))
     for (const chart of charts) {
       expect(page).toContain(`(img/${chart})`)
       const svg = readFileSync(join(docs, 'img', chart), 'utf8')
