@@ -106,13 +106,58 @@ function collect<T>(cursor: RangeCursor, size: number, take: Take<T>): T[] {
   return out
 }
 
+/** The most entries `_next` reads ahead at once. */
+const READ_AHEAD_MAX = 256
+
+/**
+ * Entries read ahead of `_next`, so that a `for await` loop over an iterator pays for copies in
+ * bulk as `nextv` does. Each refill reads twice as many as the last, from 1 up to
+ * {@link READ_AHEAD_MAX}, and never more than the iterator's limit leaves room for: a short read
+ * stays short. The cursor walks a pinned state, so what was read ahead is what a later read would
+ * have found; a seek drops it.
+ */
+class ReadAhead<T> {
+  #ahead: T[] = []
+  #at = 0
+  #size = 1
+
+  constructor(
+    private readonly cursor: RangeCursor,
+    private readonly take: Take<T>,
+  ) {}
+
+  /** The next item, reading up to `room` items ahead when none is left; undefined at the end. */
+  next(room: number): T | undefined {
+    if (this.#at === this.#ahead.length) {
+      this.#ahead = collect(this.cursor, Math.max(1, Math.min(this.#size, room)), this.take)
+      this.#at = 0
+      this.#size = Math.min(2 * this.#size, READ_AHEAD_MAX)
+    }
+    return this.#at < this.#ahead.length ? this.#ahead[this.#at++] : undefined
+  }
+
+  /** Up to `size` items (all that remain when `size` is Infinity), those read ahead first. */
+  many(size: number): T[] {
+    const out = this.#ahead.slice(this.#at, this.#at + size)
+    this.#at += out.length
+    return out.length < size ? out.concat(collect(this.cursor, size - out.length, this.take)) : out
+  }
+
+  /** Drops what was read ahead: the cursor moves. */
+  reset(): void {
+    this.#ahead = []
+    this.#at = 0
+    this.#size = 1
+  }
+}
+
 /** The options object as abstract-level's declarations name it; the same object, with its symbols. */
 const asPublic = (options: PrivateIteratorOptions) => options as unknown as AbstractIteratorOptions<Encoded, Encoded>
 
 /** `db.iterator()`: entries, each key and value a copy the caller owns. */
 export class StrataIterator<TDatabase> extends AbstractIterator<TDatabase, Encoded, Encoded> {
   readonly #cursor: RangeCursor
-  readonly #take: Take<[Encoded | undefined, Encoded | undefined]>
+  readonly #reader: ReadAhead<[Encoded | undefined, Encoded | undefined]>
 
   constructor(db: TDatabase, engine: Engine, options: PrivateIteratorOptions) {
     // The cursor first: a snapshot of another database throws before the iterator attaches to db.
@@ -121,23 +166,23 @@ export class StrataIterator<TDatabase> extends AbstractIterator<TDatabase, Encod
     this.#cursor = cursor
     const keyFormat = options.keys === false ? undefined : options.keyEncoding
     const valueFormat = options.values === false ? undefined : options.valueEncoding
-    this.#take = take(keyFormat, valueFormat, (key, value) => [key, value])
+    this.#reader = new ReadAhead(cursor, take(keyFormat, valueFormat, (key, value) => [key, value]))
   }
 
   async _next(): Promise<[Encoded | undefined, Encoded | undefined] | undefined> {
-    const entry = this.#cursor.next()
-    return entry && this.#take.engine(entry)
+    return this.#reader.next(this.limit - this.count)
   }
 
   async _nextv(size: number): Promise<[Encoded | undefined, Encoded | undefined][]> {
-    return collect(this.#cursor, size, this.#take)
+    return this.#reader.many(size)
   }
 
   async _all(): Promise<[Encoded | undefined, Encoded | undefined][]> {
-    return collect(this.#cursor, this.limit - this.count, this.#take)
+    return this.#reader.many(this.limit - this.count)
   }
 
   _seek(target: Encoded): void {
+    this.#reader.reset()
     this.#cursor.seek(target)
   }
 
@@ -149,7 +194,7 @@ export class StrataIterator<TDatabase> extends AbstractIterator<TDatabase, Encod
 /** `db.keys()`: keys, each a copy the caller owns. */
 export class StrataKeyIterator<TDatabase> extends AbstractKeyIterator<TDatabase, Encoded> {
   readonly #cursor: RangeCursor
-  readonly #take: Take<Encoded>
+  readonly #reader: ReadAhead<Encoded>
 
   constructor(db: TDatabase, engine: Engine, options: PrivateIteratorOptions) {
     // The cursor first: a snapshot of another database throws before the iterator attaches to db.
@@ -157,23 +202,23 @@ export class StrataKeyIterator<TDatabase> extends AbstractKeyIterator<TDatabase,
     super(db, asPublic(options))
     this.#cursor = cursor
     const format = options.keyEncoding
-    this.#take = take(format, undefined, (key) => key as Encoded)
+    this.#reader = new ReadAhead(cursor, take(format, undefined, (key) => key as Encoded))
   }
 
   async _next(): Promise<Encoded | undefined> {
-    const entry = this.#cursor.next()
-    return entry && this.#take.engine(entry)
+    return this.#reader.next(this.limit - this.count)
   }
 
   async _nextv(size: number): Promise<Encoded[]> {
-    return collect(this.#cursor, size, this.#take)
+    return this.#reader.many(size)
   }
 
   async _all(): Promise<Encoded[]> {
-    return collect(this.#cursor, this.limit - this.count, this.#take)
+    return this.#reader.many(this.limit - this.count)
   }
 
   _seek(target: Encoded): void {
+    this.#reader.reset()
     this.#cursor.seek(target)
   }
 
@@ -185,7 +230,7 @@ export class StrataKeyIterator<TDatabase> extends AbstractKeyIterator<TDatabase,
 /** `db.values()`: values, each a copy the caller owns. */
 export class StrataValueIterator<TDatabase> extends AbstractValueIterator<TDatabase, Encoded, Encoded> {
   readonly #cursor: RangeCursor
-  readonly #take: Take<Encoded>
+  readonly #reader: ReadAhead<Encoded>
 
   constructor(db: TDatabase, engine: Engine, options: PrivateIteratorOptions) {
     // The cursor first: a snapshot of another database throws before the iterator attaches to db.
@@ -193,23 +238,23 @@ export class StrataValueIterator<TDatabase> extends AbstractValueIterator<TDatab
     super(db, asPublic(options))
     this.#cursor = cursor
     const format = options.valueEncoding ?? 'buffer'
-    this.#take = take(undefined, format, (_, value) => value as Encoded)
+    this.#reader = new ReadAhead(cursor, take(undefined, format, (_, value) => value as Encoded))
   }
 
   async _next(): Promise<Encoded | undefined> {
-    const entry = this.#cursor.next()
-    return entry && this.#take.engine(entry)
+    return this.#reader.next(this.limit - this.count)
   }
 
   async _nextv(size: number): Promise<Encoded[]> {
-    return collect(this.#cursor, size, this.#take)
+    return this.#reader.many(size)
   }
 
   async _all(): Promise<Encoded[]> {
-    return collect(this.#cursor, this.limit - this.count, this.#take)
+    return this.#reader.many(this.limit - this.count)
   }
 
   _seek(target: Encoded): void {
+    this.#reader.reset()
     this.#cursor.seek(target)
   }
 
