@@ -161,6 +161,11 @@ StrataLevel (ROW engine) beside classic-level (what \`level\` gives on Node), bo
 abstract-level API that apps use, in one process, on ${thousands(run.keys)} keys of 16 bytes with 100-byte values.
 Medians of ${run.rounds} rounds. Measured ${run.date.slice(0, 10)} on Node ${run.node}${run.machine ? `, ${run.machine}` : ''}.
 
+No memory-level runs in this process. classic-level's synced batches have been seen to run faster
+once memory-level has run in the same process (the two share one abstract-level module; the cause
+is not yet known): level's batch figure here is that of a process that uses level alone, and may
+be below what it reaches in other processes. Read the batch ratio with that in mind.
+
 ${markdownTable(
   ['', 'StrataLevel', 'level', 'StrataLevel ÷ level', 'target', 'verdict'],
   rows.map(([label, a, b, ratio, target, t]) => [label, a === undefined ? '—' : thousands(a), b === undefined ? '—' : thousands(b), times(ratio), target, mark(ratio >= t)]),

@@ -114,6 +114,13 @@ the database, closes and reopens it (so work the load deferred is not counted), 
 workload in durable batches and closes (Strata pays its owed checkpoint there). Strata's own
 counters are shown beside the device's.
 
+All stores run in one process, and memory-level runs last in each case. classic-level's synced
+batches have been seen to run faster once memory-level has run in the same process (the two share
+one abstract-level module; the cause is not yet known), with the same number of syncs. So LevelDB's
+runs after the first case here may be faster than in a process that uses it alone, and how much
+compaction it finishes before the close (its write amplification) may differ with that; the
+sustained-writes part runs LevelDB without memory-level.
+
 Sizes: ${sizes}. Batches of fewer than 1,000 operations run at most ${thousands(peers.maxCommits)} commits (a durable commit waits for a
 sync). Uniform overwrites of 100-byte values: median of ${runCount} runs, stores taking turns within each run;
 the other workloads: ${runs.some((r) => r.workload !== 'uniform' && r.run > 0) ? `${runCount}` : 'one'} run each.
