@@ -525,7 +525,7 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
     // 4. Apply and publish. A failure here (a corrupt page read on the way) leaves the head unlike
     // the log, so the engine takes no more writes until it is reopened and recovers.
     try {
-      // The staged copies `write` took go in, not the caller's buffers; the tree copies each entry.
+      // The copies `write` took go in, not the caller's buffers; the tree copies each entry again.
       this.#apply(seq, logged)
     } catch (error) {
       this.#log.fail(error as Error)

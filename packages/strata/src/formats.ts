@@ -28,16 +28,8 @@ export function toOwnedBytes(data: Encoded): Buffer {
  * since an engine buffer may be a slice of a cached page that later reads still depend on.
  */
 export function fromEngine(bytes: Buffer, format: string): Encoded {
-  switch (format) {
-    case 'utf8':
-      return bytes.toString('utf8')
-    case 'view':
-      return new Uint8Array(bytes)
-    case 'buffer':
-      return Buffer.from(bytes)
-    default:
-      throw new TypeError(`unknown format '${format}': expected 'buffer', 'view' or 'utf8'`)
-  }
+  // A string is the reader's own already; bytes are copied first.
+  return fromOwned(format === 'utf8' ? bytes : Buffer.from(bytes), format)
 }
 
 /** What a reader receives, in `format`, for bytes that are already its own (an engine's copies): no copy again. */
