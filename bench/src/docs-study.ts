@@ -354,9 +354,9 @@ ${markdownTable(['value, variant, snapshots', 'storage reads per snapshot read',
 A COW snapshot read whose page was overwritten takes the copy from its pre-image store (the lookup
 is in memory) instead of the page file: one read either way, so neither technique adds reads to a
 snapshot read, and k does not change the figure. A ROW snapshot read reads the old page where it
-was written; ROW issues two read calls per page (its pages have variable lengths: the header, then
-the rest), for fewer bytes than COW's whole 4 KiB pages, and on a disk both land in the same
-block. Fewer reads than gets means some gets found their leaf already loaded by an earlier one.
+was written, in one read call of as many bytes as a page can hold (its pages have variable
+lengths, and the header says how many of those bytes are the page's), as COW reads a whole 4 KiB
+page. Fewer reads than gets means some gets found their leaf already loaded by an earlier one.
 `
 }
 

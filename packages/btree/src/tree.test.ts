@@ -84,6 +84,42 @@ describe('B+tree', () => {
     expect(checkTree(store, tree.root).shape.entries).toBe(250)
   })
 
+  it('pages read in under a frozen root stay as they were; read under the head, they change in place', () => {
+    const store = new MapStore(256)
+    const written = new Tree(store, store)
+    for (let i = 0; i < 500; i++) written.put(key(i), Buffer.from('old'))
+    store.write(written.root)
+    // A tree opened from its pages: every node below the root is read in on first use.
+    const tree = new Tree(store, store)
+    tree.replaceRoot(store.loadNode(written.root.address))
+    // Half the pages are read in under the head first, then the head is frozen.
+    for (let i = 0; i < 250; i++) expect(tree.get(key(i))?.toString()).toBe('old')
+    const frozen = tree.freeze()
+    // The other half are read in under the frozen root, then under the head.
+    for (let i = 250; i < 500; i++) expect(new Cursor(store, frozen, { gte: key(i), lte: key(i) }).next()?.[1].toString()).toBe('old')
+    for (let i = 0; i < 500; i++) tree.put(key(i), Buffer.from('new'))
+    expect(entries(new Cursor(store, frozen))).toHaveLength(500)
+    for (let e = new Cursor(store, frozen), x = e.next(); x; x = e.next()) expect(x[1].toString()).toBe('old')
+    expect(checkTree(store, frozen).problems).toEqual([])
+    // A tree opened from its pages is the head's alone: writes change its nodes where they are,
+    // those read in before the first write as well as after.
+    const opened = new Tree(store, store)
+    opened.adoptRoot(store.loadNode(written.root.address))
+    expect(opened.get(key(0))?.toString()).toBe('old')
+    const leftmost = (root: Node) => {
+      const path = [root]
+      for (let node = root; !node.leaf; ) path.push((node = node.children[0] as Node))
+      return path
+    }
+    const path = leftmost(opened.root)
+    expect(path.length).toBeGreaterThan(2)
+    opened.put(key(0), Buffer.from('first'))
+    for (let i = 1; i < 40; i++) opened.put(key(i), Buffer.from('again'))
+    leftmost(opened.root).forEach((node, i) => expect(node).toBe(path[i]))
+    expect(opened.get(key(0))?.toString()).toBe('first')
+    expect(opened.get(key(39))?.toString()).toBe('again')
+  })
+
   it('pages written and read back give the same tree', () => {
     const store = new MapStore(512)
     const tree = new Tree(store, store)

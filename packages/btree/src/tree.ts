@@ -94,9 +94,19 @@ export class Tree {
     return this.root
   }
 
-  /** Replaces the head with a tree that is already frozen (a restore, or recovery). */
+  /** Replaces the head with a tree that is already frozen (a restore). */
   replaceRoot(root: Node): void {
     this.#gen++
+    this.root = root
+  }
+
+  /**
+   * Replaces the head with a root just read from its page, which nothing else shares (an open):
+   * it and the nodes read in under it are the head's to change in place.
+   */
+  adoptRoot(root: Node): void {
+    this.#gen++
+    root.gen = this.#gen
     this.root = root
   }
 

@@ -134,6 +134,8 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
   readonly #log: SegmentLog
   readonly #meta: MetaFile
   readonly #policy: CheckpointPolicy
+  /** Where {@link RowEngine.loadNode} reads a page before copying out its image. */
+  readonly #pageRead: Buffer
   readonly #space = new SpaceMap()
   readonly #tree: Tree
   /** The newest state that is durable (or written, for sync: false) and so visible to readers. */
@@ -171,6 +173,7 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
     this.#meta = meta
     this.#policy = policy
     this.pageSize = meta.current.pageSize
+    this.#pageRead = Buffer.allocUnsafeSlow(this.pageSize)
     this.#checkpointAt = meta.current.checkpoint as LogAddress
     this.#seq = meta.current.checkpointSeq
     this.#tree = new Tree(this, this)
@@ -424,11 +427,20 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
   // ── PageSource: how the tree reads pages and values ─────────────────────────
 
   loadNode(address: PageAddress): Node {
-    const header = this.#log.read(address, PAGE_HEADER_BYTES, 'page')
+    // One read of as many bytes as a page can hold (fewer at a segment's end); the header then
+    // says how many of them are the page's. A longer claim is read on, and decoding judges it.
+    // The read lands in a buffer kept for it: a new 4 KiB buffer for every page costs more than the
+    // read itself, and the page's own copy comes from Node's pool of small buffers.
     const where = segmentName(segmentOf(address))
-    if (header.length < PAGE_HEADER_BYTES) throw corruption(where, offsetOf(address), 'truncated page')
-    const rest = this.#log.read(address + PAGE_HEADER_BYTES, pageImageLength(header) - PAGE_HEADER_BYTES, 'page')
-    return decodeNode(Buffer.concat([header, rest]), address, 0, where, offsetOf(address))
+    const read = this.#pageRead
+    const got = this.#log.readInto(address, read, 'page')
+    if (got < PAGE_HEADER_BYTES) throw corruption(where, offsetOf(address), 'truncated page')
+    const length = pageImageLength(read)
+    const image =
+      length <= got
+        ? Buffer.from(read.subarray(0, length))
+        : Buffer.concat([read.subarray(0, got), this.#log.read(address + got, length - got, 'page')])
+    return decodeNode(image, address, 0, where, offsetOf(address))
   }
 
   readValue(ref: ValueRef): Buffer {
@@ -852,7 +864,7 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
     const checkpoint = decodeCheckpoint(record.payload, where, offsetOf(at))
     for (const [segment, bytes] of checkpoint.live) this.#space.live.set(segment, bytes)
     this.#seq = checkpoint.seq
-    this.#tree.replaceRoot(this.loadNode(checkpoint.root as PageAddress))
+    this.#tree.adoptRoot(this.loadNode(checkpoint.root as PageAddress))
     this.#tree.dataBytes = checkpoint.dataBytes
     this.#publish(true)
     // Named snapshots pin their states again, and the space they alone hold stays held.

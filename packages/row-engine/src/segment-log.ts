@@ -197,6 +197,13 @@ export class SegmentLog {
     return file.read(offsetOf(address), length, purpose)
   }
 
+  /** Reads up to `target.length` bytes at `address` into `target` (fewer at a segment's end); returns how many. */
+  readInto(address: number, target: Buffer, purpose: Purpose): number {
+    const file = this.#files.get(segmentOf(address))
+    if (!file) throw new StrataError(ErrorCode.CORRUPTION, `${this.#fs.location}/${segmentName(segmentOf(address))} is missing (needed at offset ${offsetOf(address)})`)
+    return file.readInto(offsetOf(address), target, purpose)
+  }
+
   /** Reads and verifies the record at `address`. Throws LEVEL_CORRUPTION if it is not whole. */
   readRecord(address: number, purpose: Purpose): { type: number; payload: Buffer } {
     const header = this.read(address, RECORD_HEADER_BYTES, purpose)

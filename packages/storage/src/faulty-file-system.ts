@@ -20,6 +20,10 @@ class FaultyBlockFile implements BlockFile {
     return this.inner.read(offset, length, purpose)
   }
 
+  readInto(offset: number, target: Buffer, purpose: Purpose): number {
+    return this.inner.readInto(offset, target, purpose)
+  }
+
   write(offset: number, data: Uint8Array | readonly Uint8Array[], purpose: Purpose): void {
     const length = data instanceof Uint8Array ? data.length : data.reduce((sum, part) => sum + part.length, 0)
     const fault = decideFault(this.fs.faults, 'write', this.name, length)

@@ -12,6 +12,11 @@ export interface BlockFile {
   /** Reads up to `length` bytes at `offset`; fewer at the end of the file. The caller owns the result. */
   read(offset: number, length: number, purpose: Purpose): Buffer
   /**
+   * Reads up to `target.length` bytes at `offset` into `target`; returns how many (fewer at the end
+   * of the file). For a caller that reads into a buffer of its own again and again.
+   */
+  readInto(offset: number, target: Buffer, purpose: Purpose): number
+  /**
    * Writes `data` (one buffer, or several written back to back) at `offset`, extending the file as
    * needed. Not durable until `sync` resolves.
    */

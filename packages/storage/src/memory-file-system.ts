@@ -72,6 +72,10 @@ class MemoryBlockFile implements BlockFile {
     return out
   }
 
+  readInto(offset: number, target: Buffer, purpose: Purpose): number {
+    return this.read(offset, target.length, purpose).copy(target)
+  }
+
   write(offset: number, data: Uint8Array | readonly Uint8Array[], purpose: Purpose): void {
     let bytes = data instanceof Uint8Array ? data : Buffer.concat(data)
     const fault = decideFault(this.fs.faults, 'write', this.name, bytes.length)

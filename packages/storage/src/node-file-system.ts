@@ -54,6 +54,18 @@ class NodeBlockFile implements BlockFile {
     return done === wanted ? buffer : buffer.subarray(0, done)
   }
 
+  readInto(offset: number, target: Buffer, purpose: Purpose): number {
+    const wanted = Math.max(0, Math.min(target.length, this.#size - offset))
+    let done = 0
+    while (done < wanted) {
+      const n = fs.readSync(this.#fd, target, done, wanted - done, offset + done)
+      if (n === 0) break
+      done += n
+    }
+    this.io.countRead(purpose, done)
+    return done
+  }
+
   write(offset: number, data: Uint8Array | readonly Uint8Array[], purpose: Purpose): void {
     const parts = data instanceof Uint8Array ? [data] : data
     let at = offset

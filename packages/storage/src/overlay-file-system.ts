@@ -107,6 +107,10 @@ class OverlayBlockFile implements BlockFile {
     return out
   }
 
+  readInto(offset: number, target: Buffer, purpose: Purpose): number {
+    return this.read(offset, target.length, purpose).copy(target)
+  }
+
   /** Keeps `data` in memory; nothing reaches the folder, and nothing is counted as written. */
   write(offset: number, data: Uint8Array | readonly Uint8Array[], purpose: Purpose): void {
     let at = offset
