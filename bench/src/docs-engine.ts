@@ -117,7 +117,9 @@ ${markdownTable(['target', 'measured', 'target', 'verdict'], targets.map(([label
 - **Reads** are random point lookups of existing keys: synchronous \`get\` where the store has
   one (Strata, lmdb, memory-level's \`getSync\`), \`await db.get\` for LevelDB.
 - **Durable batches** are atomic batches of 1,000 random overwrites, each waiting until it is
-  durable (\`sync: true\`; lmdb: the transaction, then \`db.flushed\`).
+  durable (\`sync: true\`; lmdb: the transaction, then \`db.flushed\`), 20 to a round, after one
+  untimed round that lets work left over from the load settle (LevelDB's compactions, Strata's
+  checkpoint).
 - **Write amplification** is all bytes written ÷ key and value bytes written by the user, for
   durable 1,000-op batches of uniform random overwrites. Strata's own counters see every byte its
   storage layer writes, by purpose; the block-device figure reads the disk's own sectors-written
