@@ -42,16 +42,9 @@ class NodeBlockFile implements BlockFile {
   }
 
   read(offset: number, length: number, purpose: Purpose): Buffer {
-    const wanted = Math.max(0, Math.min(length, this.#size - offset))
-    const buffer = Buffer.allocUnsafe(wanted)
-    let done = 0
-    while (done < wanted) {
-      const n = fs.readSync(this.#fd, buffer, done, wanted - done, offset + done)
-      if (n === 0) break
-      done += n
-    }
-    this.io.countRead(purpose, done)
-    return done === wanted ? buffer : buffer.subarray(0, done)
+    const buffer = Buffer.allocUnsafe(Math.max(0, Math.min(length, this.#size - offset)))
+    const done = this.readInto(offset, buffer, purpose)
+    return done === buffer.length ? buffer : buffer.subarray(0, done)
   }
 
   readInto(offset: number, target: Buffer, purpose: Purpose): number {
