@@ -62,8 +62,9 @@ export function encodeBatch(seq: number, ops: LoggedOperation[], out: Buffer, of
 }
 
 /**
- * Decodes a BATCH payload. Keys and inline values are views of `payload`: whoever keeps them keeps
- * the payload's buffer alive (the engine's checkpoint moves them into page images).
+ * Decodes a BATCH payload. Keys and inline values are views of `payload`, which may be a log scan's
+ * buffer that the next record overwrites: whoever keeps them copies them (the tree copies every
+ * entry it is given).
  */
 export function decodeBatch(payload: Buffer, file: string, offset: number): { seq: number; ops: LoggedOperation[] } {
   const bad = () => corruption(file, offset, 'malformed batch record')

@@ -4,6 +4,8 @@ import { parseRecord, RECORD_HEADER_BYTES } from './record.js'
 
 /** Record types a header may name (see record.ts). */
 const KNOWN_TYPES = new Set([1, 2, 3, 4, 5, 6, 7])
+/** Bytes {@link SegmentLog.scan} reads at a time (a longer record is read whole). */
+const SCAN_CHUNK_BYTES = 4 * 1024 * 1024
 
 /**
  * The offset of the first whole record in `data` at or after `from`, or -1. Only offsets whose
@@ -232,22 +234,41 @@ export class SegmentLog {
   /**
    * The whole records from `from` on, in order, across segments, up to the first record that is
    * missing, torn or fails its checksum: the end of the valid log.
+   *
+   * The segments are read in chunks into one buffer that each chunk overwrites, so a record's
+   * payload is valid only until the consumer asks for the next record: whatever it keeps, it
+   * copies. (Reading a whole segment into a new buffer cost more in page faults than the replay
+   * of its records.)
    */
   *scan(from: LogAddress, purpose: Purpose): Generator<ScannedRecord> {
     let segment = segmentOf(from)
     let offset = offsetOf(from)
+    let buf = Buffer.allocUnsafeSlow(SCAN_CHUNK_BYTES)
     while (this.#files.has(segment)) {
       const file = this.#files.get(segment) as BlockFile
-      const data = file.read(offset, file.size() - offset, purpose)
+      const size = file.size()
+      // buf[0, got) holds the segment's bytes from `start`; `at` is the next record's place in buf.
+      let start = offset
+      let got = file.readInto(start, buf, purpose)
       let at = 0
       for (;;) {
-        const record = parseRecord(data.subarray(at))
+        // A record the chunk cuts short is read again from its start, into a buffer large enough,
+        // if the segment holds as many bytes as its header claims; else it is the log's end.
+        const claimed = got - at >= RECORD_HEADER_BYTES ? RECORD_HEADER_BYTES + buf.readUInt32LE(at + 4) : RECORD_HEADER_BYTES
+        if (at + claimed > got && start + at + claimed <= size && (at > 0 || claimed > buf.length)) {
+          start += at
+          at = 0
+          if (claimed > buf.length) buf = Buffer.allocUnsafeSlow(claimed)
+          got = file.readInto(start, buf, purpose)
+          continue
+        }
+        const record = parseRecord(buf.subarray(at, got))
         if (!record) break
-        const size = RECORD_HEADER_BYTES + record.payload.length
-        yield { address: logAddress(segment, offset + at), type: record.type, payload: record.payload, next: logAddress(segment, offset + at + size) }
-        at += size
+        const recordBytes = RECORD_HEADER_BYTES + record.payload.length
+        yield { address: logAddress(segment, start + at), type: record.type, payload: record.payload, next: logAddress(segment, start + at + recordBytes) }
+        at += recordBytes
       }
-      if (offset + at !== file.size() || !this.#files.has(segment + 1)) return
+      if (start + at !== size || !this.#files.has(segment + 1)) return
       segment++
       offset = 0
     }
