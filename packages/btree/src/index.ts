@@ -3,6 +3,7 @@
  *
  * @module @strata/btree
  */
+export { BatchUndo } from './batch-undo.js'
 export { checkTree, type TreeShape } from './check.js'
 export { Cursor, type Range } from './cursor.js'
 export { checkSizes, DEFAULT_PAGE_SIZE, MAX_KEY_BYTES, MAX_VALUE_BYTES } from './limits.js'

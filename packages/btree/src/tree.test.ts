@@ -1,5 +1,6 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
+import { BatchUndo } from './batch-undo.js'
 import { checkTree } from './check.js'
 import { Cursor, type Range } from './cursor.js'
 import { keyCount, leafKey, type Node, type PageAddress, type ValueRef } from './node.js'
@@ -280,5 +281,60 @@ describe('B+tree', () => {
       }),
       { numRuns: 300 },
     )
+  })
+})
+
+describe('BatchUndo', () => {
+  it('tells what each key of a batch held before it, and takes the batch back out, over 300 random batches', () => {
+    const op = fc.record({ del: fc.boolean(), k: fc.nat(399), size: fc.nat(60) })
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 300 }), fc.array(op, { minLength: 1, maxLength: 200 }), (load, batch) => {
+        const store = new MapStore(256)
+        const tree = new Tree(store, store)
+        const model = new Map<string, string>()
+        const value = (i: number, size: number, tag: string) => Buffer.from(`${tag}${i}:`.padEnd(size, '.'))
+        for (const [i, { del, k, size }] of load.entries()) {
+          if (del) {
+            tree.del(key(k))
+            model.delete(key(k).toString())
+          } else {
+            tree.put(key(k), value(i, size, 'load'))
+            model.set(key(k).toString(), value(i, size, 'load').toString())
+          }
+        }
+        if (load.length % 2 === 0) store.write(tree.root)
+        const bytesBefore = tree.dataBytes
+        // In key order, a key's own operations in batch order, as an engine applies a batch.
+        const sorted = batch.map((o, i) => ({ ...o, i })).sort((a, b) => a.k - b.k || a.i - b.i)
+        const undo = new BatchUndo(tree)
+        expect(undo.dataBytesBefore).toBe(bytesBefore)
+        for (const { del, k, size, i } of sorted) {
+          if (del) tree.del(key(k))
+          else tree.put(key(k), value(i, size, 'batch'))
+          undo.note(key(k))
+        }
+        for (let k = 0; k < 400; k++) {
+          const written = batch.some((o) => o.k === k)
+          expect(undo.has(key(k))).toBe(written)
+          if (written) expect((undo.before(key(k)) as Buffer | undefined)?.toString()).toBe(model.get(key(k).toString()))
+        }
+        undo.restore(() => undefined)
+        expect(checkTree(store, tree.root).problems).toEqual([])
+        expect(tree.dataBytes).toBe(bytesBefore)
+        expect(entries(new Cursor(store, tree.root, {}))).toEqual([...model.keys()].sort())
+        for (const [k, v] of model) expect(tree.get(Buffer.from(k))?.toString()).toBe(v)
+      }),
+      { numRuns: 300 },
+    )
+  })
+
+  it('refuses a batch applied out of key order', () => {
+    const store = new MapStore(256)
+    const tree = new Tree(store, store)
+    const undo = new BatchUndo(tree)
+    tree.put(key(2), Buffer.from('b'))
+    undo.note(key(2))
+    tree.put(key(1), Buffer.from('a'))
+    expect(() => undo.note(key(1))).toThrow('out of key order')
   })
 })

@@ -67,6 +67,14 @@ export class Tree {
   dataBytes = 0
   /** The sequence number the engine is committing: nodes made now are born at it. */
   birth = 0
+  /**
+   * The entry the last `put` replaced or `del` removed: its bytes and offset (entry bytes are never
+   * changed in place, so they stay valid), or undefined if the key was not there. An engine keeps
+   * these to take a batch back out of the head.
+   */
+  replacedSrc: Buffer | undefined = undefined
+  /** Where in `replacedSrc` that entry starts. */
+  replacedOff = 0
   #gen: number
   /** Where puts write their entries until a page layout moves them onto the leaf's own image. */
   readonly #arena = new EntryArena()
@@ -136,6 +144,7 @@ export class Tree {
 
   /** Removes `key`; returns whether it was there. */
   del(key: Uint8Array): boolean {
+    this.replacedSrc = undefined
     if (this.get(key) === undefined) return false
     this.root = this.#touch(this.root)
     this.#remove(this.root, key)
@@ -198,12 +207,15 @@ export class Tree {
       const oldSrc = node.src[i]
       const oldOff = node.off[i] as number
       if (oldSrc !== undefined && compareEntryKey(oldSrc, oldOff, key) === 0) {
+        this.replacedSrc = oldSrc
+        this.replacedOff = oldOff
         if (entryIsRef(oldSrc, oldOff)) this.events.valueRemoved(entryKey(oldSrc, oldOff), entryValue(oldSrc, oldOff) as ValueRef)
         this.dataBytes += entryValueLength(src, off) - entryValueLength(oldSrc, oldOff)
         node.bytes += entrySize(src, off) - entrySize(oldSrc, oldOff)
         node.src[i] = src
         node.off[i] = off
       } else {
+        this.replacedSrc = undefined
         insertHead(node, i, key)
         insertAt(node.src, i, src)
         insertAt(node.off, i, off)
@@ -252,6 +264,8 @@ export class Tree {
       const i = searchLeafForWrite(node, key)
       const src = node.src[i] as Buffer
       const off = node.off[i] as number
+      this.replacedSrc = src
+      this.replacedOff = off
       if (entryIsRef(src, off)) this.events.valueRemoved(entryKey(src, off), entryValue(src, off) as ValueRef)
       this.dataBytes -= entryKeyLength(src, off) + entryValueLength(src, off)
       node.bytes -= entrySize(src, off)

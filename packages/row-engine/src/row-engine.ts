@@ -1,4 +1,5 @@
 import {
+  BatchUndo,
   type Change,
   checkTree,
   copyOperations,
@@ -99,8 +100,23 @@ const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024
 /** Sealed segments whose used bytes fall below this share of their size are cleaned. */
 const CLEAN_BELOW = 0.5
 
+/** Synced batches applied only once durable after a take-back (see RowEngine.#applyLate). */
+const APPLY_LATE_AFTER_TAKE_BACK = 16
+
 /** A named snapshot in memory; `node` is its root once read (recovery leaves it to first use). */
 type NamedEntry = StoredSnapshot & { node: Node | undefined }
+
+/** A synced batch in the head while its sync runs (see RowEngine.#applyWhileSyncing). */
+interface SyncingBatch {
+  readonly seq: number
+  /** The batch in key order. */
+  readonly ops: LoggedOperation[]
+  readonly undo: BatchUndo
+  /** Whether readers read the head the batch is in, and so must look past it. */
+  shared: boolean
+  /** Whether the batch was taken back out of the head, to go in again once durable. */
+  out: boolean
+}
 
 class RowSnapshot implements EngineSnapshot {
   #released = false
@@ -147,6 +163,13 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
    * changes in place instead of copying every node it touches.
    */
   #visibleFrozen = false
+  /** A synced batch applied to the head before its sync ended, until it ends. */
+  #syncing: SyncingBatch | undefined
+  /**
+   * Synced batches still to apply only once durable, after a reader had to take one back out: a
+   * workload that keeps roots while it writes pays for a take-back at most once in this many.
+   */
+  #applyLate = 0
   #seq: number
   /** Address of the newest durable checkpoint record: recovery replays from there. */
   #checkpointAt: LogAddress
@@ -212,7 +235,8 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
 
   get(key: Uint8Array, at?: EngineSnapshot): Buffer | undefined {
     this.#assertOpen()
-    const value = lookup(this, this.#rootFor(at), key)
+    const syncing = this.#syncing
+    const value = !at && syncing?.shared && syncing.undo.has(key) ? syncing.undo.before(key) : lookup(this, this.#rootFor(at), key)
     if (value === undefined || !isRef(value)) return value
     return this.readValue(value)
   }
@@ -264,6 +288,8 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
 
   /** The visible state, frozen: for a reader that keeps it past the call. */
   #keptRoot(): Node {
+    // The head may hold a batch whose sync is still running: the reader must not keep that.
+    if (this.#syncing?.shared) this.#takeBackSyncing()
     // Freezing the tree's current generation freezes every node the visible root reaches.
     if (!this.#visibleFrozen) {
       this.#tree.freeze()
@@ -532,16 +558,14 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
     if (written !== start) throw new Error('strata: invariant broken: the log moved between prepare and append')
     if (valueBytes > 0) this.#fs.io.reassign('log', 'value', valueBytes)
     this.#fs.io.countUser(userBytes)
-    // 3. Durable before visible.
-    if (sync) await this.#log.sync()
-    // 4. Apply and publish. A failure here (a corrupt page read on the way) leaves the head unlike
-    // the log, so the engine takes no more writes until it is reopened and recovers.
-    try {
-      // The copies `write` took go in, not the caller's buffers; the tree copies each entry again.
-      this.#apply(seq, logged)
-    } catch (error) {
-      this.#log.fail(error as Error)
-      throw error
+    // 3–4. Durable before visible, then applied and published. A synced batch of inline values
+    // goes into the head while its sync runs, hidden from readers until the sync ends.
+    if (sync && valueBytes === 0 && this.#applyLate === 0) {
+      await this.#applyWhileSyncing(seq, logged)
+    } else {
+      if (sync && valueBytes === 0) this.#applyLate--
+      if (sync) await this.#log.sync()
+      this.#applyOrFail(() => this.#apply(seq, logged))
     }
     this.#logSinceCheckpoint += total
     // 5. Checkpoint when the log since the last one is large against the pages it dirtied.
@@ -615,22 +639,99 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
     return leaves.length
   }
 
+  /**
+   * Runs `apply`. A failure (a corrupt page read on the way) leaves the head unlike the log, so
+   * the engine takes no more writes until it is reopened and recovers.
+   */
+  #applyOrFail(apply: () => void): void {
+    try {
+      apply()
+    } catch (error) {
+      this.#log.fail(error as Error)
+      throw error
+    }
+  }
+
   /** Applies a logged batch to the head tree and makes it the visible state. */
   #apply(seq: number, ops: LoggedOperation[]): void {
-    // In key order (stable, so the last write to a key still wins), consecutive operations find
-    // their path in cache.
-    if (ops.length > 16) ops = ops.slice().sort((a, b) => compareKeys(a.key, b.key))
-    this.#tree.birth = seq
+    // The copies `write` took go in, not the caller's buffers; the tree copies each entry again.
+    this.#applyOps(seq, ops.length > 16 ? inKeyOrder(ops) : ops)
+    this.#seq = seq
+    this.#publish(false)
+  }
+
+  /** Applies operations to the head, nodes made born at `birth`; `undo` notes what each key held. */
+  #applyOps(birth: number, ops: LoggedOperation[], undo?: BatchUndo): void {
+    this.#tree.birth = birth
     for (const op of ops) {
       if (op.type === 'del') {
         this.#tree.del(op.key)
-        continue
+      } else {
+        if (isRef(op.value)) this.#space.use(op.value.address, valueRecordBytes(op.key.length, op.value.length))
+        this.#tree.put(op.key, op.value)
       }
-      if (isRef(op.value)) this.#space.use(op.value.address, valueRecordBytes(op.key.length, op.value.length))
-      this.#tree.put(op.key, op.value)
+      undo?.note(op.key)
+    }
+  }
+
+  /**
+   * Steps 3 and 4 of a synced batch (of inline values only), with the sync and the apply at once:
+   * the sync waits on the device while the apply works in memory. Readers still see the batch
+   * only once it is durable:
+   * - if the visible state is frozen, readers read it, not the head the batch goes into;
+   * - else `get` looks past the batch (what its keys held before), and a reader that keeps a
+   *   root meanwhile (a snapshot, a cursor) first takes the batch back out of the head
+   *   (#takeBackSyncing); it goes in again once durable.
+   * If the sync fails, the batch is taken back out before the error reaches the caller.
+   */
+  async #applyWhileSyncing(seq: number, logged: LoggedOperation[]): Promise<void> {
+    const durable = this.#log.sync()
+    const shared = !this.#visibleFrozen
+    const syncing: SyncingBatch = { seq, ops: inKeyOrder(logged), undo: new BatchUndo(this.#tree), shared, out: false }
+    this.#syncing = syncing
+    try {
+      // A shared head's nodes are born at the visible state's sequence number: if a reader keeps
+      // the head once the batch is out again, that state reaches them.
+      this.#applyOps(shared ? this.#seq : seq, syncing.ops, syncing.undo)
+    } catch (error) {
+      durable.catch(() => undefined)
+      this.#failSyncing(syncing, error as Error)
+      throw error
+    }
+    try {
+      await durable
+    } catch (error) {
+      this.#failSyncing(syncing, error as Error)
+      throw error
+    }
+    this.#syncing = undefined
+    if (syncing.out) {
+      this.#applyOrFail(() => this.#apply(seq, syncing.ops))
+      return
     }
     this.#seq = seq
     this.#publish(false)
+  }
+
+  /** Takes the syncing batch back out of the head, so that the head is the visible state again. */
+  #takeBackSyncing(): void {
+    const syncing = this.#syncing
+    if (!syncing || syncing.out) return
+    this.#tree.birth = this.#seq
+    syncing.undo.restore((ref) => this.#space.reuse(ref.address))
+    syncing.out = true
+    syncing.shared = false
+    this.#applyLate = APPLY_LATE_AFTER_TAKE_BACK
+  }
+
+  /** The syncing batch's apply or sync failed: out of the head with it, and no more writes. */
+  #failSyncing(syncing: SyncingBatch, error: Error): void {
+    this.#log.fail(error)
+    try {
+      this.#takeBackSyncing()
+    } finally {
+      this.#syncing = undefined
+    }
   }
 
   #wantsCheckpoint(): boolean {
@@ -940,7 +1041,8 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
 
   stats(): EngineStats {
     const fileBytes = this.#log.bytes() + 1024
-    const liveBytes = this.#tree.dataBytes
+    const syncing = this.#syncing
+    const liveBytes = syncing && !syncing.out ? syncing.undo.dataBytesBefore : this.#tree.dataBytes
     return {
       engine: 'row',
       seq: this.#seq,
@@ -1102,4 +1204,12 @@ function checkSnapshotName(name: unknown): asserts name is string {
   if (bytes === 0 || bytes > 255) throw new RangeError('a snapshot name must be 1 to 255 bytes of UTF-8')
   // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it rejects
   if (/[\u0000-\u001f\u007f]/.test(name)) throw new RangeError('a snapshot name must not contain control characters')
+}
+
+/**
+ * A batch in key order (stable, so the last write to a key still wins): consecutive operations
+ * find their path in cache.
+ */
+function inKeyOrder(ops: LoggedOperation[]): LoggedOperation[] {
+  return ops.slice().sort((a, b) => compareKeys(a.key, b.key))
 }

@@ -3,6 +3,7 @@ import { MemoryFileSystem } from '@strata/storage'
 import { describe, expect, it } from 'vitest'
 import { type EngineFactory, readAll } from './engine-factory.js'
 import { Model } from './model.js'
+import { readsWhileSyncing } from './reads-while-syncing.js'
 
 const b = (s: string) => Buffer.from(s)
 const key = (n: number) => b(`key:${String(n).padStart(5, '0')}`)
@@ -245,4 +246,5 @@ export function engineConformance(factory: EngineFactory): void {
       await engine.close()
     })
   })
+  readsWhileSyncing(factory)
 }
