@@ -108,22 +108,38 @@ export function sameEntryBytes(a: Buffer, aOff: number, b: Buffer, bOff: number)
  * Where a tree writes the entries of its puts: chunks filled from the front and never changed, so
  * a leaf (and every snapshot that shares it) may point into them. A chunk is collected once no
  * node refers to it: dirty leaves move their entries onto their own page image when laid out.
+ *
+ * Each new chunk is twice the size of the last, from `firstChunkBytes` up to `maxChunkBytes`: a
+ * tree that takes few writes keeps a small chunk, and one that takes many allocates seldom (each
+ * allocation of fresh memory costs tens of microseconds, whatever its size).
  */
 export class EntryArena {
   #chunk: Buffer = Buffer.alloc(0)
   #at = 0
+  #nextBytes: number
 
-  constructor(readonly chunkBytes = 64 * 1024) {}
+  constructor(
+    readonly firstChunkBytes = 64 * 1024,
+    readonly maxChunkBytes = 1024 * 1024,
+  ) {
+    this.#nextBytes = firstChunkBytes
+  }
 
   /** Writes the entry for `key` and `value`; returns the buffer and offset that now hold it. */
   add(key: Uint8Array, value: StoredValue): [Buffer, number] {
     const size = encodedEntryBytes(key.length, value)
     if (this.#at + size > this.#chunk.length) {
-      this.#chunk = Buffer.allocUnsafeSlow(Math.max(this.chunkBytes, size))
+      this.#chunk = Buffer.allocUnsafeSlow(Math.max(this.#nextBytes, size))
+      this.#nextBytes = Math.min(this.#nextBytes * 2, this.maxChunkBytes)
       this.#at = 0
     }
     const off = this.#at
     this.#at = encodeEntry(key, value, this.#chunk, off)
     return [this.#chunk, off]
+  }
+
+  /** Bytes of the chunk being filled: how much an arena holds at least once written to. */
+  get chunkBytes(): number {
+    return this.#chunk.length
   }
 }
