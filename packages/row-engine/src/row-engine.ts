@@ -693,6 +693,8 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
       // A shared head's nodes are born at the visible state's sequence number: if a reader keeps
       // the head once the batch is out again, that state reaches them.
       this.#applyOps(shared ? this.#seq : seq, syncing.ops, syncing.undo)
+      // Readers of a shared head read from its root, which a split or a collapse may have replaced.
+      if (shared) this.#visible = this.#tree.root
     } catch (error) {
       durable.catch(() => undefined)
       this.#failSyncing(syncing, error as Error)
@@ -719,6 +721,8 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
     if (!syncing || syncing.out) return
     this.#tree.birth = this.#seq
     syncing.undo.restore((ref) => this.#space.reuse(ref.address))
+    // A frozen visible root stays as it is; readers of a shared head read from its root again.
+    if (syncing.shared) this.#visible = this.#tree.root
     syncing.out = true
     syncing.shared = false
     this.#applyLate = APPLY_LATE_AFTER_TAKE_BACK

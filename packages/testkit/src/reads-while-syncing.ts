@@ -110,14 +110,16 @@ const rounds = fc.array(
  * every read must show the state before the batch. Once the batch is acknowledged, the head shows
  * it and what readers kept still shows the state they took.
  */
-async function runRounds(factory: EngineFactory, run: Round[]): Promise<void> {
+async function runRounds(factory: EngineFactory, preload: number, run: Round[]): Promise<void> {
   const fs = new HeldSyncFileSystem()
   let engine: Engine = await factory.open(fs, { small: true })
   const model = new Model()
   const kept: { snapshot: EngineSnapshot; entries: [Buffer, Buffer][] }[] = []
   try {
-    await engine.write(Array.from({ length: KEYS }, (_, k) => ({ type: 'put' as const, key: key(k), value: b(`initial ${k}`) })))
-    model.apply(Array.from({ length: KEYS }, (_, k) => ({ type: 'put' as const, key: key(k), value: b(`initial ${k}`) })))
+    // Few keys at first leave a root the first batches split; many, a deeper tree.
+    const initial = Array.from({ length: preload }, (_, k) => ({ type: 'put' as const, key: key(k), value: b(`initial ${k}`) }))
+    if (initial.length > 0) await engine.write(initial)
+    model.apply(initial)
     for (const [r, round] of run.entries()) {
       const ops: Operation[] = round.ops.map(({ del, k, size }, i) =>
         del ? { type: 'del', key: key(k) } : { type: 'put', key: key(k), value: Buffer.alloc(size, `${r}.${i}.`) },
@@ -195,6 +197,32 @@ export function readsWhileSyncing(factory: EngineFactory): void {
         expect(drain(cursor)).toEqual(before)
         expect(readAll(engine, snapshot)).toEqual(before)
         snapshot.release()
+        expect(engine.check()).toEqual([])
+      } finally {
+        fs.release()
+        await engine.close()
+      }
+    })
+
+    it('a batch that splits the root while its sync runs leaves every other key where a reader finds it', async () => {
+      const fs = new HeldSyncFileSystem()
+      const engine = await factory.open(fs, { small: true })
+      try {
+        const old = [key(500), key(501), key(502)]
+        await engine.write(old.map((k) => ({ type: 'put' as const, key: k, value: b(`old ${k}`) })))
+        fs.hold()
+        const written = engine.write(
+          Array.from({ length: 60 }, (_, i) => ({ type: 'put' as const, key: key(i), value: Buffer.alloc(40, i) })),
+          { sync: true },
+        )
+        await untilSyncWaits(fs)
+        for (const k of old) expect(engine.get(k)?.toString()).toBe(`old ${k}`)
+        expect(engine.get(key(0))).toBeUndefined()
+        expect(readAll(engine)).toEqual(old.map((k) => [k, b(`old ${k}`)]))
+        fs.release()
+        await written
+        for (const k of old) expect(engine.get(k)?.toString()).toBe(`old ${k}`)
+        expect(readAll(engine)).toHaveLength(63)
         expect(engine.check()).toEqual([])
       } finally {
         fs.release()
@@ -297,7 +325,7 @@ export function readsWhileSyncing(factory: EngineFactory): void {
 
     it('agrees with the model over 150 random runs of batches with reads while each one syncs', async () => {
       await fc.assert(
-        fc.asyncProperty(rounds, (run) => runRounds(factory, run)),
+        fc.asyncProperty(fc.nat(KEYS), rounds, (preload, run) => runRounds(factory, preload, run)),
         { numRuns: 150 },
       )
     })
