@@ -1,6 +1,6 @@
 /**
  * The stores the throughput benchmark times, behind the operations it times: point reads, atomic
- * batches (durable or not), range scans and reads at a snapshot. Strata appears twice per engine:
+ * batches (durable or not), range scans, full scans and reads at a snapshot. Strata appears twice per engine:
  * through the engine itself, and through StrataLevel, the abstract-level database apps use.
  */
 import { mkdirSync } from 'node:fs'
@@ -22,12 +22,15 @@ export type ThroughputName = 'strata-row' | 'strata-cow' | 'StrataLevel row' | '
 export const THROUGHPUT_STORES: readonly ThroughputName[] = ['strata-row', 'strata-cow', 'StrataLevel row', 'StrataLevel cow', 'lmdb', 'level', 'memory-level']
 
 /** The operations timed, in reporting order. */
-export const OPERATIONS = ['point read', 'durable batch', 'non-durable batch', 'range scan', 'snapshot read'] as const
+export const OPERATIONS = ['point read', 'durable batch', 'non-durable batch', 'range scan', 'full scan', 'snapshot read'] as const
 /** One timed operation. */
 export type OperationName = (typeof OPERATIONS)[number]
 
-/** Entries one call of an operation handles: batches and scans handle 1,000. */
-export const ENTRIES_PER_CALL: Record<OperationName, number> = { 'point read': 1, 'durable batch': 1000, 'non-durable batch': 1000, 'range scan': 1000, 'snapshot read': 1 }
+/** Entries one call of an operation handles on a database of `keys` keys: batches and range scans handle 1,000, a full scan every key. */
+export function entriesPerCall(operation: OperationName, keys: number): number {
+  if (operation === 'full scan') return keys
+  return operation === 'point read' || operation === 'snapshot read' ? 1 : 1000
+}
 
 /** One open store, with at most one snapshot held at a time. */
 export interface ThroughputStore {
@@ -38,6 +41,8 @@ export interface ThroughputStore {
   write(ops: Operation[], durable: boolean): Promise<void>
   /** Reads up to `limit` entries in key order from `start`; returns how many (or a promise of it). */
   scan(start: Buffer, limit: number): number | Promise<number>
+  /** Reads every entry in key order, as an app walks a whole database; returns how many. Synchronous exactly when `scan` is. */
+  scanAll(): number | Promise<number>
   /** Takes the snapshot that {@link getAtSnapshot} reads. */
   takeSnapshot(): void
   getAtSnapshot(key: Buffer): unknown
@@ -65,6 +70,14 @@ class EngineStore implements ThroughputStore {
 
   scan(start: Buffer, limit: number): number {
     const cursor = this.engine.iterate({ gte: start, limit })
+    let n = 0
+    while (cursor.next()) n++
+    cursor.close()
+    return n
+  }
+
+  scanAll(): number {
+    const cursor = this.engine.iterate()
     let n = 0
     while (cursor.next()) n++
     cursor.close()
@@ -114,6 +127,13 @@ class LevelApiStore implements ThroughputStore {
     return entries.length
   }
 
+  async scanAll(): Promise<number> {
+    // One entry at a time, as `for await` over an iterator (and the abstract-level benchmark) reads.
+    let n = 0
+    for await (const _ of this.db.iterator()) n++
+    return n
+  }
+
   takeSnapshot(): void {
     this.#snapshot = this.db.snapshot()
   }
@@ -156,6 +176,12 @@ class LmdbStore implements ThroughputStore {
   scan(start: Buffer, limit: number): number {
     let n = 0
     for (const _ of this.db.getRange({ start, limit })) n++
+    return n
+  }
+
+  scanAll(): number {
+    let n = 0
+    for (const _ of this.db.getRange()) n++
     return n
   }
 

@@ -1,7 +1,7 @@
 /**
  * Throughput with benny, side by side in one run: point reads, batches of 1,000 random overwrites
- * (durable and not), range scans of 1,000 entries and point reads at a snapshot taken before the
- * writes, on Strata (both engines, through the engine and through StrataLevel), lmdb, LevelDB
+ * (durable and not), range scans of 1,000 entries, full scans and point reads at a snapshot taken
+ * before the writes, on Strata (both engines, through the engine and through StrataLevel), lmdb, LevelDB
  * (classic-level) and memory-level, on the same keys and values. One store is open at a time, so
  * no store pays for another's memory or garbage.
  *
@@ -17,7 +17,7 @@ import { benchKey, formatRate, random, table } from './harness.js'
 import { partProgress } from './progress.js'
 import { type RunRecord, runRecord, writeJson } from './result-file.js'
 import { removeFolder } from './stores.js'
-import { ENTRIES_PER_CALL, OPERATIONS, type OperationName, openThroughputStore, THROUGHPUT_STORES, type ThroughputName, type ThroughputStore } from './throughput-stores.js'
+import { entriesPerCall, OPERATIONS, type OperationName, openThroughputStore, THROUGHPUT_STORES, type ThroughputName, type ThroughputStore } from './throughput-stores.js'
 import { incompressibleValue, loadBatches } from './workloads.js'
 
 /** benny's figures for one store and operation. */
@@ -25,7 +25,7 @@ export interface ThroughputCase {
   store: ThroughputName
   operation: OperationName
   reads: ThroughputStore['reads']
-  /** Calls per second (benny's `ops`); entries per second is this × ENTRIES_PER_CALL. */
+  /** Calls per second (benny's `ops`); entries per second is this × entriesPerCall. */
   callsPerSecond: number
   entriesPerSecond: number
   /** Relative margin of error, percent. */
@@ -98,6 +98,10 @@ async function timeStore(store: ThroughputStore, keys: number, benny: Throughput
   const snapGetAsync = async (key: Buffer) => {
     if ((await store.getAtSnapshot(key)) === undefined) throw new Error(`${store.name}: missing key at the snapshot`)
   }
+  // A full scan must see every key: a short one would time less than it claims.
+  const all = (n: number) => {
+    if (n !== keys) throw new Error(`${store.name}: a full scan saw ${n} of ${keys} keys`)
+  }
   const scan = store.scan(scanStart(), 1000)
   const scanIsSync = typeof scan === 'number'
   await scan
@@ -109,6 +113,7 @@ async function timeStore(store: ThroughputStore, keys: number, benny: Throughput
     b.add('durable batch', () => () => store.write(batch(), true), { maxTime: benny.batchMaxTime }),
     b.add('non-durable batch', () => () => store.write(batch(), false)),
     b.add('range scan', () => (scanIsSync ? () => store.scan(scanStart(), 1000) : async () => void (await store.scan(scanStart(), 1000)))),
+    b.add('full scan', () => (scanIsSync ? () => all(store.scanAll() as number) : async () => all(await store.scanAll()))),
     b.add('snapshot read', () => (sync ? () => snapGet(readKey()) : () => snapGetAsync(readKey()))),
     b.configure({ cases: { minSamples: benny.minSamples, maxTime: benny.maxTime, delay: 0.01 } }),
     b.cycle(() => undefined),
@@ -122,7 +127,7 @@ async function timeStore(store: ThroughputStore, keys: number, benny: Throughput
       operation,
       reads: store.reads,
       callsPerSecond: r.ops,
-      entriesPerSecond: r.ops * ENTRIES_PER_CALL[operation],
+      entriesPerSecond: r.ops * entriesPerCall(operation, keys),
       margin: r.margin,
       samples: r.samples,
       sampleSeconds: r.details.sampleResults,
