@@ -1,5 +1,6 @@
 import { mkdirSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
+import type { EngineCursor } from '@strata/btree'
 import { RowEngine } from '@strata/row-engine'
 import { NodeFileSystem } from '@strata/storage'
 import { ClassicLevel } from 'classic-level'
@@ -57,11 +58,7 @@ export class StrataRowStore implements BenchStore {
   }
 
   scan(): number {
-    const cursor = this.engine.iterate()
-    let n = 0
-    while (cursor.next()) n++
-    cursor.close()
-    return n
+    return countEntries(this.engine.iterate())
   }
 
   fileBytes(): number {
@@ -191,6 +188,14 @@ export class MemoryStore implements BenchStore {
   close(): Promise<void> {
     return this.db.close()
   }
+}
+
+/** Walks a cursor to its end, closes it, and returns how many entries it passed. */
+export function countEntries(cursor: EngineCursor): number {
+  let n = 0
+  while (cursor.next()) n++
+  cursor.close()
+  return n
 }
 
 /** Removes a store's folder. */

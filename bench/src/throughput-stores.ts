@@ -14,6 +14,7 @@ import { ClassicLevel } from 'classic-level'
 import { open as openLmdb } from 'lmdb'
 import { MemoryLevel } from 'memory-level'
 import { StrataLevel } from 'strata'
+import { countEntries } from './stores.js'
 
 /** The name of a store in the throughput benchmark. */
 export type ThroughputName = 'strata-row' | 'strata-cow' | 'StrataLevel row' | 'StrataLevel cow' | 'lmdb' | 'level' | 'memory-level'
@@ -69,19 +70,11 @@ class EngineStore implements ThroughputStore {
   }
 
   scan(start: Buffer, limit: number): number {
-    const cursor = this.engine.iterate({ gte: start, limit })
-    let n = 0
-    while (cursor.next()) n++
-    cursor.close()
-    return n
+    return countEntries(this.engine.iterate({ gte: start, limit }))
   }
 
   scanAll(): number {
-    const cursor = this.engine.iterate()
-    let n = 0
-    while (cursor.next()) n++
-    cursor.close()
-    return n
+    return countEntries(this.engine.iterate())
   }
 
   takeSnapshot(): void {

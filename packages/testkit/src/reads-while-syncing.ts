@@ -124,9 +124,7 @@ async function runRounds(factory: EngineFactory, preload: number, run: Round[]):
       const ops: Operation[] = round.ops.map(({ del, k, size }, i) =>
         del ? { type: 'del', key: key(k) } : { type: 'put', key: key(k), value: Buffer.alloc(size, `${r}.${i}.`) },
       )
-      fs.hold()
-      const written = engine.write(ops, { sync: true })
-      await untilSyncWaits(fs)
+      const { written } = await startSyncedWrite(fs, engine, ops)
       const cursors: { cursor: EngineCursor; entries: [Buffer, Buffer][] }[] = []
       for (const read of round.reads) {
         if (read === 'cursor') expect(readAll(engine)).toEqual(model.range())
@@ -161,27 +159,63 @@ async function runRounds(factory: EngineFactory, preload: number, run: Round[]):
  * the sync runs: reads, cursors and snapshots taken before the sync ends show the state before
  * the batch; if the sync fails, the batch never shows.
  */
+/** An engine on a folder whose syncs the test holds; `reopen` closes it and opens it again. */
+interface Held {
+  readonly fs: HeldSyncFileSystem
+  engine: Engine
+  reopen(): Promise<Engine>
+}
+
+/** Runs `body` on a new small engine in a {@link HeldSyncFileSystem}, and closes it whatever happens. */
+async function withHeldSyncs(factory: EngineFactory, body: (held: Held) => Promise<void>): Promise<void> {
+  const fs = new HeldSyncFileSystem()
+  const held: Held = {
+    fs,
+    engine: await factory.open(fs, { small: true }),
+    async reopen() {
+      await held.engine.close()
+      held.engine = await factory.open(fs, { small: true })
+      return held.engine
+    },
+  }
+  try {
+    await body(held)
+  } finally {
+    fs.release()
+    await held.engine.close()
+  }
+}
+
+/** Starts a synced write of `ops` with syncs held, and returns once its sync waits, with the write's promise. */
+async function startSyncedWrite(fs: HeldSyncFileSystem, engine: Engine, ops: Operation[]): Promise<{ written: Promise<void> }> {
+  fs.hold()
+  const written = engine.write(ops, { sync: true })
+  // Settled by the test later; until then a rejection is not unhandled.
+  written.catch(() => undefined)
+  await untilSyncWaits(fs)
+  return { written }
+}
+
+/** Writes 100 keys, and returns them as the model holds them (not read back: a cursor would keep the state readers read). */
+async function hundredKeys(engine: Engine): Promise<[Buffer, Buffer][]> {
+  const entries = Array.from({ length: 100 }, (_, i): [Buffer, Buffer] => [key(i), b(`before ${i}`)])
+  await engine.write(entries.map(([k, value]) => ({ type: 'put' as const, key: k, value })))
+  return entries
+}
+
 export function readsWhileSyncing(factory: EngineFactory): void {
   describe(`${factory.name}: reads while a synced batch's sync runs`, () => {
     it('get, cursors and snapshots see the state before the batch until it is durable, and keep it after', async () => {
-      const fs = new HeldSyncFileSystem()
-      const engine = await factory.open(fs, { small: true })
-      try {
-        await engine.write(Array.from({ length: 100 }, (_, i) => ({ type: 'put' as const, key: key(i), value: b(`before ${i}`) })))
-        // Computed, not read: a cursor before the batch would keep the state readers read.
-        const before = Array.from({ length: 100 }, (_, i): [Buffer, Buffer] => [key(i), b(`before ${i}`)])
-        fs.hold()
-        const written = engine.write(
-          [
-            { type: 'put', key: key(5), value: b('first') },
-            { type: 'put', key: b('new key'), value: b('new') },
-            { type: 'del', key: key(10) },
-            { type: 'put', key: key(5), value: b('second') },
-            { type: 'del', key: b('never there') },
-          ],
-          { sync: true },
-        )
-        await untilSyncWaits(fs)
+      await withHeldSyncs(factory, async (held) => {
+        const { engine, fs } = held
+        const before = await hundredKeys(engine)
+        const { written } = await startSyncedWrite(fs, engine, [
+          { type: 'put', key: key(5), value: b('first') },
+          { type: 'put', key: b('new key'), value: b('new') },
+          { type: 'del', key: key(10) },
+          { type: 'put', key: key(5), value: b('second') },
+          { type: 'del', key: b('never there') },
+        ])
         expect(engine.get(key(5))?.toString()).toBe('before 5')
         expect(engine.get(b('new key'))).toBeUndefined()
         expect(engine.get(key(10))?.toString()).toBe('before 10')
@@ -198,24 +232,16 @@ export function readsWhileSyncing(factory: EngineFactory): void {
         expect(readAll(engine, snapshot)).toEqual(before)
         snapshot.release()
         expect(engine.check()).toEqual([])
-      } finally {
-        fs.release()
-        await engine.close()
-      }
+      })
     })
 
     it('a batch that splits the root while its sync runs leaves every other key where a reader finds it', async () => {
-      const fs = new HeldSyncFileSystem()
-      const engine = await factory.open(fs, { small: true })
-      try {
+      await withHeldSyncs(factory, async (held) => {
+        const { engine, fs } = held
         const old = [key(500), key(501), key(502)]
         await engine.write(old.map((k) => ({ type: 'put' as const, key: k, value: b(`old ${k}`) })))
-        fs.hold()
-        const written = engine.write(
-          Array.from({ length: 60 }, (_, i) => ({ type: 'put' as const, key: key(i), value: Buffer.alloc(40, i) })),
-          { sync: true },
-        )
-        await untilSyncWaits(fs)
+        const batch = Array.from({ length: 60 }, (_, i) => ({ type: 'put' as const, key: key(i), value: Buffer.alloc(40, i) }))
+        const { written } = await startSyncedWrite(fs, engine, batch)
         for (const k of old) expect(engine.get(k)?.toString()).toBe(`old ${k}`)
         expect(engine.get(key(0))).toBeUndefined()
         expect(readAll(engine)).toEqual(old.map((k) => [k, b(`old ${k}`)]))
@@ -224,31 +250,20 @@ export function readsWhileSyncing(factory: EngineFactory): void {
         for (const k of old) expect(engine.get(k)?.toString()).toBe(`old ${k}`)
         expect(readAll(engine)).toHaveLength(63)
         expect(engine.check()).toEqual([])
-      } finally {
-        fs.release()
-        await engine.close()
-      }
+      })
     })
 
     it('a batch whose sync fails never shows: the write rejects, and reads go on from the state before it', async () => {
-      const fs = new HeldSyncFileSystem()
-      let engine = await factory.open(fs, { small: true })
-      try {
-        await engine.write(Array.from({ length: 100 }, (_, i) => ({ type: 'put' as const, key: key(i), value: b(`before ${i}`) })))
-        // Computed, not read: a cursor before the batch would keep the state readers read.
-        const before = Array.from({ length: 100 }, (_, i): [Buffer, Buffer] => [key(i), b(`before ${i}`)])
-        fs.hold()
-        const written = engine.write(
-          [
-            { type: 'put', key: key(5), value: b('lost') },
-            { type: 'put', key: b('new key'), value: b('lost') },
-            { type: 'del', key: key(10) },
-          ],
-          { sync: true },
-        )
-        await untilSyncWaits(fs)
+      await withHeldSyncs(factory, async (held) => {
+        let engine = held.engine
+        const before = await hundredKeys(engine)
+        const { written } = await startSyncedWrite(held.fs, held.engine, [
+          { type: 'put', key: key(5), value: b('lost') },
+          { type: 'put', key: b('new key'), value: b('lost') },
+          { type: 'del', key: key(10) },
+        ])
         // As a real folder's failed fdatasync reports it.
-        fs.fail(new StrataError(ErrorCode.IO_ERROR, 'syncing seg failed (EIO)', { cause: Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }) }))
+        held.fs.fail(new StrataError(ErrorCode.IO_ERROR, 'syncing seg failed (EIO)', { cause: Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' }) }))
         await expect(written).rejects.toMatchObject({ code: 'STRATA_IO_ERROR' })
         expect(engine.get(key(5))?.toString()).toBe('before 5')
         expect(engine.get(b('new key'))).toBeUndefined()
@@ -256,35 +271,28 @@ export function readsWhileSyncing(factory: EngineFactory): void {
         expect(readAll(engine)).toEqual(before)
         expect(engine.check()).toEqual([])
         await expect(engine.write([{ type: 'put', key: key(1), value: b('x') }])).rejects.toMatchObject({ code: 'STRATA_IO_ERROR' })
-        await engine.close()
         // The batch reached the file before its sync failed: after a reopen it is there or not, whole.
-        engine = await factory.open(fs, { small: true })
+        engine = await held.reopen()
         const after = readAll(engine)
         const whole = engine.get(key(5))?.toString() === 'lost'
         expect(engine.get(b('new key'))?.toString()).toBe(whole ? 'lost' : undefined)
         if (!whole) expect(after).toEqual(before)
         expect(engine.check()).toEqual([])
-      } finally {
-        fs.release()
-        await engine.close()
-      }
+      })
     })
 
     it('a value kept out of line comes back whole when a reader keeps the state before the batch that replaced it', async () => {
-      const fs = new HeldSyncFileSystem()
-      let engine = await factory.open(fs, { small: true })
-      const large = Buffer.alloc(3000, 'large value ')
-      try {
+      await withHeldSyncs(factory, async (held) => {
+        const large = Buffer.alloc(3000, 'large value ')
+        let engine = held.engine
         await engine.write([
           { type: 'put', key: key(1), value: large },
           { type: 'put', key: key(2), value: b('short') },
         ])
-        fs.hold()
-        const written = engine.write([{ type: 'put', key: key(1), value: b('now short') }], { sync: true })
-        await untilSyncWaits(fs)
+        const { written } = await startSyncedWrite(held.fs, held.engine, [{ type: 'put', key: key(1), value: b('now short') }])
         const snapshot = engine.snapshot()
         expect(engine.get(key(1))).toEqual(large)
-        fs.release()
+        held.fs.release()
         await written
         expect(engine.get(key(1))?.toString()).toBe('now short')
         expect(engine.get(key(1), snapshot)).toEqual(large)
@@ -292,35 +300,25 @@ export function readsWhileSyncing(factory: EngineFactory): void {
         snapshot.release()
         await engine.compact()
         expect(engine.check()).toEqual([])
-        await engine.close()
-        engine = await factory.open(fs, { small: true })
+        engine = await held.reopen()
         expect(engine.get(key(1))?.toString()).toBe('now short')
         expect(engine.check()).toEqual([])
-      } finally {
-        fs.release()
-        await engine.close()
-      }
+      })
     })
 
     it('a batch taken back out for a reader, whose sync then fails, leaves out-of-line values as they were', async () => {
-      const fs = new HeldSyncFileSystem()
-      const engine = await factory.open(fs, { small: true })
-      const large = Buffer.alloc(3000, 'large value ')
-      try {
+      await withHeldSyncs(factory, async (held) => {
+        const { engine } = held
+        const large = Buffer.alloc(3000, 'large value ')
         await engine.write([{ type: 'put', key: key(1), value: large }])
-        fs.hold()
-        const written = engine.write([{ type: 'put', key: key(1), value: b('lost') }], { sync: true })
-        await untilSyncWaits(fs)
+        const { written } = await startSyncedWrite(held.fs, held.engine, [{ type: 'put', key: key(1), value: b('lost') }])
         const cursor = engine.iterate()
-        fs.fail(new StrataError(ErrorCode.IO_ERROR, 'syncing seg failed (EIO)'))
+        held.fs.fail(new StrataError(ErrorCode.IO_ERROR, 'syncing seg failed (EIO)'))
         await expect(written).rejects.toMatchObject({ code: 'STRATA_IO_ERROR' })
         expect(drain(cursor)).toEqual([[key(1), large]])
         expect(engine.get(key(1))).toEqual(large)
         expect(engine.check()).toEqual([])
-      } finally {
-        fs.release()
-        await engine.close()
-      }
+      })
     })
 
     it('agrees with the model over 150 random runs of batches with reads while each one syncs', async () => {
