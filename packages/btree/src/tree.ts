@@ -6,6 +6,7 @@ import {
   BRANCH_BASE_BYTES,
   type Branch,
   branchEntryBytes,
+  type Child,
   cloneNode,
   type Leaf,
   leafBytes,
@@ -177,6 +178,38 @@ export class Tree {
   }
 
   /**
+   * Relocates every page of the head whose address `picked` accepts, as {@link relocate} does one;
+   * returns the pages moved (before they became dirty: address and bytes). Walks the branches, which
+   * it reads in if need be, and reads in a leaf only if its page is picked, so a caller learns what
+   * the head uses in a segment without reading the segment.
+   */
+  relocatePages(picked: (address: PageAddress) => boolean): { address: PageAddress; bytes: number }[] {
+    const found: { probe: Uint8Array; address: PageAddress; bytes: number }[] = []
+    const pick = (node: Node) => {
+      if (node.address !== NO_ADDRESS && picked(node.address)) found.push({ probe: firstKey(node), address: node.address, bytes: node.bytes })
+    }
+    // Leaves all sit at one depth: the leftmost path tells which branches hold leaves.
+    let height = 0
+    for (let node = this.root; !node.leaf; height++) node = loadChild(this.source, node, 0)
+    const visit = (branch: Branch, depth: number) => {
+      const leaves = depth === height - 1
+      for (let i = 0; i < branch.children.length; i++) {
+        const child = branch.children[i] as Child
+        if (leaves && typeof child === 'number' && !picked(child)) continue
+        const node = loadChild(this.source, branch, i)
+        pick(node)
+        if (!node.leaf) visit(node, depth + 1)
+      }
+    }
+    pick(this.root)
+    if (!this.root.leaf) visit(this.root, 0)
+    for (const page of found) {
+      if (!this.relocate(page.probe, page.address)) throw new Error('strata: invariant broken: a page the head uses was not found again')
+    }
+    return found.map(({ address, bytes }) => ({ address, bytes }))
+  }
+
+  /**
    * A mutable version of `node`: itself if of this generation (nothing frozen reaches it; a clean
    * one becomes dirty, its page no longer the head's), else a copy.
    */
@@ -340,6 +373,14 @@ export class Tree {
 }
 
 /** Inserts `item` at `i` (Array#splice allocates an array of what it removed, even when nothing). */
+/** A key within `node`'s range, the one `pageProbe` reads from its page: the first. */
+function firstKey(node: Node): Uint8Array {
+  if (node.leaf) return node.off.length === 0 ? EMPTY_KEY : leafKey(node, 0)
+  return node.keys[0] as Buffer
+}
+
+const EMPTY_KEY = Buffer.alloc(0)
+
 function insertAt<T>(items: T[], i: number, item: T): void {
   let j = items.length
   if (j === i) {

@@ -185,6 +185,11 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
   #relocatedBytes = 0
   /** Bytes of PAGE records a policy checkpoint under way has written ahead of its CHECKPOINT record. */
   #slicedBytes = 0
+  /**
+   * Segments that may hold VALUE records (every segment found at open, then those values are
+   * appended to): cleaning reads these through, and finds the pages of the others in the tree.
+   */
+  readonly #valueSegments = new Set<number>()
   /** Settles once the newest checkpoint is durable (or has failed, which stops writes). */
   #checkpointDone: Promise<void> = Promise.resolve()
   /** Set by `open` from {@link RowEngineOptions.readOnly}: nothing in the folder is written. */
@@ -201,6 +206,7 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
     this.#seq = meta.current.checkpointSeq
     this.#tree = new Tree(this, this)
     this.#visible = this.#tree.root
+    for (const segment of log.segments()) this.#valueSegments.add(segment)
   }
 
   /** Opens (or creates) the database in `options.fs`, recovering to the newest valid commit. */
@@ -209,9 +215,12 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
     const policy = checkPolicy({ ...DEFAULT_CHECKPOINT_POLICY, ...options.checkpoint })
     fs.lock()
     try {
+      const created = !MetaFile.exists(fs)
       const meta = await openOrCreate(options)
       const log = new SegmentLog(fs, meta.current.segmentBytes)
       const engine = new RowEngine(fs, log, meta, policy)
+      // A new database's first segment holds its empty root page and first checkpoint, no values.
+      if (created) engine.#valueSegments.clear()
       engine.#readOnly = options.readOnly === true
       try {
         await engine.#recover()
@@ -556,7 +565,10 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
     // 2. One write.
     const written = this.#log.append(buf, 'log', start)
     if (written !== start) throw new Error('strata: invariant broken: the log moved between prepare and append')
-    if (valueBytes > 0) this.#fs.io.reassign('log', 'value', valueBytes)
+    if (valueBytes > 0) {
+      this.#fs.io.reassign('log', 'value', valueBytes)
+      this.#valueSegments.add(segmentOf(start))
+    }
     this.#fs.io.countUser(userBytes)
     // 3–4. Durable before visible, then applied and published. A synced batch of inline values
     // goes into the head while its sync runs, hidden from readers until the sync ends.
@@ -874,6 +886,7 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
       if (segment < replayFrom && this.#space.isEmpty(segment)) {
         this.#log.remove(segment)
         this.#space.forget(segment)
+        this.#valueSegments.delete(segment)
       }
     }
   }
@@ -901,7 +914,17 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
   async #cleanSegments(segments: number[], checkpointNow: boolean): Promise<void> {
     if (segments.length === 0) return
     let moved = false
+    // Segments without values: the tree knows which of their pages the head uses.
+    const pagesOnly = new Set(segments.filter((segment) => !this.#valueSegments.has(segment)))
+    if (pagesOnly.size > 0) {
+      for (const page of this.#tree.relocatePages((address) => pagesOnly.has(segmentOf(address)))) {
+        moved = true
+        this.#relocatedBytes += RECORD_HEADER_BYTES + page.bytes
+      }
+    }
+    // The others are read through, for their VALUE records (and the pages among them).
     for (const segment of segments) {
+      if (pagesOnly.has(segment)) continue
       for (const record of this.#log.scanSegment(segment, 'reclaim')) {
         const where = segmentName(segment)
         if (record.type === RecordType.PAGE) {
@@ -918,6 +941,7 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
           const copy = Buffer.allocUnsafe(valueRecordBytes(key.length, value.length))
           encodeValue(key, value, copy, 0)
           const address = this.#log.append(copy, 'reclaim')
+          this.#valueSegments.add(segmentOf(address))
           this.#space.use(address, copy.length)
           this.#tree.put(Buffer.from(key), { address, length: value.length })
           moved = true
