@@ -13,12 +13,15 @@ import { Tree, type TreeEvents } from './tree.js'
 class MapStore implements PageSource, TreeEvents {
   readonly pages = new Map<number, Buffer>()
   readonly values = new Map<number, Buffer>()
+  /** Addresses of the pages read in, in order. */
+  readonly loads: number[] = []
   next = 1
   released = 0
   constructor(readonly pageSize: number) {}
   loadNode(address: PageAddress): Node {
     const image = this.pages.get(address)
     if (!image) throw new Error(`no page ${address}`)
+    this.loads.push(address)
     return decodeNode(image, address, 0, 'map', address)
   }
   readValue(ref: ValueRef): Buffer {
@@ -159,6 +162,49 @@ describe('B+tree', () => {
     const image = store.pages.get(tree.root.address) as Buffer
     expect(() => pageProbe(image.subarray(0, 10), 'map', 0)).toThrow(expect.objectContaining({ code: 'LEVEL_CORRUPTION' }))
     expect(() => pageProbe(image.subarray(0, 20), 'map', 0)).toThrow(expect.objectContaining({ code: 'LEVEL_CORRUPTION' }))
+  })
+
+  it('relocates the pages it is asked to, reading in branches and, of the leaves, the leftmost and those it picks', () => {
+    const picks: [string, (address: number, root: number) => boolean][] = [
+      ['none', () => false],
+      ['every third page', (a) => a % 3 === 0],
+      ['the root only', (a, root) => a === root],
+      ['every page', () => true],
+    ]
+    for (const [what, pick] of picks) {
+      const store = new MapStore(512)
+      const written = new Tree(store, store)
+      for (let i = 0; i < 2000; i++) written.put(key(i), Buffer.alloc(i % 50, i))
+      store.write(written.root)
+      const rootAddress = written.root.address
+      // What each page is, read straight from the store.
+      const leaves = new Set<number>()
+      for (const [address, image] of store.pages) if (decodeNode(image, address as PageAddress, 0, 'map', address).leaf) leaves.add(address)
+      const picked = [...store.pages.keys()].filter((a) => pick(a, rootAddress)).sort((a, b) => a - b)
+      // A tree opened from its pages: nothing below the root is in memory yet.
+      const tree = new Tree(store, store)
+      tree.adoptRoot(store.loadNode(rootAddress))
+      store.loads.length = 0
+      const moved = tree.relocatePages((a) => pick(a, rootAddress))
+      expect(moved.map((p) => p.address).sort((a, b) => a - b), what).toEqual(picked)
+      for (const p of moved) expect(p.bytes, what).toBe((store.pages.get(p.address) as Buffer).length)
+      // The leftmost leaf is read in to learn the tree's height; no other leaf unless picked.
+      let leftmost: PageAddress = rootAddress
+      for (let n = store.loadNode(leftmost); !n.leaf; n = store.loadNode(leftmost)) leftmost = n.children[0] as PageAddress
+      expect(store.loads.filter((a) => leaves.has(a) && a !== leftmost && !pick(a, rootAddress)), `${what}: leaves read in but not picked`).toEqual([])
+      expect(entries(new Cursor(store, tree.root)), what).toEqual(entries(new Cursor(store, written.root)))
+      // Writing the tree again moves every picked page: none of them is reachable afterwards.
+      store.write(tree.root)
+      const reachable = new Set<number>()
+      const visit = (address: number) => {
+        reachable.add(address)
+        const node = decodeNode(store.pages.get(address) as Buffer, address as PageAddress, 0, 'map', address)
+        if (!node.leaf) for (const child of node.children) visit(typeof child === 'number' ? child : child.address)
+      }
+      visit(tree.root.address)
+      expect(picked.filter((a) => reachable.has(a)), what).toEqual([])
+      expect(checkTree(store, tree.root).problems, what).toEqual([])
+    }
   })
 
   it('a node copied for a write keeps finding keys after the original changes', () => {

@@ -180,8 +180,9 @@ export class Tree {
   /**
    * Relocates every page of the head whose address `picked` accepts, as {@link relocate} does one;
    * returns the pages moved (before they became dirty: address and bytes). Walks the branches, which
-   * it reads in if need be, and reads in a leaf only if its page is picked, so a caller learns what
-   * the head uses in a segment without reading the segment.
+   * it reads in if need be; of the leaves, it reads in the leftmost (to learn the tree's height) and
+   * those whose pages are picked. So a caller learns what the head uses in a segment without
+   * reading the segment.
    */
   relocatePages(picked: (address: PageAddress) => boolean): { address: PageAddress; bytes: number }[] {
     const found: { probe: Uint8Array; address: PageAddress; bytes: number }[] = []
