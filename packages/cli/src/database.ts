@@ -32,7 +32,7 @@ function engineIn(fs: NodeFileSystem, path: string): EngineName | undefined {
  * The folder at `path` and the engine of its database, once it is known to hold one. Nothing is
  * opened for writing and nothing is created before that is known, so a wrong path is never written to.
  */
-function databaseFolder(path: string): { fs: NodeFileSystem; engine: EngineName } {
+function databaseFolder(path: string, readOnly: boolean): { fs: NodeFileSystem; engine: EngineName } {
   let isFolder: boolean
   try {
     isFolder = statSync(path).isDirectory()
@@ -42,7 +42,7 @@ function databaseFolder(path: string): { fs: NodeFileSystem; engine: EngineName 
     throw error
   }
   if (!isFolder) throw new CliError(ErrorCode.NOT_A_DATABASE, `${path} is a file, not a database folder`)
-  const fs = new NodeFileSystem(path)
+  const fs = new NodeFileSystem(path, { readOnly })
   const engine = engineIn(fs, path)
   if (!engine) throw new CliError(ErrorCode.NOT_A_DATABASE, `${path} is not a Strata database: it has neither a META file (redirect-on-write) nor a pages.db (copy-before-write), or only empty ones`)
   return { fs, engine }
@@ -50,8 +50,8 @@ function databaseFolder(path: string): { fs: NodeFileSystem; engine: EngineName 
 
 /** Opens the database at `path`, with the engine its files are of, after checking it is one; the caller closes it. */
 export function openDatabase(path: string, mode: OpenMode): Promise<SnapshotEngine> {
-  const { fs, engine } = databaseFolder(path)
   const readOnly = mode === 'read'
+  const { fs, engine } = databaseFolder(path, readOnly)
   return engine === 'row' ? RowEngine.open({ fs, createIfMissing: false, readOnly }) : CowEngine.open({ fs, createIfMissing: false, readOnly })
 }
 

@@ -104,22 +104,46 @@ class NodeBlockFile implements BlockFile {
   }
 }
 
+/** Options of a {@link NodeFileSystem}. */
+export interface NodeFileSystemOptions {
+  /** Create the folder if it does not exist. Default false. */
+  create?: boolean
+  /**
+   * For a read-only open: files are opened for reading only, no file is created or removed, and
+   * on a read-only file system (`EROFS`) the lock is taken without a `LOCK` file, as nothing can
+   * write there. So a database on read-only media opens. Default false.
+   */
+  readOnly?: boolean
+}
+
 /** A database folder on the real file system. */
 export class NodeFileSystem implements FileSystem {
   readonly io = new IoStats()
   readonly location: string
+  readonly readOnly: boolean
   #locked = false
+  /** Whether this open made the `LOCK` file (not so for a read-only open on read-only media). */
+  #lockFile = false
   #lockKey = ''
 
-  constructor(directory: string, options: { create?: boolean } = {}) {
+  constructor(directory: string, options: NodeFileSystemOptions = {}) {
     this.location = resolve(directory)
-    if (options.create) fs.mkdirSync(this.location, { recursive: true })
+    this.readOnly = options.readOnly === true
+    if (options.create && !this.readOnly) fs.mkdirSync(this.location, { recursive: true })
   }
 
   open(name: string, options: { create?: boolean } = {}): BlockFile {
     const path = join(this.location, name)
+    if (this.readOnly) {
+      if (options.create && !fs.existsSync(path)) throw this.#refused(`create ${name}`)
+      return new NodeBlockFile(name, path, fs.openSync(path, fs.constants.O_RDONLY), this.io)
+    }
     const fd = fs.openSync(path, options.create ? fs.constants.O_RDWR | fs.constants.O_CREAT : fs.constants.O_RDWR, 0o644)
     return new NodeBlockFile(name, path, fd, this.io)
+  }
+
+  #refused(what: string): StrataError {
+    return new StrataError(ErrorCode.READONLY, `${this.location} was opened read-only: cannot ${what}`)
   }
 
   exists(name: string): boolean {
@@ -131,6 +155,7 @@ export class NodeFileSystem implements FileSystem {
   }
 
   remove(name: string): void {
+    if (this.readOnly) throw this.#refused(`remove ${name}`)
     fs.rmSync(join(this.location, name), { force: true })
   }
 
@@ -147,7 +172,8 @@ export class NodeFileSystem implements FileSystem {
 
   /**
    * Takes the folder's lock: a `LOCK` file holding our pid, created exclusively. A lock file left
-   * by a process that no longer runs is taken over.
+   * by a process that no longer runs is taken over. A read-only open on a read-only file system
+   * takes the lock within this process only: no process can write there to need excluding.
    */
   lock(): void {
     const path = join(this.location, LOCK_FILE)
@@ -160,9 +186,12 @@ export class NodeFileSystem implements FileSystem {
         fs.writeFileSync(path, `${process.pid}\n`, { flag: 'wx' })
         lockedHere.add(this.#lockKey)
         this.#locked = true
+        this.#lockFile = true
         return
       } catch (error) {
-        if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw ioError(error, `locking ${this.location}`)
+        const code = (error as NodeJS.ErrnoException).code
+        if (code === 'EROFS' && this.readOnly) return this.#lockHere()
+        if (code !== 'EEXIST') throw ioError(error, `locking ${this.location}`)
       }
       let owner = Number.NaN
       try {
@@ -171,15 +200,28 @@ export class NodeFileSystem implements FileSystem {
         continue // removed meanwhile by its owner: try again
       }
       if (Number.isInteger(owner) && owner !== process.pid && isProcessAlive(owner)) throw locked()
-      fs.rmSync(path, { force: true })
+      try {
+        fs.rmSync(path, { force: true })
+      } catch (error) {
+        // A lock file its owner left on media that became read-only: nothing can write there now.
+        if ((error as NodeJS.ErrnoException).code === 'EROFS' && this.readOnly) return this.#lockHere()
+        throw ioError(error, `locking ${this.location}`)
+      }
     }
     throw locked()
   }
 
+  /** Takes the lock within this process only, without a `LOCK` file. */
+  #lockHere(): void {
+    lockedHere.add(this.#lockKey)
+    this.#locked = true
+  }
+
   unlock(): void {
     if (!this.#locked) return
-    fs.rmSync(join(this.location, LOCK_FILE), { force: true })
+    if (this.#lockFile) fs.rmSync(join(this.location, LOCK_FILE), { force: true })
     lockedHere.delete(this.#lockKey)
     this.#locked = false
+    this.#lockFile = false
   }
 }

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -107,5 +107,37 @@ describe('file system on disk', () => {
     const second = new NodeFileSystem(dir)
     second.lock()
     second.unlock()
+  })
+
+  it('opened read-only, opens files for reading only and creates or removes nothing', () => {
+    const dir = tempFolder()
+    const writer = new NodeFileSystem(dir)
+    const seg = writer.open('seg', { create: true })
+    seg.write(0, Buffer.from('hello'), 'log')
+    seg.close()
+    const fs = new NodeFileSystem(dir, { readOnly: true })
+    fs.lock()
+    const file = fs.open('seg', { create: true })
+    expect(file.read(0, 5, 'log').toString()).toBe('hello')
+    // The kernel's record of the open file: its access mode is O_RDONLY (0).
+    const fd = readdirSync('/proc/self/fd').find((n) => {
+      try {
+        return readlinkSync(`/proc/self/fd/${n}`) === join(dir, 'seg')
+      } catch {
+        return false
+      }
+    })
+    expect(fd).toBeDefined()
+    const flags = Number.parseInt(/flags:\s*(\d+)/.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))?.[1] ?? '', 8)
+    expect(flags & 3).toBe(0)
+    expect(() => file.write(5, Buffer.from('!'), 'log')).toThrow()
+    file.close()
+    expect(() => fs.open('new', { create: true })).toThrow(expect.objectContaining({ code: 'LEVEL_READONLY' }))
+    expect(() => fs.remove('seg')).toThrow(expect.objectContaining({ code: 'LEVEL_READONLY' }))
+    expect(fs.list()).toEqual(['LOCK', 'seg'])
+    // On a writable file system a read-only open still takes the LOCK file, so writers wait.
+    expect(() => new NodeFileSystem(dir).lock()).toThrow(expect.objectContaining({ code: 'LEVEL_LOCKED' }))
+    fs.unlock()
+    expect(existsSync(join(dir, 'LOCK'))).toBe(false)
   })
 })

@@ -169,7 +169,7 @@ export class StrataLevel<KDefault = string, VDefault = string> extends AbstractL
 
   /** The database folder on disk; made when missing, unless `createIfMissing` is false or the open is read-only. */
   #folder(createIfMissing: boolean): FileSystem {
-    if (existsSync(this.#location)) return new NodeFileSystem(this.#location)
+    if (existsSync(this.#location)) return new NodeFileSystem(this.#location, { readOnly: this.#tuning.readOnly === true })
     if (!createIfMissing) throw new StrataError(ErrorCode.NOT_FOUND, this.#missing())
     return new NodeFileSystem(this.#location, { create: true })
   }
