@@ -373,7 +373,6 @@ export class Tree {
   }
 }
 
-/** Inserts `item` at `i` (Array#splice allocates an array of what it removed, even when nothing). */
 /** A key within `node`'s range, the one `pageProbe` reads from its page: the first. */
 function firstKey(node: Node): Uint8Array {
   if (node.leaf) return node.off.length === 0 ? EMPTY_KEY : leafKey(node, 0)
@@ -382,6 +381,7 @@ function firstKey(node: Node): Uint8Array {
 
 const EMPTY_KEY = Buffer.alloc(0)
 
+/** Inserts `item` at `i` (Array#splice allocates an array of what it removed, even when nothing). */
 function insertAt<T>(items: T[], i: number, item: T): void {
   let j = items.length
   if (j === i) {
