@@ -46,12 +46,11 @@ const COLD = Array.from({ length: 3000 }, (_, i) => i)
 const HOT = Array.from({ length: 200 }, (_, i) => 3000 + i)
 
 describe('RowEngine segment cleaning', () => {
-  it('leaves alone the pages the last checkpoint wrote when the writes go on to rewrite them', async () => {
+  it('has nothing to move when every batch overwrites every key', async () => {
     const fs = new MemoryFileSystem()
-    // Checkpoints in one turn each, so a batch never falls between a checkpoint's pages.
     const engine = await open(fs, 4096)
     const keys = Array.from({ length: 1500 }, (_, i) => i)
-    // Every batch overwrites every key, so every page a checkpoint writes is rewritten before the next.
+    // Every page a checkpoint writes is rewritten before the next: segments empty out by themselves.
     for (let round = 0; round < 30; round++) {
       await engine.write(keys.map((i) => ({ type: 'put' as const, key: key(i), value: value(i, round) })), { sync: round % 2 === 1 })
     }
@@ -61,9 +60,7 @@ describe('RowEngine segment cleaning', () => {
     expect(stats.io.bytesRead.reclaim).toBe(0)
     // The log does not grow without bound for want of cleaning.
     expect(stats.fileBytes).toBeLessThan(8 * stats.liveBytes)
-    expect(readAll(engine)).toEqual(expected(keys, () => 29))
-    expect(engine.check()).toEqual([])
-    await engine.close()
+    await holdsAcrossReopen(fs, engine, expected(keys, () => 29))
   })
 
   it('moves cold pages out of a segment without reading it, and the segment goes', async () => {

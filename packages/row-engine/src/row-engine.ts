@@ -195,7 +195,7 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
   /** Set by `open` from {@link RowEngineOptions.readOnly}: nothing in the folder is written. */
   #readOnly = false
 
-  private constructor(fs: FileSystem, log: SegmentLog, meta: MetaFile, policy: CheckpointPolicy) {
+  private constructor(fs: FileSystem, log: SegmentLog, meta: MetaFile, policy: CheckpointPolicy, created: boolean) {
     this.#fs = fs
     this.#log = log
     this.#meta = meta
@@ -206,7 +206,8 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
     this.#seq = meta.current.checkpointSeq
     this.#tree = new Tree(this, this)
     this.#visible = this.#tree.root
-    for (const segment of log.segments()) this.#valueSegments.add(segment)
+    // A new database's first segment holds its empty root page and first checkpoint, no values.
+    if (!created) for (const segment of log.segments()) this.#valueSegments.add(segment)
   }
 
   /** Opens (or creates) the database in `options.fs`, recovering to the newest valid commit. */
@@ -218,9 +219,7 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
       const created = !MetaFile.exists(fs)
       const meta = await openOrCreate(options)
       const log = new SegmentLog(fs, meta.current.segmentBytes)
-      const engine = new RowEngine(fs, log, meta, policy)
-      // A new database's first segment holds its empty root page and first checkpoint, no values.
-      if (created) engine.#valueSegments.clear()
+      const engine = new RowEngine(fs, log, meta, policy, created)
       engine.#readOnly = options.readOnly === true
       try {
         await engine.#recover()
