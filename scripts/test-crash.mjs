@@ -6,7 +6,7 @@
 // its own seed), --seed N (the first seed), --kills N, --mutations N, --cases N and --steps N (per
 // fault run), --runs N (disk-full children), --only crash,kill,corrupt,faults,full.
 import { parseArgs } from 'node:util'
-import { corruptionCampaign, crashCampaign, diskFullCampaign, faultCampaign, killCampaign } from '../packages/testkit/dist/index.js'
+import { corruptionCampaign, crashCampaign, describeTally, diskFullCampaign, faultCampaign, killCampaign } from '../packages/testkit/dist/index.js'
 import { rowFactory } from '../packages/row-engine/dist/row-factory.js'
 
 /** The engines the campaigns run on; a new engine's factory (with a `location`) joins here. */
@@ -54,7 +54,7 @@ for (const factory of FACTORIES) {
       const started = Date.now()
       const r = await crashCampaign(factory, { commits, seed })
       const w = r.workload
-      show(`${factory.name} crash states, seed ${seed}`, r, `${r.commits} commits (${w.unsyncedCommits} sync: false, ${w.largeValues} large values), ${w.snapshots} snapshots, ${w.cursors} cursors, ${w.compactions} compactions, ${w.checkpoints} checkpoints, ${w.reopens} reopens; ${r.points} crash points, ${r.states.drop} dropped-write + ${r.states.torn} torn-write states (${((Date.now() - started) / 1000).toFixed(1)} s)`)
+      show(`${factory.name} crash states, seed ${seed}`, r, `${r.commits} commits (${w.unsyncedCommits} sync: false, ${w.largeValues} large values), ${w.snapshots} snapshots, ${w.cursors} cursors, ${w.compactions} compactions, ${w.checkpoints} checkpoints, ${w.reopens} reopens; ${r.points} crash points, ${describeTally(r.tally)} (${((Date.now() - started) / 1000).toFixed(1)} s)`)
     }
   }
   if (only.has('kill')) {

@@ -7,7 +7,9 @@ import { readU64, RECORD_HEADER_BYTES, RecordType, sealRecord, writeU64 } from '
  *
  * BATCH: u64 seq, u32 count, then per operation
  *   u8 kind (1 put inline, 2 put out-of-line, 3 del), u16 key length, key,
- *   put inline: u32 value length, value; put out-of-line: u32 value length, u64 VALUE record address.
+ *   put inline: u32 value length, value; put out-of-line: u32 value length, u64 VALUE record address;
+ *   then u64 durable-through: the log address before which every record was durable when the batch
+ *   was written (absent in batches of databases written before it was added).
  * VALUE: u16 key length, key, value (the key lets reclamation find the entry that uses it).
  */
 const PUT_INLINE = 1
@@ -24,13 +26,16 @@ function operationBytes(op: LoggedOperation): number {
 
 /** Bytes of the framed BATCH record for `ops`. */
 export function batchRecordBytes(ops: LoggedOperation[]): number {
-  let bytes = RECORD_HEADER_BYTES + 12
+  let bytes = RECORD_HEADER_BYTES + 12 + 8
   for (const op of ops) bytes += operationBytes(op)
   return bytes
 }
 
-/** Encodes a framed BATCH record into `out` at `offset` (exactly batchRecordBytes long). */
-export function encodeBatch(seq: number, ops: LoggedOperation[], out: Buffer, offset: number): void {
+/**
+ * Encodes a framed BATCH record into `out` at `offset` (exactly batchRecordBytes long).
+ * `durableThrough` is the log's durable end as the batch is written (see SegmentLog.durableEnd).
+ */
+export function encodeBatch(seq: number, ops: LoggedOperation[], durableThrough: number, out: Buffer, offset: number): void {
   const end = offset + batchRecordBytes(ops)
   const buf = out.subarray(offset, end)
   let at = RECORD_HEADER_BYTES
@@ -58,6 +63,7 @@ export function encodeBatch(seq: number, ops: LoggedOperation[], out: Buffer, of
       at = writeU64(buf, op.value.address, at)
     }
   }
+  writeU64(buf, durableThrough, at)
   sealRecord(buf, RecordType.BATCH)
 }
 
@@ -66,7 +72,7 @@ export function encodeBatch(seq: number, ops: LoggedOperation[], out: Buffer, of
  * buffer that the next record overwrites: whoever keeps them copies them (the tree copies every
  * entry it is given).
  */
-export function decodeBatch(payload: Buffer, file: string, offset: number): { seq: number; ops: LoggedOperation[] } {
+export function decodeBatch(payload: Buffer, file: string, offset: number): { seq: number; ops: LoggedOperation[]; durableThrough: number | undefined } {
   const bad = () => corruption(file, offset, 'malformed batch record')
   if (payload.length < 12) throw bad()
   const seq = readU64(payload, 0)
@@ -101,8 +107,10 @@ export function decodeBatch(payload: Buffer, file: string, offset: number): { se
       throw bad()
     }
   }
-  if (at !== payload.length) throw bad()
-  return { seq, ops }
+  // Batches written before the durable-through mark end with their last operation.
+  if (at === payload.length) return { seq, ops, durableThrough: undefined }
+  if (at + 8 !== payload.length) throw bad()
+  return { seq, ops, durableThrough: readU64(payload, at) }
 }
 
 /** Bytes of the framed VALUE record for this key and value. */

@@ -1,5 +1,5 @@
 import { MemoryFileSystem } from '@strata/storage'
-import { corruptionCampaign, crashCampaign, readAll } from '@strata/testkit'
+import { corruptionCampaign, crashCampaign, describeTally, expectUnkind, readAll } from '@strata/testkit'
 import { describe, expect, it } from 'vitest'
 import { RowEngine } from './row-engine.js'
 import { rowFactory } from './row-factory.js'
@@ -12,9 +12,10 @@ describe('RowEngine crash states', () => {
       const report = await crashCampaign(rowFactory, { commits: 200, seed })
       const w = report.workload
       console.log(
-        `RowEngine crash states (seed ${seed}): ${report.commits} commits (${w.unsyncedCommits} with sync: false, ${w.largeValues} large values), ${w.snapshots} snapshots, ${w.cursors} cursors held, ${w.compactions} compactions, ${w.checkpoints} checkpoints, ${w.reopens} reopens; ${report.points} crash points, ${report.states.drop} dropped-write and ${report.states.torn} torn-write states checked, ${report.failures.length} failures`,
+        `RowEngine crash states (seed ${seed}): ${report.commits} commits (${w.unsyncedCommits} with sync: false, ${w.largeValues} large values), ${w.snapshots} snapshots, ${w.cursors} cursors held, ${w.compactions} compactions, ${w.checkpoints} checkpoints, ${w.reopens} reopens; ${report.points} crash points; ${describeTally(report.tally)}; ${report.failures.length} failures`,
       )
       expect(report.failures).toEqual([])
+      expectUnkind(report.tally, 1000)
       // Each policy checkpoint takes several turns of 4 leaves (row-factory.ts), so crashes also
       // land between them; about 20 complete per run.
       expect(w.checkpoints).toBeGreaterThanOrEqual(15)

@@ -41,7 +41,7 @@ import { batchRecordBytes, decodeBatch, decodeValue, encodeBatch, encodeValue, t
 import { decodeCheckpoint, encodeCheckpoint, type StoredSnapshot } from './checkpoint-record.js'
 import { MetaFile } from './meta.js'
 import { frameRecord, RECORD_HEADER_BYTES, RecordType, sealRecord } from './record.js'
-import { SEGMENT_PATTERN, SegmentLog, segmentName } from './segment-log.js'
+import { type ScannedRecord, SEGMENT_PATTERN, SegmentLog, segmentName } from './segment-log.js'
 import {
   decodeDropRecord,
   decodeRestoreRecord,
@@ -560,7 +560,7 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
       logged[i] = { type: 'put', key: op.key, value: { address: start + at, length: op.value.length } }
       at += valueRecordBytes(op.key.length, op.value.length)
     })
-    encodeBatch(seq, logged, buf, at)
+    encodeBatch(seq, logged, this.#log.durableEnd, buf, at)
     // 2. One write.
     const written = this.#log.append(buf, 'log', start)
     if (written !== start) throw new Error('strata: invariant broken: the log moved between prepare and append')
@@ -1023,15 +1023,7 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
       }
       end = r.next
     }
-    // A crash tears only the last write, so a later commit can follow a bad record only if the
-    // bad record is damage: cutting the log there would silently drop acknowledged commits.
-    for (const later of this.#log.recordsAfter(end, 'log')) {
-      if (later.type !== RecordType.BATCH) continue
-      const { seq } = decodeBatch(later.payload, segmentName(segmentOf(later.address)), offsetOf(later.address))
-      if (seq > this.#seq + 1) {
-        throw corruption(`${this.#fs.location}/${segmentName(segmentOf(end))}`, offsetOf(end), `bad log record followed by commit ${seq} at offset ${offsetOf(later.address)}`)
-      }
-    }
+    this.#refuseDamage(end)
     this.#publish(true)
     // Read-only: the head lives in memory only; the log's tail and leftover segments stay as they are.
     if (this.#readOnly) return
@@ -1046,8 +1038,37 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
     } else {
       await this.#meta.sync()
     }
+    // The directory entries found (META's, the segments') may never have been synced either.
+    await this.#fs.syncDirectory()
     // Segments a crash kept from being removed hold nothing the checkpoint uses.
     this.#removeEmptySegments()
+  }
+
+  /**
+   * Throws LEVEL_CORRUPTION if the log holds a whole BATCH record after `end` (where the replay
+   * stopped) that proves `end` was durable: power lost mid-write leaves whole records after a lost
+   * or torn one only where no completed sync covered them, and those are a crash's leftovers, cut
+   * off by `resume`; but a batch whose durable-through mark passes `end` was written after a sync
+   * covered it, so the bad record there is damage, and cutting would drop acknowledged commits.
+   * (A batch without the mark, from an older version, proves it by a sequence number past the next.)
+   */
+  #refuseDamage(end: LogAddress): void {
+    const judge = (later: ScannedRecord) => {
+      if (later.type !== RecordType.BATCH) return
+      const file = segmentName(segmentOf(later.address))
+      const batch = decodeBatch(later.payload, file, offsetOf(later.address))
+      const proves = batch.durableThrough === undefined ? batch.seq > this.#seq + 1 : batch.durableThrough > end
+      if (proves) {
+        throw corruption(
+          `${this.#fs.location}/${segmentName(segmentOf(end))}`,
+          offsetOf(end),
+          `bad log record followed by commit ${batch.seq} at ${file} offset ${offsetOf(later.address)}, which was written once the log was durable past it`,
+        )
+      }
+    }
+    // Each scan's payloads are valid only until it yields the next: judge them as they come.
+    for (const later of this.#log.recordsAfter(end, 'log')) judge(later)
+    for (const later of this.#log.recordsAbove(segmentOf(end), 'log')) judge(later)
   }
 
   /** The whole CHECKPOINT record with the highest sequence number, searching the newest segments first. */

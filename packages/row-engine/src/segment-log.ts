@@ -48,8 +48,16 @@ export class SegmentLog {
   readonly #files = new Map<number, BlockFile>()
   /** Segments written since their last sync. */
   readonly #unsynced = new Set<number>()
-  /** Whether a segment file was created since the folder was last synced. */
-  #created = false
+  /** Whether a segment file was created or removed since the folder was last synced. */
+  #entriesChanged = false
+  /**
+   * The newest sync under way, which settles once it and every sync begun before it have
+   * completed: a sync resolves only when everything appended before it is durable, including
+   * what an earlier sync still in flight took over (earlier segments, new directory entries).
+   */
+  #lastSync: Promise<void> = Promise.resolve()
+  /** Every record before this address is durable: a completed sync covered it. */
+  #durableEnd: LogAddress = 0 as LogAddress
   #active = 0
   #end = 0
   /** Set when a failed write could not be undone: the log takes no more appends. */
@@ -79,6 +87,15 @@ export class SegmentLog {
     return logAddress(this.#active, this.#end)
   }
 
+  /**
+   * The address before which every record is durable: the end of the log when the newest
+   * completed sync began. BATCH records carry it, so recovery can tell a record lost to a crash
+   * (never covered by a sync) from damage to one that was durable.
+   */
+  get durableEnd(): LogAddress {
+    return this.#durableEnd
+  }
+
   /** Bytes of all segment files. */
   bytes(): number {
     let total = 0
@@ -90,23 +107,13 @@ export class SegmentLog {
     return this.#files.get(segment)?.size() ?? 0
   }
 
-  /** Starts the log after recovery: appends continue at `end`, and anything after it is cut off. */
+  /**
+   * Starts the log after recovery: appends continue at `end`, and anything after it is cut off
+   * (recovery has judged it a crash's leftovers, not damage: see RowEngine's recovery).
+   */
   resume(end: LogAddress): void {
     const segment = segmentOf(end)
-    // Later segments can only hold what a crash left half-written: a whole record there means
-    // recovery started from the wrong place (damaged META, a missing segment), and removing it
-    // would destroy commits. Refuse instead.
-    for (const n of this.segments()) {
-      if (n <= segment) continue
-      const first = this.scanSegment(n, 'log').next()
-      if (!first.done) {
-        throw new StrataError(
-          ErrorCode.CORRUPTION,
-          `the log ends in ${segmentName(segment)} at offset ${offsetOf(end)}, but ${this.#fs.location}/${segmentName(n)} holds records from offset ${offsetOf(first.value.address)}`,
-        )
-      }
-      this.remove(n)
-    }
+    for (const n of this.segments()) if (n > segment) this.remove(n)
     this.#active = segment
     this.#end = offsetOf(end)
     const file = this.#file(segment, true)
@@ -114,6 +121,11 @@ export class SegmentLog {
       file.truncate(this.#end)
       this.#unsynced.add(segment)
     }
+  }
+
+  /** The whole records of every segment numbered above `segment`, each up to its first bad one. */
+  *recordsAbove(segment: number, purpose: Purpose): Generator<ScannedRecord> {
+    for (const n of this.segments()) if (n > segment) yield* this.scanSegment(n, purpose)
   }
 
   /**
@@ -177,19 +189,34 @@ export class SegmentLog {
     return this.#broken
   }
 
-  /** Makes every append so far durable, and the creation of new segment files with it. */
-  async sync(): Promise<void> {
+  /**
+   * Makes every append so far durable, and the creation and removal of segment files with it.
+   * Resolves only once every sync begun before it has completed too: a sync still in flight (a
+   * background checkpoint's) may hold earlier segments or the directory entry of the segment this
+   * one appends to, and power lost before it completes would lose what this sync is asked for.
+   */
+  sync(): Promise<void> {
     const segments = [...this.#unsynced]
-    const created = this.#created
+    const entriesChanged = this.#entriesChanged
     this.#unsynced.clear()
-    this.#created = false
-    try {
-      for (const n of segments) await this.#file(n, false).sync()
-      if (created) await this.#fs.syncDirectory()
-    } catch (error) {
-      this.fail(error as Error)
-      throw error
-    }
+    this.#entriesChanged = false
+    const earlier = this.#lastSync
+    const end = this.end
+    const done = (async () => {
+      try {
+        for (const n of segments) await this.#file(n, false).sync()
+        if (entriesChanged) await this.#fs.syncDirectory()
+      } catch (error) {
+        this.fail(error as Error)
+        throw error
+      }
+      await earlier
+      // An earlier sync that failed leaves its writes in doubt, and so every write after them.
+      if (this.#broken) throw new StrataError(ErrorCode.IO_ERROR, 'an earlier sync of the log failed; reopen the database', { cause: this.#broken })
+      if (end > this.#durableEnd) this.#durableEnd = end
+    })()
+    this.#lastSync = done.catch(() => undefined)
+    return done
   }
 
   /** Reads `length` bytes at `address` (fewer at a segment's end). */
@@ -295,6 +322,7 @@ export class SegmentLog {
     this.#files.delete(segment)
     this.#unsynced.delete(segment)
     this.#fs.remove(segmentName(segment))
+    this.#entriesChanged = true
   }
 
   close(): void {
@@ -308,7 +336,7 @@ export class SegmentLog {
       if (!create) throw new Error(`strata: invariant broken: no segment ${segment}`)
       file = this.#fs.open(segmentName(segment), { create: true })
       this.#files.set(segment, file)
-      this.#created = true
+      this.#entriesChanged = true
     }
     return file
   }

@@ -4,7 +4,7 @@
  * @module @strata/storage
  */
 export { crc32 } from './checksum.js'
-export { type CrashMode, type CrashState, CrashFileSystem, SECTOR_SIZE } from './crash-file-system.js'
+export { type CrashFeatures, CrashFileSystem, type CrashFileSystemOptions, type CrashMode, type CrashState, SECTOR_SIZE } from './crash-file-system.js'
 export { assert, corruption, ErrorCode, type ErrorCodeValue, rangeError, StrataError } from './errors.js'
 export { type Fault, type FaultableFileSystem, type FaultInjector, type FaultOperation } from './fault.js'
 export { FaultyFileSystem } from './faulty-file-system.js'

@@ -39,7 +39,10 @@ export class MemoryFileData {
 /** Observes every mutation of a memory file system; the crash simulator records through it. */
 export interface MemoryFileSystemObserver {
   write(name: string, offset: number, data: Uint8Array): void
-  sync(name: string): void
+  /** A sync of `name` begins; the file's sync resolves once the returned promise does. */
+  sync(name: string): void | Promise<void>
+  /** A sync of the directory begins; it resolves once the returned promise does. */
+  syncDirectory?(): void | Promise<void>
   truncate(name: string, size: number): void
   create(name: string): void
   remove(name: string): void
@@ -100,8 +103,8 @@ class MemoryBlockFile implements BlockFile {
     const fault = decideFault(this.fs.faults, 'sync', this.name, 0)
     if (fault) throw faultError(fault, 'sync', this.name)
     this.#data()
-    this.fs.observer?.sync(this.name)
     this.fs.io.countSync()
+    await this.fs.observer?.sync(this.name)
   }
 
   close(): void {
@@ -154,6 +157,7 @@ export class MemoryFileSystem implements FaultableFileSystem {
   async syncDirectory(): Promise<void> {
     const fault = decideFault(this.faults, 'sync', '.', 0)
     if (fault) throw faultError(fault, 'sync', '.')
+    await this.observer?.syncDirectory?.()
   }
 
   lock(): void {

@@ -20,6 +20,7 @@ describe('crash-simulating file system', () => {
   it('keeps synced writes and drops unsynced ones', async () => {
     const fs = new CrashFileSystem()
     const file = fs.open('a', { create: true })
+    await fs.syncDirectory()
     file.write(0, Buffer.from('durable'), 'log')
     await file.sync()
     file.write(7, Buffer.from('-lost'), 'log')
@@ -27,14 +28,14 @@ describe('crash-simulating file system', () => {
     const last = states.filter((s) => s.point === fs.point)
     const dropped = last.find((s) => s.mode === 'drop')
     expect(dropped?.fs.files.get('a')?.snapshot().toString()).toBe('durable')
-    // A one-sector write cannot tear: the torn state keeps none of it.
-    const torn = last.find((s) => s.mode === 'torn')
-    expect(torn?.fs.files.get('a')?.snapshot().toString()).toBe('durable')
+    // A one-sector write cannot tear: every state keeps all of it or none.
+    expect(new Set(last.map((s) => s.fs.files.get('a')?.snapshot().toString()))).toEqual(new Set(['durable', 'durable-lost']))
   })
 
   it('tears the last unsynced write at a sector boundary, keeping earlier ones', async () => {
     const fs = new CrashFileSystem()
     const file = fs.open('a', { create: true })
+    await fs.syncDirectory()
     file.write(0, Buffer.alloc(100, 1), 'log')
     file.write(100, Buffer.alloc(4 * SECTOR_SIZE, 2), 'log')
     const torn = [...fs.crashStates()].find((s) => s.point === fs.point && s.mode === 'torn')
@@ -48,6 +49,7 @@ describe('crash-simulating file system', () => {
   it('gives one state per event boundary, from any starting point', async () => {
     const fs = new CrashFileSystem()
     const file = fs.open('a', { create: true })
+    await fs.syncDirectory()
     for (let i = 0; i < 5; i++) {
       file.write(i * 10, Buffer.alloc(10, i), 'log')
       await file.sync()
@@ -55,6 +57,71 @@ describe('crash-simulating file system', () => {
     const drops = [...fs.crashStates()].filter((s) => s.mode === 'drop')
     expect(drops.map((s) => s.point)).toEqual(Array.from({ length: fs.point + 1 }, (_, i) => i))
     expect(drops.at(-1)?.fs.files.get('a')?.length).toBe(50)
+  })
+
+  it('makes a write durable only once its sync completes, not when it starts', async () => {
+    const fs = new CrashFileSystem()
+    const file = fs.open('a', { create: true })
+    await fs.syncDirectory()
+    file.write(0, Buffer.from('data'), 'log')
+    const started = fs.point
+    const sync = file.sync()
+    // The sync has begun; other work goes on before it completes.
+    const whileInFlight = fs.point
+    await sync
+    const states = [...fs.crashStates()]
+    const at = (point: number) => states.find((s) => s.point === point && s.mode === 'drop')
+    expect(whileInFlight).toBe(started + 1)
+    expect(at(whileInFlight)?.features.syncsInFlight).toBe(1)
+    expect(at(whileInFlight)?.fs.files.get('a')?.length).toBe(0)
+    expect(at(fs.point)?.fs.files.get('a')?.snapshot().toString()).toBe('data')
+  })
+
+  it('lets a short sync begun later complete before a long one begun earlier', async () => {
+    const fs = new CrashFileSystem()
+    const big = fs.open('big', { create: true })
+    const small = fs.open('small', { create: true })
+    await fs.syncDirectory()
+    big.write(0, Buffer.alloc(256 * 1024, 1), 'log')
+    small.write(0, Buffer.from('x'), 'log')
+    const order: string[] = []
+    await Promise.all([big.sync().then(() => order.push('big')), small.sync().then(() => order.push('small'))])
+    expect(order).toEqual(['small', 'big'])
+  })
+
+  it('loses a creation or a removal that no directory sync covered', async () => {
+    const fs = new CrashFileSystem()
+    const kept = fs.open('kept', { create: true })
+    kept.write(0, Buffer.from('old'), 'log')
+    await kept.sync()
+    await fs.syncDirectory()
+    const fresh = fs.open('fresh', { create: true })
+    fresh.write(0, Buffer.from('new'), 'log')
+    await fresh.sync()
+    fs.remove('kept')
+    const last = [...fs.crashStates()].filter((s) => s.point === fs.point)
+    const drop = last.find((s) => s.mode === 'drop')
+    // The file's own sync does not make its name durable, and the removal is not durable either.
+    expect(drop?.fs.list()).toEqual(['kept'])
+    expect(drop?.fs.files.get('kept')?.snapshot().toString()).toBe('old')
+    expect(drop?.features.lostEntries).toBe(2)
+    await fs.syncDirectory()
+    const synced = [...fs.crashStates(fs.point)].find((s) => s.mode === 'drop')
+    expect(synced?.fs.list()).toEqual(['fresh'])
+    expect(synced?.fs.files.get('fresh')?.snapshot().toString()).toBe('new')
+  })
+
+  it('lets later unsynced writes reach the disk while an earlier one is lost', async () => {
+    const fs = new CrashFileSystem()
+    const a = fs.open('a', { create: true })
+    const b = fs.open('b', { create: true })
+    await fs.syncDirectory()
+    a.write(0, Buffer.from('first'), 'log')
+    b.write(0, Buffer.from('second'), 'log')
+    const hole = [...fs.crashStates(fs.point)].find((s) => s.mode === 'hole')
+    expect(hole?.fs.files.get('a')?.length).toBe(0)
+    expect(hole?.fs.files.get('b')?.snapshot().toString()).toBe('second')
+    expect(hole?.features.reordered).toBe(true)
   })
 })
 

@@ -1,5 +1,6 @@
 import type { Engine, EngineCursor, EngineSnapshot } from '@strata/btree'
-import { CrashFileSystem, type CrashMode, type FileSystem } from '@strata/storage'
+import { CrashFileSystem, type FileSystem } from '@strata/storage'
+import { type CrashTally, emptyTally, tallyState } from './crash-tally.js'
 import { type EngineFactory, readAll } from './engine-factory.js'
 import { fingerprint, Model } from './model.js'
 import { seededRandom } from './random.js'
@@ -8,13 +9,15 @@ import { workloadBatch } from './workload.js'
 /** What a crash campaign did and found. */
 export interface CrashReport {
   commits: number
-  /** Crash states recovered and checked, by mode. */
-  states: Record<CrashMode, number>
+  /** Crash states recovered and checked, by mode and by what made them unkind. */
+  tally: CrashTally
   /** Write, sync, truncate, create and remove events the workload made: the crash points. */
   points: number
   /** What the workload did, so a report shows which mechanisms a crash could interrupt. */
   workload: {
     unsyncedCommits: number
+    /** Commits issued while an earlier one was still in flight (not awaited). */
+    concurrentCommits: number
     largeValues: number
     snapshots: number
     cursors: number
@@ -37,7 +40,7 @@ export interface CrashCampaignOptions {
 interface Commit {
   /** Crash point before the write began: a crash before it cannot show the commit. */
   startedAt: number
-  /** Crash point from which the commit is durable (a synced write resolved, or a close); undefined while it is not. */
+  /** Crash point from which the commit is durable (its synced write resolved, or a close); undefined while it is not. */
   durableAt: number | undefined
   /** The whole state after this commit. */
   state: string
@@ -49,24 +52,27 @@ function markDurable(history: Commit[], point: number): void {
 }
 
 /**
- * Runs a workload of `commits` batches on a crash-simulating file system, then rebuilds the disk
- * as a crash would leave it at every event boundary, from before the database was created to after
- * it was closed, with unsynced writes dropped and separately with the last write torn. Each state
- * must recover to exactly the state after some commit (at least the last durable one, at most the
- * last one begun) with that commit's sequence number; `check()` must be empty, and the recovered
- * database must take a new write that survives a reopen.
+ * Runs a workload of `commits` batches on a crash-simulating file system as unkind as a real disk
+ * (syncs that complete later than they start, unsynced writes lost, torn or reordered, creations
+ * and removals lost without a directory sync), then rebuilds the disk as a power loss would leave
+ * it at every event boundary, from before the database was created to after it was closed. Each
+ * state must recover to exactly the state after some commit (at least the last durable one, at
+ * most the last one begun) with that commit's sequence number; `check()` must be empty, and the
+ * recovered database must take a new write that survives a reopen.
  *
- * Between batches (mixed sizes, out-of-line and larger-than-a-segment values, 15 % with
- * sync: false) the workload takes and releases snapshots, leaves cursors open across writes,
- * compacts, and closes and reopens the database, so crashes land in commits, policy checkpoints,
- * segment cleaning, compaction, closing checkpoints and recovery itself.
+ * Commits are issued in runs of one to four without awaiting the one before, so background
+ * checkpoints and cleaning race foreground commits and their syncs. Between runs (mixed sizes,
+ * out-of-line and larger-than-a-segment values, 15 % with sync: false) the workload takes and
+ * releases snapshots, leaves cursors open across writes, compacts, and closes and reopens the
+ * database, so crashes land in commits, policy checkpoints, segment cleaning, compaction, closing
+ * checkpoints and recovery itself.
  */
 export async function crashCampaign(factory: EngineFactory, options: CrashCampaignOptions = {}): Promise<CrashReport> {
   const commits = options.commits ?? 200
   const seed = options.seed ?? 42
   const rand = seededRandom(seed)
-  const fs = new CrashFileSystem()
-  const workload: CrashReport['workload'] = { unsyncedCommits: 0, largeValues: 0, snapshots: 0, cursors: 0, compactions: 0, reopens: 0, checkpoints: 0 }
+  const fs = new CrashFileSystem({ seed })
+  const workload: CrashReport['workload'] = { unsyncedCommits: 0, concurrentCommits: 0, largeValues: 0, snapshots: 0, cursors: 0, compactions: 0, reopens: 0, checkpoints: 0 }
   let engine = await factory.open(fs, { small: true })
   const model = new Model()
   const history: Commit[] = [{ startedAt: 0, durableAt: 0, state: model.fingerprint() }]
@@ -76,15 +82,26 @@ export async function crashCampaign(factory: EngineFactory, options: CrashCampai
     for (const s of snapshots.splice(0)) s.release()
     for (const c of cursors.splice(0)) c.close()
   }
-  for (let n = 1; n <= commits; n++) {
-    const ops = workloadBatch(seed, n)
-    model.apply(ops)
-    const sync = rand() < 0.85
-    if (!sync) workload.unsyncedCommits++
-    for (const op of ops) if (op.type === 'put' && op.value.length >= 1000) workload.largeValues++
-    const startedAt = fs.point
-    await engine.write(ops, { sync })
-    history.push({ startedAt, durableAt: sync ? fs.point : undefined, state: model.fingerprint() })
+  for (let n = 1; n <= commits; ) {
+    // A run of commits issued at once: each is in the engine's hands before the one before it resolves.
+    const run = rand() < 0.4 ? 2 + Math.floor(rand() * 3) : 1
+    const writes: Promise<void>[] = []
+    for (let k = 0; k < run && n <= commits; k++, n++) {
+      const ops = workloadBatch(seed, n)
+      model.apply(ops)
+      const sync = rand() < 0.85
+      if (!sync) workload.unsyncedCommits++
+      if (k > 0) workload.concurrentCommits++
+      for (const op of ops) if (op.type === 'put' && op.value.length >= 1000) workload.largeValues++
+      const commit: Commit = { startedAt: fs.point, durableAt: undefined, state: model.fingerprint() }
+      history.push(commit)
+      writes.push(
+        engine.write(ops, { sync }).then(() => {
+          if (sync) commit.durableAt = fs.point
+        }),
+      )
+    }
+    await Promise.all(writes)
     const step = rand()
     if (step < 0.08 && snapshots.length < 6) {
       snapshots.push(engine.snapshot())
@@ -116,7 +133,8 @@ export async function crashCampaign(factory: EngineFactory, options: CrashCampai
   await engine.close()
   markDurable(history, fs.point)
 
-  const report: CrashReport = { commits, states: { drop: 0, torn: 0 }, points: fs.point, workload, failures: [] }
+  const report: CrashReport = { commits, tally: emptyTally(), points: fs.point, workload, failures: [] }
+  let checked = 0
   for (const state of fs.crashStates()) {
     const where = `seed ${seed}, crash at point ${state.point} (${state.mode})`
     // The newest commit that was durable before the crash, and the newest that had begun.
@@ -126,9 +144,9 @@ export async function crashCampaign(factory: EngineFactory, options: CrashCampai
       if (c.durableAt !== undefined && c.durableAt <= state.point) lowest = n
       if (c.startedAt < state.point) highest = n
     })
-    const problem = await checkRecovery(factory, state.fs, history, lowest, highest, report.states.drop % 8 === 0)
+    const problem = await checkRecovery(factory, state.fs, history, lowest, highest, checked++ % 16 === 0)
     if (problem) report.failures.push(`${where}: ${problem}`)
-    report.states[state.mode]++
+    tallyState(report.tally, state)
   }
   return report
 }

@@ -1,6 +1,7 @@
 export { engineConformance } from './conformance.js'
 export { type CorruptionCampaignOptions, type CorruptionReport, corruptionCampaign } from './corruption-campaign.js'
 export { type CrashCampaignOptions, type CrashReport, crashCampaign } from './crash-campaign.js'
+export { type CrashTally, describeTally, expectUnkind } from './crash-tally.js'
 export { type DiskFullCampaignOptions, type DiskFullReport, diskFullCampaign } from './disk-full-campaign.js'
 export { type EngineFactory, readAll } from './engine-factory.js'
 export { type FaultCampaignOptions, type FaultReport, faultCampaign } from './fault-campaign.js'

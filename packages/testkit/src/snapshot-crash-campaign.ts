@@ -1,5 +1,6 @@
 import type { Engine, NamedSnapshots } from '@strata/btree'
-import { CrashFileSystem, type CrashMode } from '@strata/storage'
+import { CrashFileSystem } from '@strata/storage'
+import { type CrashTally, emptyTally, tallyState } from './crash-tally.js'
 import type { EngineFactory } from './engine-factory.js'
 import { Model } from './model.js'
 
@@ -7,7 +8,9 @@ import { Model } from './model.js'
 export interface SnapshotCrashReport {
   /** Operations run: batches, snapshot creations, deletions and restores. */
   operations: number
-  states: Record<CrashMode, number>
+  /** Operations issued while an earlier one was still in flight (not awaited). */
+  concurrent: number
+  tally: CrashTally
   failures: string[]
 }
 
@@ -58,53 +61,70 @@ function modelState(head: Model, named: Map<string, { meta: string; model: Model
 
 /**
  * Named snapshots under crashes: a workload of batches with snapshot creations, deletions and
- * restores (and checkpoints and reclamation, from small engine tuning), then the disk as a crash
- * would leave it at every write/sync boundary, unsynced writes dropped or the last one torn. Each
- * recovered database must show exactly the state (head and every named snapshot) after some
- * operation: at least the last durable one, at most the last one begun.
+ * restores (and checkpoints and reclamation, from small engine tuning), issued in runs of one to
+ * three without awaiting the one before, then the disk as a power loss would leave it at every
+ * event boundary of the crash file system's unkind model (syncs in flight, unsynced writes lost,
+ * torn or reordered, directory changes lost). Each recovered database must show exactly the state
+ * (head and every named snapshot) after some operation: at least the last durable one, at most the
+ * last one begun.
  */
 export async function snapshotCrashCampaign(factory: EngineFactory, options: { operations?: number; seed?: number } = {}): Promise<SnapshotCrashReport> {
   const operations = options.operations ?? 150
   const rand = random(options.seed ?? 7)
-  const fs = new CrashFileSystem()
+  const fs = new CrashFileSystem({ seed: options.seed ?? 7 })
   const engine = (await factory.open(fs, { small: true })) as SnapshotEngine
   const head = new Model()
   const named = new Map<string, { meta: string; model: Model }>()
-  const history = [{ startedAt: 0, durableAt: 0, state: modelState(head, named) }]
+  const history: { startedAt: number; durableAt: number; state: string }[] = [{ startedAt: 0, durableAt: 0, state: modelState(head, named) }]
   const firstPoint = fs.point
-  for (let i = 1; i <= operations; i++) {
-    const startedAt = fs.point
-    const roll = rand()
-    const name = `s${Math.floor(rand() * 4)}`
-    if (roll < 0.12 && !named.has(name)) {
-      await engine.createSnapshot(name, Buffer.from(`op${i}`))
-      named.set(name, { meta: `op${i}`, model: head.clone() })
-    } else if (roll < 0.18 && named.has(name)) {
-      await engine.deleteSnapshot(name)
-      named.delete(name)
-    } else if (roll < 0.24 && named.has(name)) {
-      await engine.restoreSnapshot(name)
-      const state = (named.get(name) as { model: Model }).model
-      head.entries.clear()
-      for (const [k, v] of state.entries) head.entries.set(k, v)
-    } else {
-      const ops = Array.from({ length: 1 + Math.floor(rand() * 6) }, () => {
-        const key = Buffer.from(`key${Math.floor(rand() * 40)}`)
-        return rand() < 0.2 ? { type: 'del' as const, key } : { type: 'put' as const, key, value: Buffer.alloc(rand() < 0.05 ? 1500 : Math.floor(rand() * 60), i & 0xff) }
-      })
-      await engine.write(ops)
-      for (const op of ops) op.type === 'del' ? head.del(op.key) : head.put(op.key, op.value)
+  let concurrent = 0
+  for (let i = 1; i <= operations; ) {
+    // The engine runs operations in the order they are issued, so the model follows that order.
+    const run = rand() < 0.4 ? 2 + Math.floor(rand() * 2) : 1
+    const pending: Promise<unknown>[] = []
+    for (let k = 0; k < run && i <= operations; k++, i++) {
+      if (k > 0) concurrent++
+      const entry = { startedAt: fs.point, durableAt: Number.POSITIVE_INFINITY, state: '' }
+      const roll = rand()
+      const name = `s${Math.floor(rand() * 4)}`
+      let done: Promise<unknown>
+      if (roll < 0.12 && !named.has(name)) {
+        done = engine.createSnapshot(name, Buffer.from(`op${i}`))
+        named.set(name, { meta: `op${i}`, model: head.clone() })
+      } else if (roll < 0.18 && named.has(name)) {
+        done = engine.deleteSnapshot(name)
+        named.delete(name)
+      } else if (roll < 0.24 && named.has(name)) {
+        done = engine.restoreSnapshot(name)
+        const state = (named.get(name) as { model: Model }).model
+        head.entries.clear()
+        for (const [k, v] of state.entries) head.entries.set(k, v)
+      } else {
+        const ops = Array.from({ length: 1 + Math.floor(rand() * 6) }, () => {
+          const key = Buffer.from(`key${Math.floor(rand() * 40)}`)
+          return rand() < 0.2 ? { type: 'del' as const, key } : { type: 'put' as const, key, value: Buffer.alloc(rand() < 0.05 ? 1500 : Math.floor(rand() * 60), i & 0xff) }
+        })
+        done = engine.write(ops)
+        for (const op of ops) op.type === 'del' ? head.del(op.key) : head.put(op.key, op.value)
+      }
+      entry.state = modelState(head, named)
+      history.push(entry)
+      pending.push(
+        done.then(() => {
+          entry.durableAt = fs.point
+        }),
+      )
     }
-    history.push({ startedAt, durableAt: fs.point, state: modelState(head, named) })
+    await Promise.all(pending)
     if (rand() < 0.03) await engine.compact()
     if (process.env.STRATA_DEBUG) {
       const problems = engine.check()
-      if (problems.length > 0) throw new Error(`after operation ${i} (roll ${roll.toFixed(2)}, ${name}): ${problems.join('; ')}`)
+      if (problems.length > 0) throw new Error(`after operation ${i - 1}: ${problems.join('; ')}`)
     }
   }
   await engine.close()
 
-  const report: SnapshotCrashReport = { operations, states: { drop: 0, torn: 0 }, failures: [] }
+  const report: SnapshotCrashReport = { operations, concurrent, tally: emptyTally(), failures: [] }
   for (const state of fs.crashStates(firstPoint)) {
     const where = `crash at point ${state.point} (${state.mode})`
     let lowest = 0
@@ -132,7 +152,7 @@ export async function snapshotCrashCampaign(factory: EngineFactory, options: { o
     } finally {
       await recovered.close()
     }
-    report.states[state.mode]++
+    tallyState(report.tally, state)
   }
   return report
 }
