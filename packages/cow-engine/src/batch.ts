@@ -8,7 +8,9 @@ import { RECORD_HEADER_BYTES, RecordType, readU64, sealRecord, writeU64 } from '
  *
  * BATCH: u64 seq, u32 count, then per operation u8 kind (1 put inline, 2 put out-of-line,
  * 3 del), u16 key length, key, and for puts u32 value length then the value (kind 1) or the u64
- * value address (kind 2). VALUE: u16 key length, key, value.
+ * value address (kind 2), then u64 durable-through: the LSN before which every record was durable
+ * when the batch was written (absent in batches written before it was added). VALUE: u16 key
+ * length, key, value.
  */
 const PUT_INLINE = 1
 const PUT_REF = 2
@@ -24,13 +26,16 @@ function operationBytes(op: LoggedOperation): number {
 
 /** Bytes of the framed BATCH record for `ops`. */
 export function batchRecordBytes(ops: LoggedOperation[]): number {
-  let bytes = RECORD_HEADER_BYTES + 12
+  let bytes = RECORD_HEADER_BYTES + 12 + 8
   for (const op of ops) bytes += operationBytes(op)
   return bytes
 }
 
-/** Encodes a framed BATCH record into `out` at `offset` (exactly batchRecordBytes long). */
-export function encodeBatch(seq: number, ops: LoggedOperation[], out: Buffer, offset: number, salt: number): void {
+/**
+ * Encodes a framed BATCH record into `out` at `offset` (exactly batchRecordBytes long);
+ * `durableThrough` is the WAL's durable end as the batch is written (see Wal.durableEnd).
+ */
+export function encodeBatch(seq: number, ops: LoggedOperation[], durableThrough: number, out: Buffer, offset: number, salt: number): void {
   const buf = out.subarray(offset, offset + batchRecordBytes(ops))
   let at = writeU64(buf, seq, RECORD_HEADER_BYTES)
   at = buf.writeUInt32LE(ops.length, at)
@@ -49,6 +54,7 @@ export function encodeBatch(seq: number, ops: LoggedOperation[], out: Buffer, of
       at = writeU64(buf, op.value.address, at)
     }
   }
+  writeU64(buf, durableThrough, at)
   sealRecord(buf, RecordType.BATCH, salt)
 }
 
@@ -56,7 +62,7 @@ export function encodeBatch(seq: number, ops: LoggedOperation[], out: Buffer, of
  * Decodes a BATCH payload. Keys and inline values are views of `payload`: whoever keeps them keeps
  * the payload's buffer alive (the next checkpoint moves them into page images).
  */
-export function decodeBatch(payload: Buffer, file: string, offset: number): { seq: number; ops: LoggedOperation[] } {
+export function decodeBatch(payload: Buffer, file: string, offset: number): { seq: number; ops: LoggedOperation[]; durableThrough: number | undefined } {
   const bad = () => corruption(file, offset, 'malformed batch record')
   if (payload.length < 12) throw bad()
   const seq = readU64(payload, 0)
@@ -91,8 +97,10 @@ export function decodeBatch(payload: Buffer, file: string, offset: number): { se
       throw bad()
     }
   }
-  if (at !== payload.length) throw bad()
-  return { seq, ops }
+  // Batches written before the durable-through mark end with their last operation.
+  if (at === payload.length) return { seq, ops, durableThrough: undefined }
+  if (at + 8 !== payload.length) throw bad()
+  return { seq, ops, durableThrough: readU64(payload, at) }
 }
 
 /** Bytes of the framed VALUE record for this key and value. */

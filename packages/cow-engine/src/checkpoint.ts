@@ -70,6 +70,8 @@ const imageOf = (p: PlannedPage): Buffer => p.framed.subarray(PAGE_RECORD_PREFIX
 
 /**
  * Writes the head in place and starts a new WAL generation (docs/architecture.md §COW checkpoints):
+ * 0. Sync the WAL: every record before the checkpoint's is durable, so a record lost to a crash
+ *    can only come after a checkpoint's, and one before it is damage (docs/format.md §COW recovery).
  * 1. Move every large value the head holds out of the WAL into an overflow chain.
  * 2. Spill the head: each dirty node goes to its home page, or to a newly allocated one (a
  *    restore's values go on new chains first).
@@ -105,6 +107,8 @@ export async function checkpoint(db: Database, purpose: Purpose, force = false, 
 
 /** The steps of {@link checkpoint}. */
 async function writeCheckpoint(db: Database, purpose: Purpose, changes: CheckpointChanges): Promise<void> {
+  // 0. What the WAL holds before the checkpoint's records is durable first.
+  await db.wal.sync()
   const tree = db.tree
   const epoch = db.epoch + 1
   const plan: PlannedPage[] = []

@@ -35,7 +35,7 @@ export async function commit(db: Database, ops: Operation[], sync: boolean): Pro
     logged[i] = { type: 'put', key: op.key, value: { address: walValueAddress(start + at), length: op.value.length } }
     at += valueRecordBytes(op.key.length, op.value.length)
   })
-  encodeBatch(seq, logged, buf, at, salt)
+  encodeBatch(seq, logged, db.wal.durableEnd, buf, at, salt)
   // 2. One write.
   const written = db.wal.append(buf, 'log')
   assert(written === start, 'the WAL moved between layout and append')

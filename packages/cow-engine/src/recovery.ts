@@ -183,13 +183,17 @@ function scanWal(fs: FileSystem, wal: Wal, meta: Meta): { batches: LoggedBatch[]
     }
     end = r.next
   }
-  // A crash tears only the last write, so a later commit or checkpoint can follow a bad record
-  // only if the bad record is damage: cutting the WAL there would drop acknowledged commits, or
-  // ignore a checkpoint whose pages may already be in place.
+  // Power lost mid-write leaves whole records after a lost or torn one only where no completed
+  // sync covered them: a crash's leftovers, cut off. A later batch whose durable-through mark
+  // passes the bad record proves that record was durable, and a checkpoint's records follow only
+  // a synced WAL (checkpoint step 0): the bad record is then damage, and cutting there would drop
+  // acknowledged commits, or ignore a checkpoint whose pages may already be in place. (A batch
+  // without the mark, from an older version, proves it by a sequence number past the last.)
   for (const later of wal.recordsAfter(end, 'log')) {
-    const laterSeq = later.type === RecordType.BATCH ? decodeBatch(later.payload, where, later.lsn).seq : undefined
-    if (later.type !== RecordType.CHECKPOINT && (laterSeq === undefined || laterSeq <= seq)) continue
-    const what = laterSeq === undefined ? 'a checkpoint' : `commit ${laterSeq}`
+    const batch = later.type === RecordType.BATCH ? decodeBatch(later.payload, where, later.lsn) : undefined
+    const proves = batch ? (batch.durableThrough === undefined ? batch.seq > seq : batch.durableThrough > end) : later.type === RecordType.CHECKPOINT
+    if (!proves) continue
+    const what = batch ? `commit ${batch.seq}` : 'a checkpoint'
     throw corruption(where, wal.offsetOf(end), `bad WAL record followed by ${what} at offset ${wal.offsetOf(later.lsn)}`)
   }
   return complete ? { batches, complete, end } : { batches, end }

@@ -43,6 +43,10 @@ export class Wal {
   #salt = 0
   #unsynced = false
   #broken: Error | undefined
+  /** The newest sync under way; it settles once it and every sync begun before it completed. */
+  #lastSync: Promise<void> = Promise.resolve()
+  /** Every record before this LSN is durable: a completed sync covered it. */
+  #durableEnd = 0
   /** The base LSN the header held when the file was opened; undefined if it held no valid header. */
   readonly headerBase: number | undefined
 
@@ -73,6 +77,14 @@ export class Wal {
     this.#base = base
     this.#end = base + logged
     this.#salt = saltOf(base)
+  }
+
+  /**
+   * The LSN before which every record is durable. BATCH records carry it, so recovery can tell a
+   * record lost to a crash (never covered by a sync) from damage to one that was durable.
+   */
+  get durableEnd(): number {
+    return this.#durableEnd
   }
 
   /** LSN of the first record of this generation. */
@@ -113,6 +125,7 @@ export class Wal {
     this.#file.truncate(0)
     this.#file.write(0, encodeHeader(base, this.#pageSize), 'meta')
     this.#setBase(base, 0)
+    this.#durableEnd = base
     this.#unsynced = true
   }
 
@@ -150,16 +163,28 @@ export class Wal {
     return lsn
   }
 
-  /** Makes every append and reset so far durable. A failed sync leaves the WAL unusable for writes. */
-  async sync(): Promise<void> {
-    if (!this.#unsynced) return
+  /**
+   * Makes every append and reset so far durable. Resolves only once every sync begun before it
+   * has completed too. A failed sync leaves the WAL unusable for writes.
+   */
+  sync(): Promise<void> {
+    const earlier = this.#lastSync
+    const end = this.#end
+    const unsynced = this.#unsynced
     this.#unsynced = false
-    try {
-      await this.#file.sync()
-    } catch (error) {
-      this.fail(error as Error)
-      throw error
-    }
+    const done = (async () => {
+      try {
+        if (unsynced) await this.#file.sync()
+      } catch (error) {
+        this.fail(error as Error)
+        throw error
+      }
+      await earlier
+      if (this.#broken) throw new StrataError(ErrorCode.IO_ERROR, 'an earlier sync of the WAL failed; reopen the database', { cause: this.#broken })
+      if (end > this.#durableEnd) this.#durableEnd = end
+    })()
+    this.#lastSync = done.catch(() => undefined)
+    return done
   }
 
   /** Marks the WAL unusable for writes (after a failed sync, whose outcome the OS does not tell). */

@@ -1,4 +1,4 @@
-import { MemoryFileSystem } from '@strata/storage'
+import { type BlockFile, MemoryFileSystem } from '@strata/storage'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { type LogAddress, logAddress } from './address.js'
@@ -70,5 +70,82 @@ describe('SegmentLog.scan', () => {
       [RecordType.VALUE, 100],
     ])
     expect(seen[1]?.payload.every((b) => b === 2)).toBe(true)
+  })
+})
+
+/** A folder whose syncs (of files and of the directory) complete only when the test says. */
+class ManualSyncFileSystem extends MemoryFileSystem {
+  readonly pending: { name: string; complete: () => void }[] = []
+
+  override open(name: string, options?: { create?: boolean }): BlockFile {
+    const file = super.open(name, options)
+    return {
+      name: file.name,
+      size: () => file.size(),
+      read: (offset, length, purpose) => file.read(offset, length, purpose),
+      readInto: (offset, target, purpose) => file.readInto(offset, target, purpose),
+      write: (offset, data, purpose) => file.write(offset, data, purpose),
+      truncate: (size) => file.truncate(size),
+      close: () => file.close(),
+      sync: () => new Promise<void>((resolve) => this.pending.push({ name, complete: () => void file.sync().then(resolve) })),
+    }
+  }
+
+  override syncDirectory(): Promise<void> {
+    return new Promise<void>((resolve) => this.pending.push({ name: '.', complete: resolve }))
+  }
+
+  /** Completes the syncs waiting now whose names `which` picks. */
+  complete(which: (name: string) => boolean): void {
+    for (const sync of this.pending.filter((p) => which(p.name))) {
+      this.pending.splice(this.pending.indexOf(sync), 1)
+      sync.complete()
+    }
+  }
+}
+
+const settle = () => new Promise<void>((resolve) => setImmediate(resolve))
+
+describe('SegmentLog.sync', () => {
+  it('resolves only once a sync begun before it, of an earlier segment and of the directory, has completed', async () => {
+    const fs = new ManualSyncFileSystem()
+    const log = new SegmentLog(fs, 4096)
+    log.roll()
+    log.append(frameRecord(RecordType.BATCH, Buffer.alloc(3000, 1)), 'log')
+    // A background checkpoint's sync: it takes over segment 1 and the directory entry of segment 1.
+    let firstDone = false
+    const first = log.sync().then(() => (firstDone = true))
+    // A durable commit that rolls into segment 2 while that sync is in flight.
+    log.append(frameRecord(RecordType.BATCH, Buffer.alloc(3000, 2)), 'log')
+    expect(log.activeSegment).toBe(2)
+    let secondDone = false
+    const second = log.sync().then(() => (secondDone = true))
+    // Segment 2's own syncs complete; power lost now would still lose segment 1's tail.
+    for (let i = 0; i < 5; i++) {
+      fs.complete((name) => name !== 'seg-00000001.log')
+      await settle()
+    }
+    expect(secondDone).toBe(false)
+    while (!(firstDone && secondDone)) {
+      fs.complete(() => true)
+      await settle()
+    }
+    await Promise.all([first, second])
+    expect(firstDone && secondDone).toBe(true)
+    expect(log.durableEnd).toBe(log.end)
+  })
+
+  it('rejects a sync whose earlier sync failed, and takes no more appends', async () => {
+    const fs = new MemoryFileSystem()
+    const log = new SegmentLog(fs, 4096)
+    log.roll()
+    log.append(frameRecord(RecordType.BATCH, Buffer.alloc(100, 1)), 'log')
+    fs.faults = (operation) => (operation === 'sync' ? { code: 'EIO', written: 0 } : undefined)
+    const first = log.sync()
+    fs.faults = undefined
+    const second = log.sync()
+    await expect(first).rejects.toMatchObject({ code: 'STRATA_IO_ERROR' })
+    await expect(second).rejects.toThrow(/an earlier sync of the log failed/)
+    expect(() => log.append(frameRecord(RecordType.BATCH, Buffer.alloc(10)), 'log')).toThrow(expect.objectContaining({ code: 'STRATA_IO_ERROR' }))
   })
 })
