@@ -10,11 +10,11 @@ import { join } from 'node:path'
  * processes that both saw the dead owner cannot both take it: under the mutex the owner is read
  * again, and a stale `LOCK` is replaced by renaming a new one over it, so the name is never free
  * for an ordinary open to take meanwhile. The mutex is a chain of files `LOCK.takeover.1`,
- * `LOCK.takeover.2`, …, each naming its holder's pid: a process holds the mutex when it created
- * the first file of the chain whose holder is not dead, and every file below it still names a
- * dead holder once it has. A holder that dies leaves its file in place, and the next taker steps
- * over it to the next one, so no file is ever removed while its holder may still act on it; a
- * holder removes the files it stepped over, then its own, when it is done.
+ * `LOCK.takeover.2`, …, each naming its holder's pid. A process holds the mutex once it has
+ * created a file of the chain and every file below it names a dead holder and is still in place
+ * after that creation. A holder that dies leaves its file, and the next taker steps over it to the
+ * next one, so no file is removed while its holder may still act on it; a holder removes the files
+ * it stepped over, lowest first, then its own, when it is done.
  */
 
 const LOCK = 'LOCK'
