@@ -1,7 +1,12 @@
+import { type PageAddress, spill, Tree } from '@strata/btree'
 import { MemoryFileSystem } from '@strata/storage'
+import { readAll } from '@strata/testkit'
 import { describe, expect, it } from 'vitest'
 import { LAST_SEGMENT, offsetOf, segmentOf } from './address.js'
-import { frameRecord, RecordType } from './record.js'
+import { encodeCheckpoint } from './checkpoint-record.js'
+import { MetaFile } from './meta.js'
+import { frameRecord, RECORD_HEADER_BYTES, RecordType, sealRecord } from './record.js'
+import { RowEngine } from './row-engine.js'
 import { SegmentLog, segmentName } from './segment-log.js'
 
 /** A log whose newest segment file is `segment`, as a database that has rolled that many segments has. */
@@ -38,5 +43,68 @@ describe('the log address range', () => {
     expect(() => log.prepare(2 ** 32 + 1)).toThrow(expect.objectContaining({ code: 'STRATA_LOG_FULL' }))
     expect(log.activeSegment).toBe(5)
     expect(fs.list()).toEqual([segmentName(5)])
+  })
+})
+
+/**
+ * An empty database whose log starts at segment `first`, written as creation writes one (an
+ * empty root page and the first checkpoint, then META): a database that has rolled that many
+ * segments in its life, without writing them all.
+ */
+async function databaseStartingAt(fs: MemoryFileSystem, first: number, options: { pageSize: number; segmentBytes: number }): Promise<void> {
+  fs.open(segmentName(first - 1), { create: true }).close()
+  const log = new SegmentLog(fs, options.segmentBytes)
+  log.roll()
+  log.remove(first - 1)
+  const none = () => {
+    throw new Error('a new tree has no pages to read')
+  }
+  const root = new Tree({ pageSize: options.pageSize, loadNode: none, readValue: none }, { rewritten() {}, removed() {}, valueRemoved() {} }).root
+  const pages: Buffer[] = []
+  let rootAddress = 0
+  spill(
+    root,
+    (_node, framed) => {
+      pages.push(sealRecord(framed, RecordType.PAGE))
+      rootAddress = log.end + RECORD_HEADER_BYTES
+      return rootAddress as PageAddress
+    },
+    RECORD_HEADER_BYTES,
+  )
+  const page = pages[0] as Buffer
+  const checkpoint = frameRecord(RecordType.CHECKPOINT, encodeCheckpoint({ seq: 0, root: rootAddress, dataBytes: 0, live: new Map([[first, page.length]]), snapshots: [], held: [] }))
+  const start = log.append(Buffer.concat([page, checkpoint]), 'meta')
+  await log.sync()
+  log.close()
+  ;(await MetaFile.create(fs, { generation: 0, pageSize: options.pageSize, segmentBytes: options.segmentBytes, checkpoint: start + page.length, checkpointSeq: 0 })).close()
+}
+
+describe('a ROW database at the end of its address range', () => {
+  it('refuses the write that needs a segment past the last with STRATA_LOG_FULL, and keeps every acknowledged one', async () => {
+    const fs = new MemoryFileSystem()
+    const options = { pageSize: 1024, segmentBytes: 4096, checkpoint: { minLogBytes: 1024, maxLogBytes: 4096 } }
+    await databaseStartingAt(fs, LAST_SEGMENT - 3, options)
+    let engine = await RowEngine.open({ fs, ...options })
+    const key = (i: number) => Buffer.from(`key${String(i).padStart(5, '0')}`)
+    const written: [Buffer, Buffer][] = []
+    let refused: unknown
+    for (let i = 0; i < 10_000 && refused === undefined; i++) {
+      const value = Buffer.alloc(200, i % 251)
+      try {
+        await engine.write([{ type: 'put', key: key(i), value }])
+        written.push([key(i), value])
+      } catch (error) {
+        refused = error
+      }
+    }
+    expect(refused).toMatchObject({ code: 'STRATA_LOG_FULL' })
+    expect(Math.max(...fs.list().map((name) => Number(/\d+/.exec(name)?.[0] ?? 0)))).toBe(LAST_SEGMENT)
+    // Nothing aliased: every acknowledged write reads back, now and after a reopen.
+    expect(readAll(engine)).toEqual(written)
+    await engine.close().catch((error: unknown) => expect(error).toMatchObject({ code: 'STRATA_LOG_FULL' }))
+    engine = await RowEngine.open({ fs, ...options, readOnly: true })
+    expect(readAll(engine)).toEqual(written)
+    expect(engine.check()).toEqual([])
+    await engine.close()
   })
 })
