@@ -118,7 +118,10 @@ export interface NamedSnapshots {
   deleteSnapshot(name: string): Promise<void>
   /** Makes the head the named snapshot's state, as one atomic, durable commit. */
   restoreSnapshot(name: string): Promise<void>
-  /** The changes from state `from` to state `to` (undefined: the head), in key order. */
+  /**
+   * The changes from state `from` to state `to` (undefined: the head as the walk starts), in key
+   * order. Both states are held from the first step until the walk ends or is abandoned (`return()`).
+   */
   diff(from: EngineSnapshot | undefined, to: EngineSnapshot | undefined, cost?: DiffCost): Iterable<Change>
 }
 

@@ -404,7 +404,26 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
 
   diff(from: EngineSnapshot | undefined, to: EngineSnapshot | undefined, cost?: DiffCost): Iterable<Change> {
     this.#assertOpen()
-    return diffTrees({ source: this, root: this.#keptRootFor(from) }, { source: this, root: this.#keptRootFor(to) }, true, cost)
+    for (const at of [from, to]) if (at) this.#rootFor(at)
+    return this.#pinnedDiff(from, to, cost)
+  }
+
+  /**
+   * A diff's walk. Like a cursor it pins the states it reads, from its first step until it ends
+   * or is abandoned (`return()`, as a `for..of` that breaks calls), so their pages stay even
+   * through compactions and if a snapshot it reads is released first.
+   */
+  *#pinnedDiff(from: EngineSnapshot | undefined, to: EngineSnapshot | undefined, cost?: DiffCost): Generator<Change> {
+    const a = { source: this, root: this.#keptRootFor(from), seq: from ? from.seq : this.#seq }
+    const b = { source: this, root: this.#keptRootFor(to), seq: to ? to.seq : this.#seq }
+    this.#space.pin(a.seq)
+    this.#space.pin(b.seq)
+    try {
+      yield* diffTrees(a, b, true, cost)
+    } finally {
+      this.#unpin(a.seq)
+      this.#unpin(b.seq)
+    }
   }
 
   /**

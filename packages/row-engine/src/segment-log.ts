@@ -1,5 +1,5 @@
 import { type BlockFile, ErrorCode, type FileSystem, type Purpose, StrataError } from '@strata/storage'
-import { type LogAddress, logAddress, offsetOf, segmentOf } from './address.js'
+import { LAST_SEGMENT, type LogAddress, logAddress, offsetOf, SEGMENT_ADDRESS_BYTES, segmentOf } from './address.js'
 import { parseRecord, RECORD_HEADER_BYTES } from './record.js'
 
 /** Record types a header may name (see record.ts). */
@@ -136,8 +136,11 @@ export class SegmentLog {
     for (const n of this.segments()) if (n >= from) this.#unsynced.add(n)
   }
 
-  /** Starts a new segment; later appends go there. */
+  /** Starts a new segment; later appends go there. Throws STRATA_LOG_FULL past the last addressable segment. */
   roll(): void {
+    if (this.#active >= LAST_SEGMENT) {
+      throw new StrataError(ErrorCode.LOG_FULL, `${this.#fs.location}/${segmentName(this.#active)} is the log's last segment: its addresses would pass 2^53; export the database to a new folder`)
+    }
     this.#active++
     this.#end = 0
     this.#file(this.#active, true)
@@ -146,9 +149,13 @@ export class SegmentLog {
 
   /**
    * Where an append of `bytes` will land: starts a new segment first if the active one would pass
-   * its size (a single append larger than a segment gets a segment of its own).
+   * its size (a single append larger than a segment gets a segment of its own). Throws
+   * STRATA_LOG_FULL, writing nothing, when the append cannot be addressed (docs/format.md §Log addresses).
    */
   prepare(bytes: number): LogAddress {
+    if (bytes > SEGMENT_ADDRESS_BYTES) {
+      throw new StrataError(ErrorCode.LOG_FULL, `an append of ${bytes} bytes is more than one segment can address (2^32 bytes)`)
+    }
     if (this.#end > 0 && this.#end + bytes > this.#segmentBytes) this.roll()
     return logAddress(this.#active, this.#end)
   }

@@ -22,6 +22,8 @@ export const ErrorCode = {
   VALUE_TOO_LARGE: 'STRATA_VALUE_TOO_LARGE',
   /** The storage layer failed to write, sync or read (disk full, I/O error); nothing committed is lost. */
   IO_ERROR: 'STRATA_IO_ERROR',
+  /** The log cannot address a write: its segment numbers are used up, or one append passes 4 GiB. */
+  LOG_FULL: 'STRATA_LOG_FULL',
   /** The folder holds files of a newer or unknown format version. */
   UNSUPPORTED_FORMAT: 'STRATA_UNSUPPORTED_FORMAT',
   /** The folder exists but is not a Strata database (and createIfMissing does not apply). */

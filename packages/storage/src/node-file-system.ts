@@ -2,9 +2,8 @@ import * as fs from 'node:fs'
 import { join, resolve } from 'node:path'
 import { ErrorCode, StrataError } from './errors.js'
 import type { BlockFile, FileSystem } from './file-system.js'
+import { releaseFolderLock, takeFolderLock } from './folder-lock.js'
 import { IoStats, type Purpose } from './io-stats.js'
-
-const LOCK_FILE = 'LOCK'
 
 /** Folders locked by this process: a second open from the same process must fail too. */
 const lockedHere = new Set<string>()
@@ -12,15 +11,6 @@ const lockedHere = new Set<string>()
 function ioError(error: unknown, what: string): StrataError {
   const code = (error as NodeJS.ErrnoException).code ?? 'EIO'
   return new StrataError(ErrorCode.IO_ERROR, `${what} failed (${code})`, { cause: error })
-}
-
-function isProcessAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM'
-  }
 }
 
 class NodeBlockFile implements BlockFile {
@@ -172,43 +162,27 @@ export class NodeFileSystem implements FileSystem {
 
   /**
    * Takes the folder's lock: a `LOCK` file holding our pid, created exclusively. A lock file left
-   * by a process that no longer runs is taken over. A read-only open on a read-only file system
-   * takes the lock within this process only: no process can write there to need excluding.
+   * by a process that no longer runs is taken over, by one process at a time (see folder-lock.ts).
+   * A read-only open on a read-only file system takes the lock within this process only: no
+   * process can write there to need excluding.
    */
   lock(): void {
-    const path = join(this.location, LOCK_FILE)
     const locked = () => new StrataError(ErrorCode.LOCKED, `${this.location} is locked by another open`)
-    // One folder reached by two paths (a symlink, a relative path) is still one database.
-    this.#lockKey = fs.realpathSync(this.location)
-    if (lockedHere.has(this.#lockKey)) throw locked()
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        fs.writeFileSync(path, `${process.pid}\n`, { flag: 'wx' })
-        lockedHere.add(this.#lockKey)
-        this.#locked = true
-        this.#lockFile = true
-        return
-      } catch (error) {
-        const code = (error as NodeJS.ErrnoException).code
-        if (code === 'EROFS' && this.readOnly) return this.#lockHere()
-        if (code !== 'EEXIST') throw ioError(error, `locking ${this.location}`)
-      }
-      let owner = Number.NaN
-      try {
-        owner = Number.parseInt(fs.readFileSync(path, 'utf8'), 10)
-      } catch {
-        continue // removed meanwhile by its owner: try again
-      }
-      if (Number.isInteger(owner) && owner !== process.pid && isProcessAlive(owner)) throw locked()
-      try {
-        fs.rmSync(path, { force: true })
-      } catch (error) {
-        // A lock file its owner left on media that became read-only: nothing can write there now.
-        if ((error as NodeJS.ErrnoException).code === 'EROFS' && this.readOnly) return this.#lockHere()
-        throw ioError(error, `locking ${this.location}`)
-      }
+    let taken: boolean
+    try {
+      // One folder reached by two paths (a symlink, a relative path) is still one database.
+      this.#lockKey = fs.realpathSync(this.location)
+      if (lockedHere.has(this.#lockKey)) throw locked()
+      taken = takeFolderLock(this.location)
+    } catch (error) {
+      if (error instanceof StrataError) throw error
+      // Nothing can be written on read-only media, so no process there needs excluding.
+      if ((error as NodeJS.ErrnoException).code === 'EROFS' && this.readOnly) return this.#lockHere()
+      throw ioError(error, `locking ${this.location}`)
     }
-    throw locked()
+    if (!taken) throw locked()
+    this.#lockHere()
+    this.#lockFile = true
   }
 
   /** Takes the lock within this process only, without a `LOCK` file. */
@@ -219,7 +193,7 @@ export class NodeFileSystem implements FileSystem {
 
   unlock(): void {
     if (!this.#locked) return
-    if (this.#lockFile) fs.rmSync(join(this.location, LOCK_FILE), { force: true })
+    if (this.#lockFile) releaseFolderLock(this.location)
     lockedHere.delete(this.#lockKey)
     this.#locked = false
     this.#lockFile = false

@@ -31,6 +31,7 @@ vi.mock('node:fs', async (importOriginal) => {
     rmSync: guarded('unlink', real.rmSync),
     unlinkSync: guarded('unlink', real.unlinkSync),
     renameSync: guarded('rename', real.renameSync),
+    linkSync: guarded('link', real.linkSync),
     mkdirSync: guarded('mkdir', real.mkdirSync),
     truncateSync: guarded('truncate', real.truncateSync),
     ftruncateSync: guarded('ftruncate', real.ftruncateSync),
@@ -72,8 +73,8 @@ for (const engine of ['row', 'cow'] as const) {
       await expect(second.open()).rejects.toMatchObject({ code: 'LEVEL_DATABASE_NOT_OPEN', cause: { code: 'LEVEL_LOCKED' } })
       await reader.close()
       expect(files()).toEqual(before)
-      // Only the LOCK file was tried, and refused: nothing else was written to.
-      expect(readOnlyMedia.refused.filter((r) => !r.endsWith(`${join(location, 'LOCK')}`))).toEqual([])
+      // Only the lock's files (LOCK, written first as LOCK.new.*) were tried, and refused: nothing else was written to.
+      expect(readOnlyMedia.refused.filter((r) => !r.startsWith(`open ${join(location, 'LOCK')}`))).toEqual([])
       // A writable open there fails, and says why.
       const writer = new StrataLevel(location, { engine })
       await expect(writer.open()).rejects.toMatchObject({ code: 'LEVEL_DATABASE_NOT_OPEN', cause: { code: 'STRATA_IO_ERROR' } })

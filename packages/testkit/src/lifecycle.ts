@@ -1,7 +1,7 @@
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import type { Engine, EngineCursor, EngineSnapshot } from '@strata/btree'
+import type { Change, Engine, EngineCursor, EngineSnapshot, SnapshotEngine } from '@strata/btree'
 import { FaultyFileSystem, MemoryFileSystem, NodeFileSystem } from '@strata/storage'
 import { describe, expect, it } from 'vitest'
 import { type EngineFactory, readAll } from './engine-factory.js'
@@ -123,6 +123,41 @@ export function engineLifecycle(factory: EngineFactory): void {
       forward.close()
       backward.close()
       expect(engine.stats().pinnedSnapshots).toBe(0)
+      expect(engine.check()).toEqual([])
+      await engine.close()
+    })
+
+    it('a diff over the head, part-way, reads the state it started at through rewrites and compactions, and lets it go when it ends or is abandoned', async () => {
+      const fs = new MemoryFileSystem()
+      const key = (i: number) => workloadKey(i)
+      const first = (await factory.open(fs, { small: true })) as SnapshotEngine
+      await first.createSnapshot('empty')
+      await first.write(Array.from({ length: 600 }, (_, i) => ({ type: 'put' as const, key: key(i), value: Buffer.alloc(30 + (i % 50), 1) })))
+      await first.close()
+      // Reopened, the head's pages are on disk only: the diff reads them as it goes.
+      const engine = (await factory.open(fs, { small: true })) as SnapshotEngine
+      const value = (i: number) => Buffer.alloc(30 + (i % 50), 1)
+      const before = Array.from({ length: 600 }, (_, i): [Buffer, Buffer] => [key(i), value(i)]).sort(([a], [b]) => Buffer.compare(a, b))
+      // The named snapshot is a pin of its own.
+      const pinned = engine.stats().pinnedSnapshots
+      const empty = engine.openSnapshot('empty')
+      const asEntry = (change: Change): [Buffer, Buffer] => [Buffer.from(change.key), Buffer.from(change.after ?? Buffer.alloc(0))]
+      const changes = engine.diff(empty, undefined)[Symbol.iterator]()
+      const read: [Buffer, Buffer][] = []
+      for (let i = 0; i < 100; i++) read.push(asEntry(changes.next().value as Change))
+      const abandoned = engine.diff(undefined, empty)[Symbol.iterator]()
+      abandoned.next()
+      for (let round = 2; round < 6; round++) {
+        await engine.write(Array.from({ length: 600 }, (_, i) => (i % 3 === 0 ? { type: 'del' as const, key: key(i) } : { type: 'put' as const, key: key(i), value: Buffer.alloc(60, round) })))
+        await engine.compact()
+      }
+      for (let next = changes.next(); !next.done; next = changes.next()) read.push(asEntry(next.value))
+      expect(read).toEqual(before)
+      // A for..of that breaks out of a diff ends it too.
+      for (const _ of engine.diff(empty, undefined)) break
+      abandoned.return?.()
+      empty.release()
+      expect(engine.stats().pinnedSnapshots).toBe(pinned)
       expect(engine.check()).toEqual([])
       await engine.close()
     })
