@@ -125,6 +125,27 @@ describe.each(engines)('db.snapshots on the %s engine', (engine) => {
     await db.close()
   })
 
+  it('a view whose snapshot is deleted keeps reading its state, takes snapshots of it, and closes, unpinning it', async () => {
+    const db = new StrataLevel<string, string>('memory', { engine, fs: new MemoryFileSystem() })
+    await db.put('a', '1')
+    const unpinned = db.stats().pinnedSnapshots
+    await db.snapshots.create('gone')
+    await db.put('a', '2')
+    const view = db.snapshots.view('gone')
+    await view.open()
+    await db.snapshots.delete('gone')
+    expect(await view.get('a')).toBe('1')
+    const snapshot = view.snapshot()
+    expect(await view.get('a', { snapshot })).toBe('1')
+    expect(await view.iterator().all()).toEqual([['a', '1']])
+    await snapshot.close()
+    await view.close()
+    expect(view.status).toBe('closed')
+    expect(db.stats().pinnedSnapshots).toBe(unpinned)
+    expect(await db.get('a')).toBe('2')
+    await db.close()
+  })
+
   it('diff agrees with a model over random histories', async () => {
     await fc.assert(
       fc.asyncProperty(
