@@ -184,3 +184,16 @@ describe.each(engines)('db.snapshots on the %s engine', (engine) => {
     )
   })
 })
+
+describe('the snapshots option', () => {
+  it('is checked when the database is constructed, before anything opens', async () => {
+    const make = (snapshots: unknown) => () => new StrataLevel('memory', { fs: new MemoryFileSystem(), snapshots } as never)
+    expect(make({ keepLast: -1 })).toThrow(RangeError)
+    expect(make({ keepLast: 1.5 })).toThrow(RangeError)
+    expect(make({ maxAge: Number.NaN })).toThrow(RangeError)
+    expect(make({ maxAge: '1 day' })).toThrow(TypeError)
+    expect(make({ keeplast: 2 })).toThrow(TypeError)
+    expect(make(7)).toThrow(TypeError)
+    for (const good of [{ keepLast: 3, maxAge: 86_400_000 }, {}, undefined]) await make(good)().close()
+  })
+})

@@ -4,7 +4,7 @@ import { ErrorCode, type FileSystem, MemoryFileSystem, NodeFileSystem, StrataErr
 import { type AbstractDatabaseOptions, AbstractLevel, type AbstractSublevelOptions } from 'abstract-level'
 import { checkEngineName, DEFAULT_ENGINE, type EngineName, type EngineOptions, engineFor, engineOpener } from './engines.js'
 import { installFastBatch } from './fast-batch.js'
-import type { RetentionPolicy } from '@strata/snapshots'
+import { checkRetention, type RetentionPolicy } from '@strata/snapshots'
 import { type Encoded, fromEngine, toBytes } from './formats.js'
 import { type PrivateIteratorOptions, RangeCursor, StrataIterator, StrataKeyIterator, StrataValueIterator } from './iterator.js'
 import { registerNamedEncodings, withNamedEncodings } from './msgpack-encoding.js'
@@ -89,6 +89,7 @@ export class StrataLevel<KDefault = string, VDefault = string> extends AbstractL
     const { engine, engineOptions, fs, snapshots, ...forward } = options ?? {}
     const attached = (options as { [kAttached]?: Engine } | undefined)?.[kAttached]
     const engineAsked = engine === undefined ? undefined : checkEngineName(engine)
+    const retention = checkRetention(snapshots ?? {})
     // `getSync` is a manifest key abstract-level 3 reads (its suite tests getSync() when set)
     // that level-supports' typings do not list yet, hence the cast.
     super(
@@ -113,7 +114,7 @@ export class StrataLevel<KDefault = string, VDefault = string> extends AbstractL
     this.#tuning = engineOptions ?? {}
     this.#fs = fs
     this.#attached = attached
-    this.#retention = snapshots ?? {}
+    this.#retention = retention
   }
 
   /**
