@@ -135,7 +135,11 @@ export class StrataLevel<KDefault = string, VDefault = string> extends AbstractL
           const options = { keyEncoding: this.keyEncoding(), valueEncoding: this.valueEncoding(), [kAttached]: view }
           return new StrataLevel<KDefault, VDefault>(`${this.#location}@${name}`, options as StrataLevelOptions<KDefault, VDefault>)
         },
-        openExport: (path) => engineOpener(this.#engineName)({ fs: new NodeFileSystem(path, { create: true }), createIfMissing: true, errorIfExists: true, tuning: this.#tuning }),
+        openExport: (path) => {
+          // The copy is a new, writable database, even of a read-only open.
+          const { readOnly: _, ...tuning } = this.#tuning
+          return engineOpener(this.#engineName)({ fs: new NodeFileSystem(path, { create: true }), createIfMissing: true, errorIfExists: true, tuning })
+        },
       },
       this.#retention,
     )
