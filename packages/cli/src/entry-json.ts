@@ -1,5 +1,5 @@
-import { msgpack } from 'strata'
 import { Option } from 'commander'
+import { msgpack } from 'strata'
 import { type BytesEncoding, encodeBytes, showBytes } from './bytes-text.js'
 
 /** The encodings `--value-encoding` takes: how the application wrote its values. */
