@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs'
+import { cpSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { CowEngine } from '@strata/cow-engine'
@@ -79,5 +79,22 @@ describe('the engine of a folder', () => {
     folders.push(dir)
     expect(engineOf(new NodeFileSystem(dir, { readOnly: true }))).toBeUndefined()
     expect(() => new StrataLevel(dir, { engine: 'lsm' as EngineName })).toThrow(TypeError)
+  })
+
+  it('of a folder holding two databases is not guessed: the option picks one, and without it the open is refused', async () => {
+    const dir = await databaseOf('row')
+    const cow = await databaseOf('cow')
+    for (const name of readdirSync(cow)) cpSync(join(cow, name), join(dir, name))
+    const db = new StrataLevel(dir, { engine: 'row' })
+    await db.put('order:1', 'row')
+    await db.close()
+    const guessed = new StrataLevel(dir)
+    await expect(guessed.open()).rejects.toMatchObject({ code: 'LEVEL_DATABASE_NOT_OPEN', cause: { code: 'STRATA_NOT_A_DATABASE' } })
+    expect(() => engineOf(new NodeFileSystem(dir, { readOnly: true }))).toThrow(expect.objectContaining({ code: 'STRATA_NOT_A_DATABASE' }))
+    for (const [engine, value] of [['row', 'row'], ['cow', 'kept']] as const) {
+      const picked = new StrataLevel(dir, { engine })
+      expect(await picked.get('order:1')).toBe(value)
+      await picked.close()
+    }
   })
 })
