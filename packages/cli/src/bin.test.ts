@@ -1,5 +1,5 @@
 import { spawn } from 'node:child_process'
-import { appendFileSync, cpSync, existsSync, readdirSync, writeFileSync } from 'node:fs'
+import { appendFileSync, cpSync, existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { RowEngine } from '@strata/row-engine'
 import { NodeFileSystem } from '@strata/storage'
@@ -44,6 +44,13 @@ describe('the strata binary', () => {
     for (const command of ['info', 'check', 'compact', 'get', 'scan', 'demo']) expect(run.stdout).toMatch(new RegExp(`^ {2}${command} `, 'm'))
     expect(run.stdout).toContain('Exit status:')
     expect(run.stdout).toMatch(/^ {2}6 {3}damaged bytes, or check found a problem \(LEVEL_CORRUPTION\)$/m)
+  })
+
+  it('prints the version of its package with --version, exiting 0', () => {
+    const { version } = JSON.parse(readFileSync(join(BIN, '..', '..', 'package.json'), 'utf8')) as { version: string }
+    expect(version).toMatch(/^\d+\.\d+\.\d+/)
+    expect(strataProcess('--version')).toEqual({ status: 0, stdout: `${version}\n`, stderr: '' })
+    expect(strataProcess('-V')).toEqual({ status: 0, stdout: `${version}\n`, stderr: '' })
   })
 
   it('exits with the status of each outcome', async () => {

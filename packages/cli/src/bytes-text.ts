@@ -51,18 +51,3 @@ export function parseBytes(text: string, hex: boolean, what: string): Buffer {
   if (!HEX.test(text)) throw new CliError(CliErrorCode.USAGE, `${what} '${text}' is not hex (an even number of the digits 0-9 and a-f)`)
   return Buffer.from(text, 'hex')
 }
-
-/** One entry as `get --json` and `scan --json` print it: each side as text and how to read it back. */
-export interface EntryJson {
-  key: string
-  keyEncoding: BytesEncoding
-  value: string
-  valueEncoding: BytesEncoding
-}
-
-/** An entry as JSON output carries it; with `hex`, both sides in hex. */
-export function entryJson(key: Uint8Array, value: Uint8Array, hex: boolean): EntryJson {
-  const k = encodeBytes(key, hex)
-  const v = encodeBytes(value, hex)
-  return { key: k.text, keyEncoding: k.encoding, value: v.text, valueEncoding: v.encoding }
-}

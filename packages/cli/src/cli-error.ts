@@ -10,6 +10,8 @@ export const CliErrorCode = {
   USAGE: 'STRATA_USAGE',
   /** `get`: the database holds no entry with that key. */
   KEY_NOT_FOUND: 'STRATA_KEY_NOT_FOUND',
+  /** `demo`: the folder holds a database the demo did not make, which it would change. */
+  NOT_A_DEMO_DATABASE: 'STRATA_NOT_A_DEMO_DATABASE',
   /** Anything unexpected: a bug in Strata. */
   INTERNAL: 'STRATA_INTERNAL_ERROR',
 } as const
@@ -45,6 +47,8 @@ export const ExitCode = {
   SNAPSHOT_EXISTS: 11,
   /** STRATA_DATABASE_EXISTS: `snapshot export` names a folder that holds a database. */
   DATABASE_EXISTS: 12,
+  /** STRATA_NOT_A_DEMO_DATABASE: `demo --dir` names a folder holding a database the demo did not make. */
+  NOT_A_DEMO_DATABASE: 13,
 } as const
 
 /** One exit status: the code that gives it and what it means, as `strata --help` lists it. */
@@ -69,6 +73,7 @@ export const EXIT_STATUSES: readonly ExitStatus[] = [
   { status: ExitCode.SNAPSHOT_NOT_FOUND, code: ErrorCode.SNAPSHOT_NOT_FOUND, meaning: 'no snapshot of that name' },
   { status: ExitCode.SNAPSHOT_EXISTS, code: ErrorCode.SNAPSHOT_EXISTS, meaning: 'snapshot create: a snapshot of that name exists' },
   { status: ExitCode.DATABASE_EXISTS, code: ErrorCode.EXISTS, meaning: 'snapshot export: the target already holds a database' },
+  { status: ExitCode.NOT_A_DEMO_DATABASE, code: CliErrorCode.NOT_A_DEMO_DATABASE, meaning: 'demo: the folder holds a database the demo did not make' },
 ]
 
 const EXIT_BY_CODE = new Map(EXIT_STATUSES.flatMap(({ code, status }) => (code === undefined ? [] : [[code, status] as const])))

@@ -1,8 +1,9 @@
 import { statSync } from 'node:fs'
 import type { Engine, SnapshotEngine } from '@strata/btree'
-import { CowEngine, holdsDatabase as holdsCowDatabase } from '@strata/cow-engine'
-import { holdsDatabase as holdsRowDatabase, RowEngine } from '@strata/row-engine'
+import { CowEngine } from '@strata/cow-engine'
+import { RowEngine } from '@strata/row-engine'
 import { ErrorCode, NodeFileSystem } from '@strata/storage'
+import { type EngineName, engineOf } from 'strata'
 import { CliError } from './cli-error.js'
 
 /**
@@ -10,23 +11,6 @@ import { CliError } from './cli-error.js'
  * docs/operations.md), `write` may, for the commands that write by nature.
  */
 export type OpenMode = 'read' | 'write'
-
-/** The engines whose databases the command opens: redirect-on-write (`row`) and copy-before-write (`cow`). */
-type EngineName = 'row' | 'cow'
-
-/**
- * The engine whose database the folder `fs` (at `path`) holds, reading only: `row` for a META file
- * with bytes in it, `cow` for a pages.db whose meta area was written, undefined for neither. A
- * folder holding both holds two databases, and is refused.
- */
-function engineIn(fs: NodeFileSystem, path: string): EngineName | undefined {
-  const row = holdsRowDatabase(fs)
-  const cow = holdsCowDatabase(fs)
-  if (row && cow) {
-    throw new CliError(ErrorCode.NOT_A_DATABASE, `${path} holds two databases, a redirect-on-write one (META) and a copy-before-write one (pages.db): give each database a folder of its own`)
-  }
-  return row ? 'row' : cow ? 'cow' : undefined
-}
 
 /**
  * The folder at `path` and the engine of its database, once it is known to hold one. Nothing is
@@ -43,7 +27,8 @@ function databaseFolder(path: string, readOnly: boolean): { fs: NodeFileSystem; 
   }
   if (!isFolder) throw new CliError(ErrorCode.NOT_A_DATABASE, `${path} is a file, not a database folder`)
   const fs = new NodeFileSystem(path, { readOnly })
-  const engine = engineIn(fs, path)
+  // The folder's files say its engine, as they do for StrataLevel; a folder with two databases is refused.
+  const engine = engineOf(fs)
   if (!engine) throw new CliError(ErrorCode.NOT_A_DATABASE, `${path} is not a Strata database: it has neither a META file (redirect-on-write) nor a pages.db (copy-before-write), or only empty ones`)
   return { fs, engine }
 }
@@ -75,6 +60,6 @@ export async function withDatabase<T>(path: string, mode: OpenMode, task: (engin
  */
 export async function createDatabaseLike(like: SnapshotEngine, path: string): Promise<Engine> {
   const fs = new NodeFileSystem(path, { create: true })
-  if (holdsRowDatabase(fs) || holdsCowDatabase(fs)) throw new CliError(ErrorCode.EXISTS, `${path} already holds a database`)
+  if (engineOf(fs) !== undefined) throw new CliError(ErrorCode.EXISTS, `${path} already holds a database`)
   return like instanceof CowEngine ? CowEngine.open({ fs, errorIfExists: true }) : RowEngine.open({ fs, errorIfExists: true })
 }

@@ -1,6 +1,8 @@
+import { statSync } from 'node:fs'
 import type { EngineStats } from '@strata/btree'
-import { PURPOSES } from '@strata/storage'
-import { StrataLevel } from 'strata'
+import { ErrorCode, NodeFileSystem, PURPOSES } from '@strata/storage'
+import { engineOf, StrataLevel } from 'strata'
+import { CliError, CliErrorCode } from './cli-error.js'
 import { progressBar } from './progress.js'
 
 /** Options of {@link runDemo}. */
@@ -72,19 +74,48 @@ async function sumOrders(iterator: AsyncIterable<[string, Order]>, yieldEvery = 
   return totals
 }
 
+/** The key the demo writes first into every database it makes, so a later run knows the folder for its own. */
+const DEMO_MARK = 'strata-demo:made-by'
+
+/**
+ * Refuses `dir` unless the demo may write there: a missing or empty folder, a folder without a
+ * database, or one holding a database the demo made (or an empty one). The demo deletes every
+ * `order:` key it finds, so anyone else's database is left alone. Reads only.
+ */
+async function assertDemoFolder(dir: string): Promise<void> {
+  let isFolder: boolean
+  try {
+    isFolder = statSync(dir).isDirectory()
+  } catch {
+    return
+  }
+  if (!isFolder) throw new CliError(ErrorCode.NOT_A_DATABASE, `${dir} is a file, not a folder for the demo's database`)
+  if (engineOf(new NodeFileSystem(dir, { readOnly: true })) === undefined) return
+  const db = new StrataLevel(dir, { engineOptions: { readOnly: true } })
+  try {
+    if ((await db.get(DEMO_MARK)) !== undefined || (await db.keys({ limit: 1 }).all()).length === 0) return
+  } finally {
+    await db.close()
+  }
+  throw new CliError(CliErrorCode.NOT_A_DEMO_DATABASE, `${dir} holds a database the demo did not make, and the demo would change it: give --dir a new folder`)
+}
+
 const money = (cents: number) => `${(cents / 100).toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`
 
 /**
  * The demo: write a data set of orders, take a snapshot, run a report over the snapshot while
  * writes go on, show the report's totals are those of the snapshot's moment, and print the
- * engine's write amplification.
+ * engine's write amplification. It refuses a folder holding a database it did not make
+ * (STRATA_NOT_A_DEMO_DATABASE).
  */
 export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const say = options.out ?? ((line: string) => console.log(line))
+  await assertDemoFolder(options.dir)
   const db = new StrataLevel<string, Order>(options.dir, { valueEncoding: 'json' })
   await db.open()
   try {
     say(`Strata demo: a database in ${options.dir}`)
+    await db.put<string, string>(DEMO_MARK, 'strata demo', { valueEncoding: 'utf8' })
     await db.clear({ gte: 'order:', lt: 'order;' })
 
     // 1. The data set, in durable batches.

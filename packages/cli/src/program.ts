@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { Command, CommanderError } from 'commander'
 import { describeFailure, EXIT_STATUSES, ExitCode, type Failure } from './cli-error.js'
 import { addBenchCommand } from './commands/bench.js'
@@ -15,10 +16,17 @@ const COMMANDS = [addInfoCommand, addCheckCommand, addCompactCommand, addGetComm
 
 const EXIT_STATUS_HELP = `\nExit status:\n${EXIT_STATUSES.map(({ status, code, meaning }) => `  ${String(status).padEnd(4)}${meaning}${code ? ` (${code})` : ''}\n`).join('')}`
 
+/** This package's version, from its package.json (one folder above both src/ and dist/). */
+function packageVersion(): string {
+  const manifest = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+  return manifest.version
+}
+
 /** The `strata` program, writing to `output`; commander reports instead of exiting, so {@link runCli} decides the status. */
 function buildProgram(streams: Streams, output: Output): Command {
   const program = new Command('strata')
     .description('Strata: an embedded, snapshotting key-value store for Node.js')
+    .version(packageVersion(), '-V, --version', 'print the version of the strata command')
     .exitOverride()
     .configureOutput({
       writeOut: (text) => streams.stdout.write(text),

@@ -58,6 +58,8 @@ export async function openDatabase(request: OpenRequest): Promise<Database> {
   const { fs } = request
   let area = PageFile.readMetaArea(fs)
   if (!isWritten(area)) {
+    // Never a second database beside a redirect-on-write one (its META file: docs/format.md).
+    if (holdsBytes(fs, 'META')) throw new StrataError(ErrorCode.ENGINE_MISMATCH, `${fs.location} holds a redirect-on-write database (META), not a copy-before-write one`)
     if (!request.createIfMissing) throw new StrataError(ErrorCode.NOT_FOUND, `${fs.location} holds no database`)
     await create(fs, request.pageSize)
     area = PageFile.readMetaArea(fs) as Buffer
@@ -115,6 +117,17 @@ export async function openDatabase(request: OpenRequest): Promise<Database> {
  */
 export function holdsDatabase(fs: FileSystem): boolean {
   return isWritten(PageFile.readMetaArea(fs))
+}
+
+/** Whether the folder `fs` has a file `name` with bytes in it. */
+function holdsBytes(fs: FileSystem, name: string): boolean {
+  if (!fs.exists(name)) return false
+  const file = fs.open(name)
+  try {
+    return file.size() > 0
+  } finally {
+    file.close()
+  }
 }
 
 /** Whether a meta area read from pages.db (undefined: there is no pages.db) was ever written. */

@@ -1174,12 +1174,27 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
   }
 }
 
+/** Whether the folder `fs` has a file `name` with bytes in it. */
+function holdsBytes(fs: FileSystem, name: string): boolean {
+  if (!fs.exists(name)) return false
+  const file = fs.open(name)
+  try {
+    return file.size() > 0
+  } finally {
+    file.close()
+  }
+}
+
 /** Opens META, or creates a new database: an empty root page and a first checkpoint. */
 async function openOrCreate(options: RowEngineOptions): Promise<MetaFile> {
   const { fs } = options
   if (MetaFile.exists(fs)) {
     if (options.errorIfExists) throw new StrataError(ErrorCode.EXISTS, `${fs.location} already holds a database`)
     return MetaFile.open(fs)
+  }
+  // Never a second database beside a copy-before-write one (its pages.db: docs/format.md).
+  if (holdsBytes(fs, 'pages.db')) {
+    throw new StrataError(ErrorCode.ENGINE_MISMATCH, `${fs.location} holds a copy-before-write database (pages.db), not a redirect-on-write one`)
   }
   // A creation cut short leaves at most the first segment with creation's own records and no
   // META. Segments with anything more mean META was lost, not never written.

@@ -3,4 +3,4 @@
  *
  * @module @strata/snapshots
  */
-export { type ExportResult, type ExportTarget, HEAD, type RetentionPolicy, type SnapshotInfo, SnapshotManager } from './snapshot-manager.js'
+export { checkRetention, type ExportResult, type ExportTarget, HEAD, type RetentionPolicy, type SnapshotInfo, SnapshotManager } from './snapshot-manager.js'

@@ -33,6 +33,8 @@ describe('SnapshotManager', () => {
     const engine = await RowEngine.open({ fs: new MemoryFileSystem() })
     expect(() => new SnapshotManager(engine, { keepLast: 1.5 })).toThrow(RangeError)
     expect(() => new SnapshotManager(engine, { maxAge: -1 })).toThrow(RangeError)
+    expect(() => new SnapshotManager(engine, { keeplast: 1 } as never)).toThrow(TypeError)
+    expect(() => new SnapshotManager(engine, { maxAge: '1h' } as never)).toThrow(TypeError)
     await engine.close()
   })
 

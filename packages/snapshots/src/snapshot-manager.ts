@@ -40,12 +40,23 @@ function toInfo(info: NamedSnapshotInfo): SnapshotInfo {
   return { name: info.name, seq: info.seq, createdAt: new Date(info.createdAt), meta: text === '' ? undefined : JSON.parse(text), exclusiveBytes: info.exclusiveBytes }
 }
 
-function checkRetention(policy: RetentionPolicy): RetentionPolicy {
+/** The fields a {@link RetentionPolicy} has. */
+const RETENTION_FIELDS = new Set(['keepLast', 'maxAge'])
+
+/**
+ * `policy`, checked: an object whose fields are `keepLast` (a non-negative integer) and `maxAge`
+ * (a non-negative number of milliseconds), each optional. Anything else is the caller's mistake:
+ * a TypeError for a wrong type or an unknown field, a RangeError for a value out of range.
+ */
+export function checkRetention(policy: unknown): RetentionPolicy {
+  if (typeof policy !== 'object' || policy === null || Array.isArray(policy)) throw new TypeError('a retention policy must be an object: { keepLast?, maxAge? }')
   for (const [name, value] of Object.entries(policy)) {
+    if (!RETENTION_FIELDS.has(name)) throw new TypeError(`a retention policy has no field ${JSON.stringify(name)}: it takes keepLast and maxAge`)
     if (value === undefined) continue
-    if (typeof value !== 'number' || !(value >= 0) || (name === 'keepLast' && !Number.isInteger(value))) throw new RangeError(`retention ${name} must be a non-negative ${name === 'keepLast' ? 'integer' : 'number'}`)
+    if (typeof value !== 'number') throw new TypeError(`retention ${name} must be a number, received ${typeof value}`)
+    if (!(value >= 0) || (name === 'keepLast' && !Number.isInteger(value))) throw new RangeError(`retention ${name} must be a non-negative ${name === 'keepLast' ? 'integer' : 'number'}`)
   }
-  return policy
+  return policy as RetentionPolicy
 }
 
 /**

@@ -32,6 +32,8 @@ export const ErrorCode = {
   NOT_FOUND: 'STRATA_DATABASE_NOT_FOUND',
   /** The database exists and `errorIfExists` is true. */
   EXISTS: 'STRATA_DATABASE_EXISTS',
+  /** The folder holds a database of another engine than the one asked for; nothing is created beside it. */
+  ENGINE_MISMATCH: 'STRATA_ENGINE_MISMATCH',
   /** A named snapshot with that name already exists. */
   SNAPSHOT_EXISTS: 'STRATA_SNAPSHOT_EXISTS',
   /** No named snapshot has that name. */

@@ -3,7 +3,7 @@ import { MemoryFileSystem } from '@strata/storage'
 import type { AbstractBatchOperation } from 'abstract-level'
 import { EntryStream, KeyStream, ValueStream } from 'level-read-stream'
 import { ManyLevelGuest, ManyLevelHost } from 'many-level'
-import { describe, expect, it } from 'vitest'
+import { describe, expect, it, vi } from 'vitest'
 import { StrataLevel } from './strata-level.js'
 
 const open = async <K = string, V = string>(options: ConstructorParameters<typeof StrataLevel<K, V>>[1] = {}) => {
@@ -161,5 +161,29 @@ describe('many-level', () => {
     guestStream.destroy()
     await wire
     await db.close()
+  })
+})
+
+describe('code written for callbacks (abstract-level 2 and levelup)', () => {
+  it('gets a promise and no error: the callback is never called, and only a removed event warns LEVEL_LEGACY', async () => {
+    const db = await open()
+    const warnings: unknown[] = []
+    const warn = vi.spyOn(console, 'warn').mockImplementation((warning: unknown) => void warnings.push(warning))
+    try {
+      const callback = vi.fn()
+      const put = (db.put as unknown as (key: string, value: string, callback: () => void) => Promise<void>)('a', '1', callback)
+      expect(put).toBeInstanceOf(Promise)
+      await put
+      expect(await (db.get as unknown as (key: string, options: object, callback: () => void) => Promise<string>)('a', {}, callback)).toBe('1')
+      await new Promise((resolve) => setTimeout(resolve, 10))
+      expect(callback).not.toHaveBeenCalled()
+      expect(warnings).toEqual([])
+      // abstract-level warns once per message in a process; no other test in this file adds the listener.
+      db.on('put' as never, () => undefined)
+      expect(warnings).toEqual([expect.objectContaining({ code: 'LEVEL_LEGACY', message: "The 'put' event has been removed in favor of 'write'" })])
+    } finally {
+      warn.mockRestore()
+      await db.close()
+    }
   })
 })

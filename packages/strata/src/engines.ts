@@ -1,7 +1,7 @@
 import type { Engine } from '@strata/btree'
-import { CowEngine, type StoreMode } from '@strata/cow-engine'
-import { RowEngine, type RowEngineOptions } from '@strata/row-engine'
-import type { FileSystem } from '@strata/storage'
+import { CowEngine, holdsDatabase as holdsCowDatabase, type StoreMode } from '@strata/cow-engine'
+import { holdsDatabase as holdsRowDatabase, RowEngine, type RowEngineOptions } from '@strata/row-engine'
+import { ErrorCode, type FileSystem, StrataError } from '@strata/storage'
 
 /**
  * Tuning passed through to the engine as it opens: page size, checkpoint policy and read-only opens
@@ -45,11 +45,70 @@ function isEngineName(name: unknown): name is EngineName {
   return typeof name === 'string' && Object.hasOwn(ENGINES, name)
 }
 
-/** The opener of engine `name`; a name that is not in the table is the caller's mistake, a TypeError. */
-export function engineOpener(name: unknown): EngineOpener {
+/** `name`, checked to name an engine in the table; anything else is the caller's mistake, a TypeError. */
+export function checkEngineName(name: unknown): EngineName {
   if (!isEngineName(name)) {
     const known = Object.keys(ENGINES).map((n) => `'${n}'`).join(', ')
     throw new TypeError(`The 'engine' option must be one of ${known}, received ${typeof name === 'string' ? `'${name}'` : typeof name}`)
   }
+  return name
+}
+
+/** The opener of engine `name`. */
+export function engineOpener(name: EngineName): EngineOpener {
   return ENGINES[name]
+}
+
+/**
+ * The engine to open the folder `fs` with: the one its files say, which an explicit `asked` must
+ * match (STRATA_ENGINE_MISMATCH otherwise, so no open makes a second database beside the first);
+ * `asked`, else the default, for a folder with no database.
+ */
+export function engineFor(fs: FileSystem, asked: EngineName | undefined): EngineName {
+  const found = enginesIn(fs)
+  if (asked !== undefined && found.length > 0 && !found.includes(asked)) {
+    const [held] = found as [EngineName]
+    throw new StrataError(
+      ErrorCode.ENGINE_MISMATCH,
+      `${fs.location} holds a database of engine ${describeEngine(held)}, not of engine ${describeEngine(asked)}: open it with engine: '${held}', or without the engine option`,
+    )
+  }
+  // Of a folder holding both (damaged by hand), the caller's choice opens one; with none, refused.
+  return asked ?? engineOf(fs) ?? DEFAULT_ENGINE
+}
+
+
+/** Whether the folder holds a database of each engine, by its files (docs/format.md), reading only. */
+const HOLDS = { row: holdsRowDatabase, cow: holdsCowDatabase } satisfies Record<EngineName, (fs: FileSystem) => boolean>
+
+/** What the engines are called in messages, with the file that tells each apart. */
+const DESCRIPTIONS: Record<EngineName, string> = {
+  row: 'redirect-on-write (META)',
+  cow: 'copy-before-write (pages.db)',
+}
+
+/** An engine named for messages: `'cow', copy-before-write (pages.db)`. */
+export function describeEngine(name: EngineName): string {
+  return `'${name}', ${DESCRIPTIONS[name]}`
+}
+
+/** The engines whose databases the folder `fs` holds, reading only: none, one, or (a damaged folder) both. */
+export function enginesIn(fs: FileSystem): EngineName[] {
+  return (Object.keys(HOLDS) as EngineName[]).filter((name) => HOLDS[name](fs))
+}
+
+/**
+ * The engine of the database in the folder `fs`, told by its files and reading only: `row` for a
+ * META file with bytes in it, `cow` for a pages.db whose meta area was written, undefined for
+ * neither. A folder holding both holds two databases: STRATA_NOT_A_DATABASE.
+ */
+export function engineOf(fs: FileSystem): EngineName | undefined {
+  const found = enginesIn(fs)
+  if (found.length > 1) {
+    throw new StrataError(
+      ErrorCode.NOT_A_DATABASE,
+      `${fs.location} holds two databases, a ${DESCRIPTIONS.row} one and a ${DESCRIPTIONS.cow} one: give each database a folder of its own`,
+    )
+  }
+  return found[0]
 }

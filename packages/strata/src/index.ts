@@ -3,7 +3,7 @@
  *
  * @module strata
  */
-export type { EngineName, EngineOptions } from './engines.js'
+export { type EngineName, type EngineOptions, engineOf } from './engines.js'
 export { msgpack } from './msgpack-encoding.js'
 export { StrataLevel, type StrataLevelOptions } from './strata-level.js'
 export { type ExportResult, type RetentionPolicy, type SnapshotInfo } from '@strata/snapshots'

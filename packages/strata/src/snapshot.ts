@@ -23,9 +23,17 @@ export class StrataSnapshot extends SnapshotBase {
   #closed = false
 
   constructor(options: object, engine: Engine) {
-    super(options)
+    // Pin first: the base constructor registers the snapshot with its database, which closes
+    // every registered snapshot on close, so one whose pin failed must never be registered.
+    const pinned = engine.snapshot()
+    try {
+      super(options)
+    } catch (error) {
+      pinned.release()
+      throw error
+    }
     this.#engine = engine
-    this.#pinned = engine.snapshot()
+    this.#pinned = pinned
   }
 
   /** The engine state to read, after checking the snapshot is this engine's and still open. */

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { CowEngine } from '@strata/cow-engine'
@@ -125,6 +125,92 @@ describe.each(engines)('db.snapshots on the %s engine', (engine) => {
     await db.close()
   })
 
+  it('a view whose snapshot is deleted keeps reading its state, takes snapshots of it, and closes, unpinning it', async () => {
+    const db = new StrataLevel<string, string>('memory', { engine, fs: new MemoryFileSystem() })
+    await db.put('a', '1')
+    const unpinned = db.stats().pinnedSnapshots
+    await db.snapshots.create('gone')
+    await db.put('a', '2')
+    const view = db.snapshots.view('gone')
+    await view.open()
+    await db.snapshots.delete('gone')
+    expect(await view.get('a')).toBe('1')
+    const snapshot = view.snapshot()
+    expect(await view.get('a', { snapshot })).toBe('1')
+    expect(await view.iterator().all()).toEqual([['a', '1']])
+    await snapshot.close()
+    await view.close()
+    expect(view.status).toBe('closed')
+    expect(db.stats().pinnedSnapshots).toBe(unpinned)
+    expect(await db.get('a')).toBe('2')
+    await db.close()
+  })
+
+  it('exports from a read-only open and from a database on a memory file system', async () => {
+    const location = folder()
+    const writer = new StrataLevel<string, string>(location, { engine })
+    await writer.batch([
+      { type: 'put', key: 'a', value: '1' },
+      { type: 'put', key: 'b', value: '2' },
+    ])
+    await writer.snapshots.create('nightly')
+    await writer.close()
+    const reader = new StrataLevel<string, string>(location, { engine, engineOptions: { readOnly: true } })
+    const fromReadOnly = join(folder(), 'copy')
+    expect(await reader.snapshots.export('nightly', fromReadOnly)).toMatchObject({ entries: 2 })
+    await reader.close()
+    const inMemory = new StrataLevel<string, string>('memory', { engine, fs: new MemoryFileSystem() })
+    await inMemory.put('c', '3')
+    await inMemory.snapshots.create('nightly')
+    const fromMemory = join(folder(), 'copy')
+    expect(await inMemory.snapshots.export('nightly', fromMemory)).toMatchObject({ entries: 1 })
+    await inMemory.close()
+    for (const [copy, entries] of [
+      [fromReadOnly, [['a', '1'], ['b', '2']]],
+      [fromMemory, [['c', '3']]],
+    ] as const) {
+      const db = new StrataLevel<string, string>(copy)
+      expect(await db.iterator().all()).toEqual(entries)
+      expect(db.stats().engine).toBe(engine)
+      await db.close()
+    }
+  })
+
+  it('an export that fails leaves nothing at its target, and never touches a database already there', async () => {
+    const db = new StrataLevel<string, string>('memory', { engine, fs: new MemoryFileSystem() })
+    await db.batch(Array.from({ length: 30_000 }, (_, i) => ({ type: 'put' as const, key: order(i), value: 'x'.repeat(50) })))
+    await db.snapshots.create('nightly')
+    const parent = folder()
+    // Into a database already there: refused, and that database is as it was.
+    const occupied = join(parent, 'occupied')
+    const other = new StrataLevel<string, string>(occupied, { engine })
+    await other.put('mine', 'kept')
+    await other.close()
+    const files = readdirSync(occupied).sort()
+    await expect(db.snapshots.export('nightly', occupied)).rejects.toMatchObject({ code: 'STRATA_DATABASE_EXISTS' })
+    expect(readdirSync(occupied).sort()).toEqual(files)
+    // An unknown snapshot: nothing is made.
+    await expect(db.snapshots.export('weekly', join(parent, 'weekly'))).rejects.toMatchObject({ code: 'STRATA_SNAPSHOT_NOT_FOUND' })
+    // The database closes while the export copies: the half-made copy is removed with its folder.
+    const target = join(parent, 'copy')
+    const exporting = db.snapshots.export('nightly', target)
+    while (!existsSync(target)) await new Promise((resolve) => setImmediate(resolve))
+    await db.close()
+    await expect(exporting).rejects.toMatchObject({ code: 'LEVEL_DATABASE_NOT_OPEN' })
+    expect(readdirSync(parent)).toEqual(['occupied'])
+    // Into an empty folder that was there before: the folder stays, empty.
+    const db2 = new StrataLevel<string, string>('memory', { engine, fs: new MemoryFileSystem() })
+    await db2.batch(Array.from({ length: 30_000 }, (_, i) => ({ type: 'put' as const, key: order(i), value: 'x'.repeat(50) })))
+    await db2.snapshots.create('nightly')
+    const empty = join(parent, 'empty')
+    mkdirSync(empty)
+    const exportingAgain = db2.snapshots.export('nightly', empty)
+    while (readdirSync(empty).length === 0) await new Promise((resolve) => setImmediate(resolve))
+    await db2.close()
+    await expect(exportingAgain).rejects.toMatchObject({ code: 'LEVEL_DATABASE_NOT_OPEN' })
+    expect(readdirSync(empty)).toEqual([])
+  })
+
   it('diff agrees with a model over random histories', async () => {
     await fc.assert(
       fc.asyncProperty(
@@ -161,5 +247,18 @@ describe.each(engines)('db.snapshots on the %s engine', (engine) => {
       ),
       { numRuns: 100 },
     )
+  })
+})
+
+describe('the snapshots option', () => {
+  it('is checked when the database is constructed, before anything opens', async () => {
+    const make = (snapshots: unknown) => () => new StrataLevel('memory', { fs: new MemoryFileSystem(), snapshots } as never)
+    expect(make({ keepLast: -1 })).toThrow(RangeError)
+    expect(make({ keepLast: 1.5 })).toThrow(RangeError)
+    expect(make({ maxAge: Number.NaN })).toThrow(RangeError)
+    expect(make({ maxAge: '1 day' })).toThrow(TypeError)
+    expect(make({ keeplast: 2 })).toThrow(TypeError)
+    expect(make(7)).toThrow(TypeError)
+    for (const good of [{ keepLast: 3, maxAge: 86_400_000 }, {}, undefined]) await make(good)().close()
   })
 })

@@ -1,3 +1,5 @@
+import { readdirSync, rmSync } from 'node:fs'
+import { join } from 'node:path'
 import type { Engine, SnapshotEngine } from '@strata/btree'
 import { type ExportResult, HEAD, type RetentionPolicy, type SnapshotInfo, SnapshotManager } from '@strata/snapshots'
 import { ErrorCode, StrataError } from '@strata/storage'
@@ -80,10 +82,19 @@ export class StrataSnapshots<K, V, View> {
     return this.#manager$().restore(name)
   }
 
-  /** Copies snapshot `name` into a new database at `path`, consistent while writes go on. */
+  /**
+   * Copies snapshot `name` into a new database at `path`, consistent while writes go on. An
+   * export that fails removes what it wrote: the folder, if it made it, else the files it added.
+   */
   async export(name: string, path: string): Promise<ExportResult> {
     await this.#host.ready()
-    return this.#manager$().export(name, path, (target) => this.#host.openExport(target))
+    const before = folderEntries(path)
+    try {
+      return await this.#manager$().export(name, path, (target) => this.#host.openExport(target))
+    } catch (error) {
+      removeExportLeftovers(path, before)
+      throw error
+    }
   }
 
   async delete(name: string): Promise<void> {
@@ -104,5 +115,25 @@ export class StrataSnapshots<K, V, View> {
       this.#engine = engine
     }
     return this.#manager
+  }
+}
+
+/** The entries of the folder at `path` before an export writes there: `'missing'` if there is none, `'other'` if it is not a folder. */
+function folderEntries(path: string): Set<string> | 'missing' | 'other' {
+  try {
+    return new Set(readdirSync(path))
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : 'other'
+  }
+}
+
+/** Removes what a failed export left at `path`, given what was there before it; never what was. */
+function removeExportLeftovers(path: string, before: Set<string> | 'missing' | 'other'): void {
+  if (before === 'other') return
+  try {
+    if (before === 'missing') rmSync(path, { recursive: true, force: true })
+    else for (const entry of readdirSync(path)) if (!before.has(entry)) rmSync(join(path, entry), { recursive: true, force: true })
+  } catch {
+    // The export's own error is the one to report; leftovers are only untidy.
   }
 }

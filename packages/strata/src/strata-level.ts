@@ -2,9 +2,9 @@ import { existsSync } from 'node:fs'
 import type { Engine, EngineStats, Operation } from '@strata/btree'
 import { ErrorCode, type FileSystem, MemoryFileSystem, NodeFileSystem, StrataError } from '@strata/storage'
 import { type AbstractDatabaseOptions, AbstractLevel, type AbstractSublevelOptions } from 'abstract-level'
-import { DEFAULT_ENGINE, type EngineName, type EngineOpener, type EngineOptions, engineOpener } from './engines.js'
+import { checkEngineName, DEFAULT_ENGINE, type EngineName, type EngineOptions, engineFor, engineOpener } from './engines.js'
 import { installFastBatch } from './fast-batch.js'
-import type { RetentionPolicy } from '@strata/snapshots'
+import { checkRetention, type RetentionPolicy } from '@strata/snapshots'
 import { type Encoded, fromEngine, toBytes } from './formats.js'
 import { type PrivateIteratorOptions, RangeCursor, StrataIterator, StrataKeyIterator, StrataValueIterator } from './iterator.js'
 import { registerNamedEncodings, withNamedEncodings } from './msgpack-encoding.js'
@@ -15,7 +15,11 @@ import { SnapshotViewEngine } from './view-engine.js'
 
 /** Options of the {@link StrataLevel} constructor: abstract-level's, plus the engine and where its files live. */
 export interface StrataLevelOptions<K, V> extends AbstractDatabaseOptions<K, V> {
-  /** The engine that keeps the data: `'row'`, redirect-on-write (the default). */
+  /**
+   * The engine that keeps the data: `'row'`, redirect-on-write, or `'cow'`, copy-before-write. A
+   * new database gets this one (`'row'` when omitted); an existing one opens with the engine its
+   * files say, and an explicit option that names another is refused with STRATA_ENGINE_MISMATCH.
+   */
   engine?: EngineName | undefined
   /** Tuning for the engine as it opens (page size of a new database, segment size, checkpoint policy). */
   engineOptions?: EngineOptions | undefined
@@ -65,7 +69,10 @@ const CLEAR_BATCH = 1000
  */
 export class StrataLevel<KDefault = string, VDefault = string> extends AbstractLevel<Encoded, KDefault, VDefault> {
   readonly #location: string
-  readonly #opener: EngineOpener
+  /** The engine the options asked for, if they named one. */
+  readonly #engineAsked: EngineName | undefined
+  /** The engine of the folder, known once it is open. */
+  #engineName: EngineName = DEFAULT_ENGINE
   readonly #tuning: EngineOptions
   readonly #fs: FileSystem | undefined
   readonly #attached: Engine | undefined
@@ -81,7 +88,8 @@ export class StrataLevel<KDefault = string, VDefault = string> extends AbstractL
     if (typeof location !== 'string' || location === '') throw new TypeError("The first argument 'location' must be a non-empty string")
     const { engine, engineOptions, fs, snapshots, ...forward } = options ?? {}
     const attached = (options as { [kAttached]?: Engine } | undefined)?.[kAttached]
-    const opener = engineOpener(engine ?? DEFAULT_ENGINE)
+    const engineAsked = engine === undefined ? undefined : checkEngineName(engine)
+    const retention = checkRetention(snapshots ?? {})
     // `getSync` is a manifest key abstract-level 3 reads (its suite tests getSync() when set)
     // that level-supports' typings do not list yet, hence the cast.
     super(
@@ -102,11 +110,11 @@ export class StrataLevel<KDefault = string, VDefault = string> extends AbstractL
     registerNamedEncodings(this)
     installFastBatch(this as unknown as AbstractLevel<unknown, unknown, unknown>)
     this.#location = location
-    this.#opener = opener
+    this.#engineAsked = engineAsked
     this.#tuning = engineOptions ?? {}
     this.#fs = fs
     this.#attached = attached
-    this.#retention = snapshots ?? {}
+    this.#retention = retention
   }
 
   /**
@@ -127,7 +135,11 @@ export class StrataLevel<KDefault = string, VDefault = string> extends AbstractL
           const options = { keyEncoding: this.keyEncoding(), valueEncoding: this.valueEncoding(), [kAttached]: view }
           return new StrataLevel<KDefault, VDefault>(`${this.#location}@${name}`, options as StrataLevelOptions<KDefault, VDefault>)
         },
-        openExport: (path) => this.#opener({ fs: new NodeFileSystem(path, { create: true }), createIfMissing: true, errorIfExists: true, tuning: this.#tuning }),
+        openExport: (path) => {
+          // The copy is a new, writable database, even of a read-only open.
+          const { readOnly: _, ...tuning } = this.#tuning
+          return engineOpener(this.#engineName)({ fs: new NodeFileSystem(path, { create: true }), createIfMissing: true, errorIfExists: true, tuning })
+        },
       },
       this.#retention,
     )
@@ -156,7 +168,11 @@ export class StrataLevel<KDefault = string, VDefault = string> extends AbstractL
     }
     const fs = this.#fs ?? this.#folder(options.createIfMissing && this.#tuning.readOnly !== true)
     try {
-      this.#engine = await this.#opener({ fs, createIfMissing: options.createIfMissing, errorIfExists: options.errorIfExists, tuning: this.#tuning })
+      // The folder's files say its engine; on disk they are read through a read-only handle, so
+      // telling them apart needs no write access.
+      const name = engineFor(this.#fs ?? new NodeFileSystem(this.#location, { readOnly: true }), this.#engineAsked)
+      this.#engine = await engineOpener(name)({ fs, createIfMissing: options.createIfMissing, errorIfExists: options.errorIfExists, tuning: this.#tuning })
+      this.#engineName = name
     } catch (error) {
       throw this.#explainOpenError(error)
     }

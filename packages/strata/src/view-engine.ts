@@ -2,14 +2,46 @@ import type { Engine, EngineCursor, EngineSnapshot, EngineStats, Operation, Rang
 import { ErrorCode, StrataError } from '@strata/storage'
 
 /**
+ * A snapshot taken on a view: a hold on the view's own pin, so it needs the named snapshot no
+ * more than the view does (the name may be deleted meanwhile).
+ */
+class ViewSnapshot implements EngineSnapshot {
+  readonly pin: EngineSnapshot
+  readonly #unhold: () => void
+  #released = false
+
+  constructor(pin: EngineSnapshot, unhold: () => void) {
+    this.pin = pin
+    this.#unhold = unhold
+  }
+
+  get seq(): number {
+    return this.pin.seq
+  }
+
+  get released(): boolean {
+    return this.#released
+  }
+
+  release(): void {
+    if (this.#released) return
+    this.#released = true
+    this.#unhold()
+  }
+}
+
+/**
  * An engine that reads one named snapshot and refuses writes: what a snapshot view runs on. It
- * pins the snapshot while open; its own snapshots are further pins of the same state. Closing it
- * releases the pins, not the engine underneath.
+ * pins the snapshot's state when it is made and reads that pin until it is closed, whether or not
+ * the name is deleted meanwhile; its own snapshots hold the same pin. Closing it (once its
+ * snapshots are released) releases the pin, not the engine underneath.
  */
 export class SnapshotViewEngine implements Engine {
   readonly #engine: SnapshotEngine
   readonly #name: string
   readonly #pin: EngineSnapshot
+  /** Snapshots taken on the view and not yet released: each keeps the pin. */
+  #holds = 0
   #closed = false
 
   constructor(engine: SnapshotEngine, name: string) {
@@ -24,12 +56,12 @@ export class SnapshotViewEngine implements Engine {
 
   get(key: Uint8Array, at?: EngineSnapshot): Buffer | undefined {
     this.#assertOpen()
-    return this.#engine.get(key, at ?? this.#pin)
+    return this.#engine.get(key, this.#state(at))
   }
 
   iterate(range?: Range, at?: EngineSnapshot): EngineCursor {
     this.#assertOpen()
-    return this.#engine.iterate(range, at ?? this.#pin)
+    return this.#engine.iterate(range, this.#state(at))
   }
 
   write(_ops: Operation[]): Promise<void> {
@@ -38,7 +70,11 @@ export class SnapshotViewEngine implements Engine {
 
   snapshot(): EngineSnapshot {
     this.#assertOpen()
-    return this.#engine.openSnapshot(this.#name)
+    this.#holds++
+    return new ViewSnapshot(this.#pin, () => {
+      this.#holds--
+      if (this.#closed && this.#holds === 0) this.#pin.release()
+    })
   }
 
   stats(): EngineStats {
@@ -56,7 +92,14 @@ export class SnapshotViewEngine implements Engine {
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
-    this.#pin.release()
+    if (this.#holds === 0) this.#pin.release()
+  }
+
+  /** The engine state a read at `at` sees: the view's pin, unless `at` is a released snapshot. */
+  #state(at: EngineSnapshot | undefined): EngineSnapshot {
+    if (at === undefined) return this.#pin
+    if (at.released) throw new StrataError(ErrorCode.SNAPSHOT_NOT_OPEN, 'Snapshot is not open: cannot use snapshot after release()')
+    return at instanceof ViewSnapshot ? at.pin : at
   }
 
   #assertOpen(): void {

@@ -1,7 +1,8 @@
 import type { EngineCursor, Range } from '@strata/btree'
 import { type Command, Option } from 'commander'
-import { entryJson, parseBytes, showBytes } from '../bytes-text.js'
+import { parseBytes, showBytes } from '../bytes-text.js'
 import { withDatabase } from '../database.js'
+import { type EntryFormat, entryJson, showValue, type ValueEncoding, valueEncodingOption } from '../entry-json.js'
 import { nonNegativeInteger } from '../option-parsers.js'
 import type { Output } from '../output.js'
 
@@ -17,6 +18,7 @@ interface ScanOptions {
   hex?: true
   json?: true
   snapshot?: string
+  valueEncoding?: ValueEncoding
 }
 
 /** Output is gathered into chunks of about this many characters before it is written. */
@@ -53,13 +55,13 @@ function rangeOf(options: ScanOptions): Range {
 }
 
 /** Prints the cursor's entries, in chunks, until they end or the reader of the output goes away. */
-async function print(cursor: EngineCursor, output: Output, json: boolean, hex: boolean): Promise<void> {
+async function print(cursor: EngineCursor, output: Output, json: boolean, format: EntryFormat): Promise<void> {
   let chunk = json ? '[' : ''
   let first = true
   for (let entry = cursor.next(); entry && !output.gone; entry = cursor.next()) {
     const [key, value] = entry
-    if (json) chunk += `${first ? '\n' : ',\n'}${JSON.stringify(entryJson(key, value, hex))}`
-    else chunk += `${showBytes(key, hex)}\t${showBytes(value, hex)}\n`
+    if (json) chunk += `${first ? '\n' : ',\n'}${JSON.stringify(entryJson(key, value, format))}`
+    else chunk += `${showBytes(key, format.hex)}\t${showValue(value, format)}\n`
     first = false
     if (chunk.length >= CHUNK) {
       await output.write(chunk)
@@ -88,6 +90,7 @@ export function addScanCommand(program: Command, output: Output): void {
     .option('--limit <n>', 'at most n entries', nonNegativeInteger)
     .option('--reverse', 'in descending key order')
     .option('--hex', 'take the prefix and bounds in hex and print keys and values in hex')
+    .addOption(valueEncodingOption())
     .option('--json', 'print a JSON array for scripts: [{key, keyEncoding, value, valueEncoding}, …]')
     .option('--snapshot <name>', 'read at the named snapshot instead of the current state')
     .addHelpText('after', '\nKeys and values are printed as UTF-8 text when printable, else as 0x followed by their hex.')
@@ -100,7 +103,7 @@ export function addScanCommand(program: Command, output: Output): void {
         let cursor: EngineCursor | undefined
         try {
           cursor = engine.iterate(range, at)
-          await print(cursor, output, json, hex)
+          await print(cursor, output, json, { hex, valueEncoding: options.valueEncoding })
         } finally {
           cursor?.close()
           at?.release()

@@ -37,7 +37,7 @@ describe.each(DATABASE_KINDS)('strata snapshot on a $name database', (kind) => {
     expect(diff.status).toBe(0)
     expect(diff.stdout.split('\n').filter(Boolean)).toEqual(['~ order:0001 {"total":-1}', '- order:0002 {"total":2}', '+ order:9999 {"total":9999}'])
     const json = (await strata('snapshot', 'diff', dir, 'end-of-day', 'head', '--json')).stdout.trim().split('\n').map((line) => JSON.parse(line))
-    expect(json[1]).toEqual({ key: { encoding: 'utf8', text: 'order:0002' }, before: { encoding: 'utf8', text: '{"total":2}' }, after: null })
+    expect(json[1]).toEqual({ change: 'removed', before: { key: 'order:0002', keyEncoding: 'utf8', value: '{"total":2}', valueEncoding: 'utf8' }, after: null })
     expect((await strata('snapshot', 'diff', dir, 'end-of-day', 'end-of-day')).stdout).toBe('no changes\n')
     expect((await strata('snapshot', 'list', dir)).stdout).toMatch(/^end-of-day\s+seq 4, /)
     expect(filesOf(dir)).toEqual(before)

@@ -1,8 +1,9 @@
 import { HEAD, SnapshotManager } from '@strata/snapshots'
 import type { Command } from 'commander'
-import { encodeBytes, showBytes } from '../bytes-text.js'
+import { showBytes } from '../bytes-text.js'
 import { CliError, CliErrorCode } from '../cli-error.js'
 import { createDatabaseLike, withDatabase } from '../database.js'
+import { changeJson, showValue, type ValueEncoding, valueEncodingOption } from '../entry-json.js'
 import { bytes, count, table } from '../human-format.js'
 import { positiveInteger } from '../option-parsers.js'
 import type { Output } from '../output.js'
@@ -83,25 +84,21 @@ export function addSnapshotCommand(program: Command, output: Output): void {
     .argument('[to]', `a snapshot name, or '${HEAD}'`, HEAD)
     .option('--limit <n>', 'list at most this many changes', positiveInteger)
     .option('--hex', 'print keys and values in hex')
-    .option('--json', 'print one JSON object per change: {key, before, after}')
-    .action(async (db: string, from: string, to: string, options: JsonOption & { hex?: true; limit?: number }) => {
+    .addOption(valueEncodingOption())
+    .option('--json', 'print one JSON object per change: {change, before, after}, each side an entry as get --json prints it, or null')
+    .action(async (db: string, from: string, to: string, options: JsonOption & { hex?: true; limit?: number; valueEncoding?: ValueEncoding }) => {
       const hex = options.hex === true
+      const format = { hex, valueEncoding: options.valueEncoding }
       const lines = await withDatabase(db, 'read', async (engine) => {
         const out: string[] = []
         for await (const change of new SnapshotManager(engine).diff(from, to)) {
           if (options.limit !== undefined && out.length >= options.limit) break
           if (options.json) {
-            out.push(
-              JSON.stringify({
-                key: encodeBytes(change.key, hex),
-                before: change.before === undefined ? null : encodeBytes(change.before, hex),
-                after: change.after === undefined ? null : encodeBytes(change.after, hex),
-              }),
-            )
+            out.push(JSON.stringify(changeJson(change.key, change.before, change.after, format)))
           } else {
             const sign = change.before === undefined ? '+' : change.after === undefined ? '-' : '~'
             const value = change.after ?? change.before
-            out.push(`${sign} ${showBytes(change.key, hex)}${value === undefined ? '' : ` ${showBytes(value, hex)}`}`)
+            out.push(`${sign} ${showBytes(change.key, hex)}${value === undefined ? '' : ` ${showValue(value, format)}`}`)
           }
         }
         return out
