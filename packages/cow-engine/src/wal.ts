@@ -1,4 +1,4 @@
-import { type BlockFile, crc32, ErrorCode, type FileSystem, type Purpose, StrataError } from '@strata/storage'
+import { type BlockFile, crc32, ErrorCode, type FileSystem, type Purpose, StrataError, SyncChain } from '@strata/storage'
 import { parseRecord, RECORD_HEADER_BYTES, readU64, saltOf, writeU64 } from './record.js'
 
 /** The file name of the write-ahead log. */
@@ -43,10 +43,8 @@ export class Wal {
   #salt = 0
   #unsynced = false
   #broken: Error | undefined
-  /** The newest sync under way; it settles once it and every sync begun before it completed. */
-  #lastSync: Promise<void> = Promise.resolve()
-  /** Every record before this LSN is durable: a completed sync covered it. */
-  #durableEnd = 0
+  /** Orders syncs: one resolves only once every sync begun before it has completed too. */
+  readonly #syncs = new SyncChain('the WAL', () => this.#broken)
   /** The base LSN the header held when the file was opened; undefined if it held no valid header. */
   readonly headerBase: number | undefined
 
@@ -84,7 +82,7 @@ export class Wal {
    * record lost to a crash (never covered by a sync) from damage to one that was durable.
    */
   get durableEnd(): number {
-    return this.#durableEnd
+    return this.#syncs.durableEnd
   }
 
   /** LSN of the first record of this generation. */
@@ -125,7 +123,7 @@ export class Wal {
     this.#file.truncate(0)
     this.#file.write(0, encodeHeader(base, this.#pageSize), 'meta')
     this.#setBase(base, 0)
-    this.#durableEnd = base
+    this.#syncs.restart(base)
     this.#unsynced = true
   }
 
@@ -168,23 +166,17 @@ export class Wal {
    * has completed too. A failed sync leaves the WAL unusable for writes.
    */
   sync(): Promise<void> {
-    const earlier = this.#lastSync
-    const end = this.#end
     const unsynced = this.#unsynced
     this.#unsynced = false
-    const done = (async () => {
+    return this.#syncs.run(this.#end, async () => {
+      if (!unsynced) return
       try {
-        if (unsynced) await this.#file.sync()
+        await this.#file.sync()
       } catch (error) {
         this.fail(error as Error)
         throw error
       }
-      await earlier
-      if (this.#broken) throw new StrataError(ErrorCode.IO_ERROR, 'an earlier sync of the WAL failed; reopen the database', { cause: this.#broken })
-      if (end > this.#durableEnd) this.#durableEnd = end
-    })()
-    this.#lastSync = done.catch(() => undefined)
-    return done
+    })
   }
 
   /** Marks the WAL unusable for writes (after a failed sync, whose outcome the OS does not tell). */

@@ -1,4 +1,5 @@
 import { type BlockFile, MemoryFileSystem } from '@strata/storage'
+import { withSync } from '@strata/testkit'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { type LogAddress, logAddress } from './address.js'
@@ -79,16 +80,7 @@ class ManualSyncFileSystem extends MemoryFileSystem {
 
   override open(name: string, options?: { create?: boolean }): BlockFile {
     const file = super.open(name, options)
-    return {
-      name: file.name,
-      size: () => file.size(),
-      read: (offset, length, purpose) => file.read(offset, length, purpose),
-      readInto: (offset, target, purpose) => file.readInto(offset, target, purpose),
-      write: (offset, data, purpose) => file.write(offset, data, purpose),
-      truncate: (size) => file.truncate(size),
-      close: () => file.close(),
-      sync: () => new Promise<void>((resolve) => this.pending.push({ name, complete: () => void file.sync().then(resolve) })),
-    }
+    return withSync(file, () => new Promise<void>((resolve) => this.pending.push({ name, complete: () => void file.sync().then(resolve) })))
   }
 
   override syncDirectory(): Promise<void> {
@@ -145,7 +137,7 @@ describe('SegmentLog.sync', () => {
     fs.faults = undefined
     const second = log.sync()
     await expect(first).rejects.toMatchObject({ code: 'STRATA_IO_ERROR' })
-    await expect(second).rejects.toThrow(/an earlier sync of the log failed/)
+    await expect(second).rejects.toThrow(/the log failed earlier/)
     expect(() => log.append(frameRecord(RecordType.BATCH, Buffer.alloc(10)), 'log')).toThrow(expect.objectContaining({ code: 'STRATA_IO_ERROR' }))
   })
 })

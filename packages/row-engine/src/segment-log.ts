@@ -1,4 +1,4 @@
-import { type BlockFile, ErrorCode, type FileSystem, type Purpose, StrataError } from '@strata/storage'
+import { type BlockFile, ErrorCode, type FileSystem, type Purpose, StrataError, SyncChain } from '@strata/storage'
 import { LAST_SEGMENT, type LogAddress, logAddress, offsetOf, SEGMENT_ADDRESS_BYTES, segmentOf } from './address.js'
 import { parseRecord, RECORD_HEADER_BYTES } from './record.js'
 
@@ -51,13 +51,10 @@ export class SegmentLog {
   /** Whether a segment file was created or removed since the folder was last synced. */
   #entriesChanged = false
   /**
-   * The newest sync under way, which settles once it and every sync begun before it have
-   * completed: a sync resolves only when everything appended before it is durable, including
-   * what an earlier sync still in flight took over (earlier segments, new directory entries).
+   * Orders syncs: one resolves only when everything appended before it is durable, including what
+   * an earlier sync still in flight took over (earlier segments, new directory entries).
    */
-  #lastSync: Promise<void> = Promise.resolve()
-  /** Every record before this address is durable: a completed sync covered it. */
-  #durableEnd: LogAddress = 0 as LogAddress
+  readonly #syncs = new SyncChain('the log', () => this.#broken)
   #active = 0
   #end = 0
   /** Set when a failed write could not be undone: the log takes no more appends. */
@@ -93,7 +90,7 @@ export class SegmentLog {
    * (never covered by a sync) from damage to one that was durable.
    */
   get durableEnd(): LogAddress {
-    return this.#durableEnd
+    return this.#syncs.durableEnd as LogAddress
   }
 
   /** Bytes of all segment files. */
@@ -207,9 +204,7 @@ export class SegmentLog {
     const entriesChanged = this.#entriesChanged
     this.#unsynced.clear()
     this.#entriesChanged = false
-    const earlier = this.#lastSync
-    const end = this.end
-    const done = (async () => {
+    return this.#syncs.run(this.end, async () => {
       try {
         for (const n of segments) await this.#file(n, false).sync()
         if (entriesChanged) await this.#fs.syncDirectory()
@@ -217,13 +212,7 @@ export class SegmentLog {
         this.fail(error as Error)
         throw error
       }
-      await earlier
-      // An earlier sync that failed leaves its writes in doubt, and so every write after them.
-      if (this.#broken) throw new StrataError(ErrorCode.IO_ERROR, 'an earlier sync of the log failed; reopen the database', { cause: this.#broken })
-      if (end > this.#durableEnd) this.#durableEnd = end
-    })()
-    this.#lastSync = done.catch(() => undefined)
-    return done
+    })
   }
 
   /** Reads `length` bytes at `address` (fewer at a segment's end). */

@@ -5,6 +5,20 @@ import { describe, expect, it } from 'vitest'
 import { type EngineFactory, readAll } from './engine-factory.js'
 import { Model } from './model.js'
 
+/** `file` with its `sync` replaced by `sync`: for a test that decides when syncs complete. */
+export function withSync(file: BlockFile, sync: () => Promise<void>): BlockFile {
+  return {
+    name: file.name,
+    size: () => file.size(),
+    read: (offset, length, purpose) => file.read(offset, length, purpose),
+    readInto: (offset, target, purpose) => file.readInto(offset, target, purpose),
+    write: (offset, data, purpose) => file.write(offset, data, purpose),
+    truncate: (size) => file.truncate(size),
+    close: () => file.close(),
+    sync,
+  }
+}
+
 /**
  * A folder in memory whose file syncs a test can hold: while held, a sync waits until the test
  * releases it (it then goes through) or fails it (it rejects, as a failing disk's would).
@@ -37,19 +51,10 @@ export class HeldSyncFileSystem extends MemoryFileSystem {
 
   override open(name: string, options?: { create?: boolean }): BlockFile {
     const file = super.open(name, options)
-    return {
-      name: file.name,
-      size: () => file.size(),
-      read: (offset, length, purpose) => file.read(offset, length, purpose),
-      readInto: (offset, target, purpose) => file.readInto(offset, target, purpose),
-      write: (offset, data, purpose) => file.write(offset, data, purpose),
-      truncate: (size) => file.truncate(size),
-      close: () => file.close(),
-      sync: async () => {
-        if (this.#held) await new Promise<void>((resolve, reject) => this.#waiting.push({ resolve, reject }))
-        return file.sync()
-      },
-    }
+    return withSync(file, async () => {
+      if (this.#held) await new Promise<void>((resolve, reject) => this.#waiting.push({ resolve, reject }))
+      return file.sync()
+    })
   }
 }
 
