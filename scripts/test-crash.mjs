@@ -57,14 +57,14 @@ for (const factory of FACTORIES) {
       const w = r.workload
       // A campaign that never met a sync in flight, a reordering or a lost entry tested a kinder disk.
       if (r.tally.syncsInFlight === 0 || r.tally.reordered === 0 || r.tally.lostEntries === 0) r.failures.push('the crash states were kinder than a real disk (see the counts)')
-      show(`${factory.name} crash states, seed ${seed}`, r, `${r.commits} commits (${w.unsyncedCommits} sync: false, ${w.concurrentCommits} issued before the one before resolved, ${w.largeValues} large values), ${w.snapshots} snapshots, ${w.cursors} cursors, ${w.compactions} compactions, ${w.checkpoints} checkpoints, ${w.reopens} reopens; ${r.points} crash points, ${describeTally(r.tally)} (${((Date.now() - started) / 1000).toFixed(1)} s)`)
+      show(`${factory.name} crash states, seed ${seed}`, r, `${r.commits} commits (${w.unsyncedCommits} sync: false, ${w.concurrentCommits} issued before the one before resolved, ${w.largeValues} large values), ${w.snapshots} snapshots, ${w.cursors} cursors, ${w.compactions} compactions, ${w.checkpoints} checkpoints, ${w.reopens} reopens; ${r.points} crash points, ${describeTally(r.tally)}; ${r.recoveries} distinct disks opened (${((Date.now() - started) / 1000).toFixed(1)} s)`)
     }
   }
   if (only.has('snapshots')) {
     for (let seed = firstSeed; seed < firstSeed + seeds; seed++) {
       const started = Date.now()
       const r = await snapshotCrashCampaign(factory, { operations: commits, seed })
-      show(`${factory.name} named snapshots under crashes, seed ${seed}`, r, `${r.operations} operations (${r.concurrent} issued before the one before resolved); ${describeTally(r.tally)} (${((Date.now() - started) / 1000).toFixed(1)} s)`)
+      show(`${factory.name} named snapshots under crashes, seed ${seed}`, r, `${r.operations} operations (${r.concurrent} issued before the one before resolved); ${describeTally(r.tally)}; ${r.recoveries} distinct disks opened (${((Date.now() - started) / 1000).toFixed(1)} s)`)
     }
   }
   if (only.has('kill')) {

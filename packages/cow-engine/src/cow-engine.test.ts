@@ -18,7 +18,7 @@ for (const factory of cowFactories) {
   describe(`${factory.name} crash recovery`, () => {
     it('recovers every acknowledged commit at every crash point of a disk as unkind as a real one, commits racing checkpoints', async () => {
       const report = await crashCampaign(factory, { commits: 200 })
-      console.log(`${factory.name} crash campaign: ${report.commits} commits (${report.workload.concurrentCommits} issued before the one before resolved), ${report.points} crash points; ${describeTally(report.tally)}`)
+      console.log(`${factory.name} crash campaign: ${report.commits} commits (${report.workload.concurrentCommits} issued before the one before resolved), ${report.points} crash points; ${describeTally(report.tally)}; ${report.recoveries} distinct disks opened`)
       expect(report.failures).toEqual([])
       expectUnkind(report.tally, 400)
       expect(report.workload.concurrentCommits).toBeGreaterThan(20)
@@ -28,7 +28,7 @@ for (const factory of cowFactories) {
   describe(`${factory.name} named snapshots under crashes`, () => {
     it('keeps every durable named snapshot, deletion and restore at every crash point of an unkind disk, operations racing each other', async () => {
       const report = await snapshotCrashCampaign(factory, { operations: 150 })
-      console.log(`${factory.name} named-snapshot crash campaign: ${report.operations} operations (${report.concurrent} issued before the one before resolved); ${describeTally(report.tally)}`)
+      console.log(`${factory.name} named-snapshot crash campaign: ${report.operations} operations (${report.concurrent} issued before the one before resolved); ${describeTally(report.tally)}; ${report.recoveries} distinct disks opened`)
       expect(report.failures.slice(0, 10)).toEqual([])
       expectUnkind(report.tally, 300)
     })

@@ -12,7 +12,7 @@ describe('RowEngine crash states', () => {
       const report = await crashCampaign(rowFactory, { commits: 200, seed })
       const w = report.workload
       console.log(
-        `RowEngine crash states (seed ${seed}): ${report.commits} commits (${w.unsyncedCommits} with sync: false, ${w.largeValues} large values), ${w.snapshots} snapshots, ${w.cursors} cursors held, ${w.compactions} compactions, ${w.checkpoints} checkpoints, ${w.reopens} reopens; ${report.points} crash points; ${describeTally(report.tally)}; ${report.failures.length} failures`,
+        `RowEngine crash states (seed ${seed}): ${report.commits} commits (${w.unsyncedCommits} with sync: false, ${w.largeValues} large values), ${w.snapshots} snapshots, ${w.cursors} cursors held, ${w.compactions} compactions, ${w.checkpoints} checkpoints, ${w.reopens} reopens; ${report.points} crash points; ${describeTally(report.tally)}; ${report.recoveries} distinct disks opened; ${report.failures.length} failures`,
       )
       expect(report.failures).toEqual([])
       expectUnkind(report.tally, 1000)

@@ -19,7 +19,7 @@ describe('RowEngine against the model', () => {
 describe('RowEngine crash recovery', () => {
   it('recovers every acknowledged commit at every write/sync boundary', async () => {
     const report = await crashCampaign(rowFactory, { commits: 200 })
-    console.log(`RowEngine crash campaign: ${report.commits} commits (${report.workload.concurrentCommits} issued before the one before resolved), ${report.points} crash points; ${describeTally(report.tally)}`)
+    console.log(`RowEngine crash campaign: ${report.commits} commits (${report.workload.concurrentCommits} issued before the one before resolved), ${report.points} crash points; ${describeTally(report.tally)}; ${report.recoveries} distinct disks opened`)
     expect(report.failures).toEqual([])
     expectUnkind(report.tally, 400)
     expect(report.workload.concurrentCommits).toBeGreaterThan(20)
@@ -29,7 +29,7 @@ describe('RowEngine crash recovery', () => {
 describe('RowEngine named snapshots under crashes', () => {
   it('keeps every durable named snapshot, deletion and restore at every crash point of an unkind disk, operations racing each other', async () => {
     const report = await snapshotCrashCampaign(rowFactory, { operations: 150 })
-    console.log(`RowEngine named-snapshot crash campaign: ${report.operations} operations (${report.concurrent} issued before the one before resolved); ${describeTally(report.tally)}`)
+    console.log(`RowEngine named-snapshot crash campaign: ${report.operations} operations (${report.concurrent} issued before the one before resolved); ${describeTally(report.tally)}; ${report.recoveries} distinct disks opened`)
     expect(report.failures).toEqual([])
     expectUnkind(report.tally, 300)
   })

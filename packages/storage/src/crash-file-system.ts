@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto'
 import { MemoryFileData, MemoryFileSystem, type MemoryFileSystemObserver } from './memory-file-system.js'
 
 /** Disks write whole sectors atomically; a torn write keeps a prefix of whole sectors. */
@@ -48,6 +49,8 @@ export interface CrashState {
   mode: CrashMode
   features: CrashFeatures
   fs: MemoryFileSystem
+  /** A digest of every file's name and bytes: equal digests, equal disks (a campaign checks each disk once). */
+  digest: string
 }
 
 /** Options of {@link CrashFileSystem}. */
@@ -167,7 +170,7 @@ export class CrashFileSystem extends MemoryFileSystem {
           const key = digest(fs)
           if (seen.has(key)) continue
           seen.add(key)
-          yield { point, mode, features: { ...features, syncsInFlight: disk.syncsInFlight() }, fs }
+          yield { point, mode, features: { ...features, syncsInFlight: disk.syncsInFlight() }, fs, digest: key }
         }
       }
       const event = this.events[point]
@@ -337,15 +340,13 @@ function tornPrefix(w: FileOp): Buffer {
 
 /** A digest of every file's name and bytes: equal digests, equal disks. */
 function digest(fs: MemoryFileSystem): string {
-  const parts: string[] = []
+  const hash = createHash('sha256')
   for (const name of fs.list()) {
     const data = fs.files.get(name) as MemoryFileData
-    let h = 0x811c9dc5
-    const bytes = data.bytes
-    for (let i = 0; i < data.length; i++) h = Math.imul(h ^ (bytes[i] as number), 0x01000193)
-    parts.push(`${name}:${data.length}:${h >>> 0}`)
+    hash.update(`${name}\0${data.length}\0`)
+    hash.update(data.bytes.subarray(0, data.length))
   }
-  return parts.join('|')
+  return hash.digest('base64')
 }
 
 /** A small deterministic generator (mulberry32). */

@@ -11,6 +11,8 @@ export interface SnapshotCrashReport {
   /** Operations issued while an earlier one was still in flight (not awaited). */
   concurrent: number
   tally: CrashTally
+  /** Distinct disks opened and checked (see CrashReport.recoveries). */
+  recoveries: number
   failures: string[]
 }
 
@@ -124,7 +126,8 @@ export async function snapshotCrashCampaign(factory: EngineFactory, options: { o
   }
   await engine.close()
 
-  const report: SnapshotCrashReport = { operations, concurrent, tally: emptyTally(), failures: [] }
+  const report: SnapshotCrashReport = { operations, concurrent, tally: emptyTally(), recoveries: 0, failures: [] }
+  const checked = new Set<string>()
   for (const state of fs.crashStates(firstPoint)) {
     const where = `crash at point ${state.point} (${state.mode})`
     let lowest = 0
@@ -133,6 +136,11 @@ export async function snapshotCrashCampaign(factory: EngineFactory, options: { o
       if (h.durableAt <= state.point) lowest = n
       if (h.startedAt < state.point) highest = n
     })
+    tallyState(report.tally, state)
+    const key = `${state.digest}@${lowest}-${highest}`
+    if (checked.has(key)) continue
+    checked.add(key)
+    report.recoveries++
     let recovered: SnapshotEngine
     try {
       recovered = (await factory.open(state.fs, { small: true })) as SnapshotEngine
@@ -152,7 +160,6 @@ export async function snapshotCrashCampaign(factory: EngineFactory, options: { o
     } finally {
       await recovered.close()
     }
-    tallyState(report.tally, state)
   }
   return report
 }
