@@ -1,5 +1,5 @@
 import { encodeNode, Tree } from '@strata/btree'
-import { corruption, ErrorCode, type FileSystem, StrataError } from '@strata/storage'
+import { corruption, ErrorCode, type FileSystem, holdsBytes, StrataError } from '@strata/storage'
 import { decodeBatch, type LoggedOperation } from './batch.js'
 import { Catalogue } from './catalogue.js'
 import { type CheckpointRecord, decodeCheckpoint, decodePageRecord, RESTORE_FLAG } from './checkpoint-record.js'
@@ -117,17 +117,6 @@ export async function openDatabase(request: OpenRequest): Promise<Database> {
  */
 export function holdsDatabase(fs: FileSystem): boolean {
   return isWritten(PageFile.readMetaArea(fs))
-}
-
-/** Whether the folder `fs` has a file `name` with bytes in it. */
-function holdsBytes(fs: FileSystem, name: string): boolean {
-  if (!fs.exists(name)) return false
-  const file = fs.open(name)
-  try {
-    return file.size() > 0
-  } finally {
-    file.close()
-  }
 }
 
 /** Whether a meta area read from pages.db (undefined: there is no pages.db) was ever written. */

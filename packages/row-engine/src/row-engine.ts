@@ -35,7 +35,7 @@ import {
   type ValueRef,
   type WriteOptions,
 } from '@strata/btree'
-import { corruption, ErrorCode, type FileSystem, type Purpose, StrataError } from '@strata/storage'
+import { corruption, ErrorCode, type FileSystem, holdsBytes, type Purpose, StrataError } from '@strata/storage'
 import { type LogAddress, offsetOf, segmentOf } from './address.js'
 import { batchRecordBytes, decodeBatch, decodeValue, encodeBatch, encodeValue, type LoggedOperation, valueRecordBytes } from './batch.js'
 import { decodeCheckpoint, encodeCheckpoint, type StoredSnapshot } from './checkpoint-record.js'
@@ -1171,17 +1171,6 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
 
   #assertOpen(): void {
     if (this.#closed) throw new StrataError(ErrorCode.NOT_OPEN, 'engine is closed')
-  }
-}
-
-/** Whether the folder `fs` has a file `name` with bytes in it. */
-function holdsBytes(fs: FileSystem, name: string): boolean {
-  if (!fs.exists(name)) return false
-  const file = fs.open(name)
-  try {
-    return file.size() > 0
-  } finally {
-    file.close()
   }
 }
 

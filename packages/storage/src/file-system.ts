@@ -48,3 +48,14 @@ export interface FileSystem {
   /** Releases the lock taken by `lock`. */
   unlock(): void
 }
+
+/** Whether the folder `fs` has a file `name` with bytes in it (an engine's sign that a database is there). */
+export function holdsBytes(fs: FileSystem, name: string): boolean {
+  if (!fs.exists(name)) return false
+  const file = fs.open(name)
+  try {
+    return file.size() > 0
+  } finally {
+    file.close()
+  }
+}
