@@ -47,6 +47,8 @@ export interface SpaceFigures {
   liveBytes: number
   /** Bytes of the page file and the WAL: the files less the pre-image stores, which snapshots alone keep. */
   headBytes: number
+  /** Bytes of the page file. */
+  pageBytes: number
 }
 
 /**
@@ -60,14 +62,16 @@ export function spaceBound(policy: CheckpointPolicy, liveBytes: number): number 
 /**
  * Whether a WAL holding `logged` bytes of batches, against `dirtied` bytes of dirtied pages, calls
  * for a checkpoint. A small database's WAL waits for a quarter of its live data, when that is less
- * than `minLogBytes` (down to an eighth of it); past the space aim, a checkpoint comes a little
- * before the ratio asks.
+ * than `minLogBytes` (down to an eighth of it); past the space aim, while the pages dirtied are
+ * less than half the page file, a checkpoint comes a little before the ratio asks.
  */
 export function wantsCheckpoint(policy: CheckpointPolicy, logged: number, dirtied: number, space: SpaceFigures): boolean {
   if (logged >= policy.maxLogBytes) return true
   if (logged < Math.min(policy.minLogBytes, Math.max(policy.minLogBytes / 8, space.liveBytes / 4))) return false
   const owed = policy.ratio * dirtied
-  return logged >= owed || (logged >= SPACE_EARLY * owed && space.headBytes > SPACE_AIM * spaceBound(policy, space.liveBytes))
+  if (logged >= owed) return true
+  // Early only while the pages dirtied grow with the WAL: a checkpoint of most of the tree costs the same later.
+  return logged >= SPACE_EARLY * owed && dirtied < space.pageBytes / 2 && space.headBytes > SPACE_AIM * spaceBound(policy, space.liveBytes)
 }
 
 /** One page a checkpoint writes: its image behind room for the PAGE record header, and who may read it. */

@@ -107,9 +107,10 @@ const SPACE_FACTOR = 1.5
 /** Share of the bound the policy aims for, so that the log written meanwhile fits under it. */
 const SPACE_AIM = 0.85
 /**
- * Past the space aim, a checkpoint comes once the log holds this share of what the ratio asks:
- * where the log and the pages it dirties grow alike (overwrites in key order), waiting for the
- * ratio lets the log grow to the whole tree; earlier costs about the same page writes.
+ * Past the space aim, a checkpoint comes once the log holds this share of what the ratio asks, if
+ * the pages dirtied are less than half the tree: where the log and the pages it dirties grow alike
+ * (overwrites in key order), waiting for the ratio lets the log grow to the whole tree, and an
+ * earlier checkpoint costs about the same page writes.
  */
 const SPACE_EARLY = 0.9
 
@@ -796,8 +797,12 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
     const since = this.#logSinceCheckpoint
     if (since >= p.maxLogBytes) return true
     if (since < this.#minLogBytes()) return false
-    const owed = p.ratio * this.#dirtiedSinceCheckpoint
-    return since >= owed || (since >= SPACE_EARLY * owed && this.#overSpace())
+    const dirtied = this.#dirtiedSinceCheckpoint
+    const owed = p.ratio * dirtied
+    if (since >= owed) return true
+    // Early only while the pages dirtied grow with the log: a checkpoint that rewrites most of the
+    // tree costs the same later, and coming early would only add checkpoints.
+    return since >= SPACE_EARLY * owed && dirtied < this.#space.liveBytes() / 2 && this.#overSpace()
   }
 
   /** Whether the files, less what snapshots alone keep, are past the share of the bound the policy aims for. */
