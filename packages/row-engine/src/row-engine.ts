@@ -985,8 +985,9 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
     this.#checkpoints++
     this.#removeEmptySegments()
     if (purpose === 'page' && !this.#closed) {
-      // One segment a checkpoint, its pages written by the next policy checkpoint: cleaning is
-      // spread over the writes instead of stopping them while the whole tree moves at once.
+      // The segments the policy picks, within a budget, their pages written by the next policy
+      // checkpoint: cleaning is spread over the writes instead of stopping them while the whole
+      // tree moves at once.
       void this.#serial(() => this.#cleanSegments(this.#victims(false), false)).catch(() => undefined)
     }
   }
@@ -1020,10 +1021,11 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
   }
 
   /**
-   * Sealed segments to clean: all of them for a full compaction. Else, of those the head still
-   * uses (a segment it does not use has nothing to move: only pins keep it), the emptiest first,
-   * each below CLEAN_BELOW used or while the files stay past the space policy's aim, until the
-   * bytes to move reach what a checkpoint turn writes.
+   * Sealed segments to clean, of those the head still uses (one it does not use has nothing to
+   * move: only pins keep it) and no pin shares (moving its pages would copy them): all of them for
+   * a full compaction. Else the emptiest first, each below CLEAN_BELOW used or while the files
+   * stay past the space policy's aim, until the bytes to move reach the larger of a checkpoint
+   * turn's pages, `minLogBytes` and a quarter of the live data.
    */
   #victims(all: boolean): number[] {
     const replayFrom = segmentOf(this.#checkpointAt)
