@@ -5,7 +5,7 @@
  */
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
-import type { Engine, Operation } from '@strata/btree'
+import type { Operation, SnapshotEngine } from '@strata/btree'
 import { CowEngine } from '@strata/cow-engine'
 import { RowEngine } from '@strata/row-engine'
 import { type IoReport, NodeFileSystem } from '@strata/storage'
@@ -42,7 +42,7 @@ class StrataStore implements WriteStore {
 
   constructor(
     readonly name: PeerName,
-    readonly engine: Engine,
+    readonly engine: SnapshotEngine,
     readonly fs: NodeFileSystem,
     readonly dir: string,
   ) {}
@@ -156,6 +156,11 @@ class MemoryStore implements WriteStore {
   close(): Promise<void> {
     return this.db.close()
   }
+}
+
+/** The Strata engine behind `store`, or undefined for a peer. */
+export function strataEngine(store: WriteStore): SnapshotEngine | undefined {
+  return store instanceof StrataStore ? store.engine : undefined
 }
 
 /** Opens store `name` in a new folder `dir`. */

@@ -4,7 +4,9 @@
  * multiple of the database's size the part reads the block device's sectors-written counter
  * (dirty pages flushed first) and the time spent writing, so the results show where each store's
  * write amplification and write rate settle, and whether LevelDB's grows as its compactions reach
- * deeper levels.
+ * deeper levels. Then the same run on both Strata engines with a named snapshot held from the start
+ * and no explicit compaction, sampling the files against the space bound (docs/architecture.md
+ * §Space policy): max(1.5 × live bytes, live bytes + 8 MiB), plus what the snapshot alone keeps.
  *
  *   pnpm bench:sustained [--quick] [--keys 1000000] [--times 10] [--dir /tmp] [--out bench/results/sustained.json]
  */
@@ -12,10 +14,10 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import type { Operation } from '@strata/btree'
+import type { Operation, SnapshotEngine } from '@strata/btree'
 import { BlockDevice } from './block-device.js'
 import { benchKey, random, table } from './harness.js'
-import { openPeer, type PeerName } from './peer-stores.js'
+import { openPeer, type PeerName, strataEngine } from './peer-stores.js'
 import { partProgress } from './progress.js'
 import { type RunRecord, runRecord, writeJson } from './result-file.js'
 import { removeFolder } from './stores.js'
@@ -24,6 +26,10 @@ import { incompressibleValue, loadBatches } from './workloads.js'
 
 /** The stores compared: the write-amplification target's pair. */
 export const SUSTAINED_STORES: readonly PeerName[] = ['strata-row', 'level']
+/** The stores run again with a named snapshot held from the start. */
+export const HELD_STORES: readonly PeerName[] = ['strata-row', 'strata-cow']
+/** Batches between two samples of the files against the space bound. */
+const SPACE_SAMPLE_BATCHES = 25
 
 /** Where one store stood after `multiple` × the database's size in overwrites. */
 export interface SustainedPoint {
@@ -34,6 +40,16 @@ export interface SustainedPoint {
   deviceBytes: number | undefined
   /** Seconds spent in the store's writes so far (the flushes for the readings left out). */
   seconds: number
+  /** Strata with a snapshot held: its files, live bytes and what the snapshot alone keeps, at this multiple. */
+  space?: SpaceSample
+}
+
+/** The files of a Strata database against the space bound at one moment. */
+export interface SpaceSample {
+  fileBytes: number
+  liveBytes: number
+  /** What the named snapshots alone keep (the sum of their `exclusiveBytes`). */
+  keptBytes: number
 }
 
 /** One store's run. */
@@ -46,6 +62,10 @@ export interface SustainedRun {
   closedSeconds: number
   /** Strata only: all bytes its storage layer wrote ÷ user bytes, close included. */
   ownWriteAmplification?: number
+  /** Whether a named snapshot was held from the start of the workload. */
+  snapshotHeld?: boolean
+  /** With a snapshot held: the largest files ÷ (bound + kept) of the samples every 25 batches and at each multiple, from the first third of the run on. */
+  worstSpace?: number
 }
 
 /** The part's results file. */
@@ -79,7 +99,7 @@ const { values: args } = parseArgs({
  * nothing the load owes falls in the measurement, then write `times` × `keys` overwrites in
  * durable batches, reading the device at each multiple; close, and read it once more.
  */
-async function runStore(store: PeerName, root: string, keys: number, times: number, device: BlockDevice, tick: () => void): Promise<SustainedRun> {
+async function runStore(store: PeerName, root: string, keys: number, times: number, device: BlockDevice, tick: () => void, held = false): Promise<SustainedRun> {
   const dir = mkdtempSync(join(root, `${store}-`))
   try {
     const loading = await openPeer(store, dir)
@@ -87,6 +107,8 @@ async function runStore(store: PeerName, root: string, keys: number, times: numb
     for (let i = 0; i < load.length; i++) await loading.write(load[i] as Operation[], i === load.length - 1)
     await loading.close()
     const db = await openPeer(store, dir)
+    const engine = strataEngine(db)
+    if (held) await engine?.createSnapshot('held')
     db.resetIo()
     device.flush()
     const start = device.bytesWritten()
@@ -101,6 +123,8 @@ async function runStore(store: PeerName, root: string, keys: number, times: numb
     let seconds = 0
     let userBytes = 0
     const points: SustainedPoint[] = []
+    let worstSpace = 0
+    let batches = 0
     for (let multiple = 1; multiple <= times; multiple++) {
       for (let done = 0; done < keys; done += BATCH) {
         const ops: Operation[] = []
@@ -114,18 +138,50 @@ async function runStore(store: PeerName, root: string, keys: number, times: numb
         const started = process.hrtime.bigint()
         await db.write(ops, true)
         seconds += Number(process.hrtime.bigint() - started) / 1e9
+        batches++
+        // Past the first third of the run, the files against the bound (the load's log settled).
+        if (held && engine && batches % SPACE_SAMPLE_BATCHES === 0 && batches * BATCH * 3 > keys * times) {
+          worstSpace = Math.max(worstSpace, spaceShare(spaceSample(engine)))
+        }
       }
-      points.push({ multiple, operations: multiple * keys, userBytes, deviceBytes: since(), seconds })
+      const sample = held && engine ? spaceSample(engine) : undefined
+      // The sample at each multiple counts too, past the first third (a quick run has few batches).
+      if (sample && multiple * 3 > times) worstSpace = Math.max(worstSpace, spaceShare(sample))
+      const space = sample ? { space: sample } : {}
+      points.push({ multiple, operations: multiple * keys, userBytes, deviceBytes: since(), seconds, ...space })
       tick()
     }
     const started = process.hrtime.bigint()
     await db.close()
     const closedSeconds = seconds + Number(process.hrtime.bigint() - started) / 1e9
     const own = db.io()
-    return { store, points, closedDeviceBytes: since(), closedSeconds, ...(own ? { ownWriteAmplification: own.totalWritten / own.userBytes } : {}) }
+    return {
+      store,
+      points,
+      closedDeviceBytes: since(),
+      closedSeconds,
+      ...(own ? { ownWriteAmplification: own.totalWritten / own.userBytes } : {}),
+      ...(held ? { snapshotHeld: true, worstSpace } : {}),
+    }
   } finally {
     removeFolder(dir)
   }
+}
+
+/** The files of `engine` against the space bound now. */
+function spaceSample(engine: SnapshotEngine): SpaceSample {
+  const { fileBytes, liveBytes } = engine.stats()
+  return { fileBytes, liveBytes, keptBytes: engine.listSnapshots().reduce((sum, s) => sum + s.exclusiveBytes, 0) }
+}
+
+/** The space bound a sample's live bytes allow, plus what its snapshots alone keep. */
+export function spaceAllowed(s: SpaceSample): number {
+  return Math.max(1.5 * s.liveBytes, s.liveBytes + 8 * 2 ** 20) + s.keptBytes
+}
+
+/** A sample's files ÷ what the bound allows: at most 1 within the bound. */
+function spaceShare(s: SpaceSample): number {
+  return s.fileBytes / spaceAllowed(s)
 }
 
 async function main(): Promise<void> {
@@ -139,17 +195,26 @@ async function main(): Promise<void> {
   console.log(
     `sustained writes: ${keys.toLocaleString('en-US')} keys of 16 bytes, 100-byte values, ${times} × that in durable batches of ${BATCH.toLocaleString('en-US')} uniform overwrites; ${SUSTAINED_STORES.join(', ')}; block device counter ${device.available ? `on ${device.name}` : 'NOT available'}`,
   )
-  progress.stage('sustained: multiples', times * SUSTAINED_STORES.length)
+  progress.stage('sustained: multiples', times * (SUSTAINED_STORES.length + HELD_STORES.length))
   const runs: SustainedRun[] = []
   try {
     for (const store of SUSTAINED_STORES) runs.push(await runStore(store, root, keys, times, device, () => progress.tick()))
+    for (const store of HELD_STORES) runs.push(await runStore(store, root, keys, times, device, () => progress.tick(), true))
   } finally {
     removeFolder(root)
     progress.stop()
   }
   const cell = (run: SustainedRun, p: SustainedPoint) => `${pointAmplification(p)?.toFixed(2) ?? '—'}× · ${((p.operations / p.seconds) / 1000).toFixed(1)}k/s`
+  const label = (run: SustainedRun) => `${run.store}${run.snapshotHeld ? ' (snapshot held)' : ''}`
   console.log(`\ndevice write amplification · puts per second, after each multiple of the database's size`)
-  console.log(table(['multiple', ...runs.map((r) => r.store)], Array.from({ length: times }, (_, m) => [`${m + 1}×`, ...runs.map((r) => cell(r, r.points[m] as SustainedPoint))])))
+  console.log(table(['multiple', ...runs.map(label)], Array.from({ length: times }, (_, m) => [`${m + 1}×`, ...runs.map((r) => cell(r, r.points[m] as SustainedPoint))])))
+  console.log(`\nown write amplification (all bytes written ÷ user bytes, close included): ${runs.filter((r) => r.ownWriteAmplification !== undefined).map((r) => `${label(r)} ${r.ownWriteAmplification?.toFixed(2)}×`).join(', ')}`)
+  const held = runs.filter((r) => r.snapshotHeld)
+  const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`
+  const spaceCell = (p: SustainedPoint) => (p.space ? `${mib(p.space.fileBytes)} / ${mib(spaceAllowed(p.space))} (kept ${mib(p.space.keptBytes)})` : '—')
+  console.log(`\nsnapshot held, no compaction: file bytes / bound + what the snapshot alone keeps, after each multiple`)
+  console.log(table(['multiple', ...held.map((r) => r.store)], Array.from({ length: times }, (_, m) => [`${m + 1}×`, ...held.map((r) => spaceCell(r.points[m] as SustainedPoint))])))
+  console.log(`largest files ÷ allowed, sampled every ${SPACE_SAMPLE_BATCHES} batches after the first third: ${held.map((r) => `${r.store} ${r.worstSpace?.toFixed(2)}`).join(', ')}`)
   const results: SustainedResults = {
     benchmark: 'sustained',
     ...runRecord(quick),

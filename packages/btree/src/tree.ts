@@ -136,7 +136,7 @@ export class Tree {
     this.checkEntry(key, Buffer.isBuffer(value) ? value : undefined)
     const [src, off] = this.#arena.add(key, value)
     this.root = this.#touch(this.root)
-    const split = this.#insert(this.root, key, src, off)
+    const split = this.#insert(this.root, key, src, off, true)
     if (split) {
       this.root = newBranch(this.#gen, [split.key], [this.root, split.right])
       this.root.born = this.birth
@@ -235,7 +235,8 @@ export class Tree {
     return child
   }
 
-  #insert(node: Node, key: Uint8Array, src: Buffer, off: number): Split | undefined {
+  /** Puts the entry in `node`'s subtree; `rightmost` if `node` is the last at its depth. */
+  #insert(node: Node, key: Uint8Array, src: Buffer, off: number, rightmost: boolean): Split | undefined {
     if (node.leaf) {
       const i = searchLeafForWrite(node, key)
       const oldSrc = node.src[i]
@@ -256,10 +257,16 @@ export class Tree {
         node.bytes += entrySize(src, off)
         this.dataBytes += key.length + entryValueLength(src, off)
       }
-      return node.bytes > this.pageSize ? this.#splitLeaf(node) : undefined
+      if (node.bytes <= this.pageSize) return undefined
+      // A key past every other, in the last leaf, is most likely the next of an ascending run (a
+      // load in key order, a log of events): the full leaf stays full and the new one starts
+      // with the key, as SQLite and PostgreSQL split the rightmost page, instead of leaving every
+      // leaf of the run half empty.
+      const appended = rightmost && this.replacedSrc === undefined && i === node.src.length - 1
+      return this.#splitLeaf(node, appended ? i : undefined)
     }
     const i = searchNode(node, key, true)
-    const split = this.#insert(this.#child(node, i), key, src, off)
+    const split = this.#insert(this.#child(node, i), key, src, off, rightmost && i === node.children.length - 1)
     if (!split) return undefined
     node.keys.splice(i, 0, split.key)
     node.children.splice(i + 1, 0, split.right)
@@ -268,9 +275,9 @@ export class Tree {
     return node.bytes > this.pageSize ? this.#splitBranch(node) : undefined
   }
 
-  /** Moves the upper half (by bytes) of an overfull leaf into a new right sibling. */
-  #splitLeaf(leaf: Leaf): Split {
-    const m = leafMiddle(leaf, leaf.bytes)
+  /** Moves the entries from `at` (by default, the upper half by bytes) of an overfull leaf into a new right sibling. */
+  #splitLeaf(leaf: Leaf, at?: number): Split {
+    const m = at ?? leafMiddle(leaf, leaf.bytes)
     const right = newLeaf(this.#gen, leaf.src.slice(m), leaf.off.slice(m))
     right.born = this.birth
     splitHeads(leaf, right, m)

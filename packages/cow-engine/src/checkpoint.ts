@@ -36,9 +36,42 @@ export function checkPolicy(policy: CheckpointPolicy): CheckpointPolicy {
   return policy
 }
 
-/** Whether a WAL holding `logged` bytes of batches, against `dirtied` bytes of dirtied pages, calls for a checkpoint. */
-export function wantsCheckpoint(policy: CheckpointPolicy, logged: number, dirtied: number): boolean {
-  return logged >= policy.maxLogBytes || (logged >= policy.minLogBytes && logged >= policy.ratio * dirtied)
+/** The files the space policy aims for (docs/architecture.md §COW checkpoint policy): a share of the bound. */
+const SPACE_AIM = 0.85
+/** Past the space aim, a checkpoint comes once the WAL holds this share of what the ratio asks. */
+const SPACE_EARLY = 0.9
+
+/** The database's size, for the space policy. */
+export interface SpaceFigures {
+  /** Key and value bytes of the head. */
+  liveBytes: number
+  /** Bytes of the page file and the WAL: the files less the pre-image stores, which snapshots alone keep. */
+  headBytes: number
+  /** Bytes of the page file. */
+  pageBytes: number
+}
+
+/**
+ * The files the policy keeps the head within: max(1.5 × live bytes, live bytes + `minLogBytes`),
+ * the pre-image stores of snapshots besides.
+ */
+export function spaceBound(policy: CheckpointPolicy, liveBytes: number): number {
+  return Math.max(1.5 * liveBytes, liveBytes + policy.minLogBytes)
+}
+
+/**
+ * Whether a WAL holding `logged` bytes of batches, against `dirtied` bytes of dirtied pages, calls
+ * for a checkpoint. A small database's WAL waits for a quarter of its live data, when that is less
+ * than `minLogBytes` (down to an eighth of it); past the space aim, while the pages dirtied are
+ * less than half the page file, a checkpoint comes a little before the ratio asks.
+ */
+export function wantsCheckpoint(policy: CheckpointPolicy, logged: number, dirtied: number, space: SpaceFigures): boolean {
+  if (logged >= policy.maxLogBytes) return true
+  if (logged < Math.min(policy.minLogBytes, Math.max(policy.minLogBytes / 8, space.liveBytes / 4))) return false
+  const owed = policy.ratio * dirtied
+  if (logged >= owed) return true
+  // Early only while the pages dirtied grow with the WAL: a checkpoint of most of the tree costs the same later.
+  return logged >= SPACE_EARLY * owed && dirtied < space.pageBytes / 2 && space.headBytes > SPACE_AIM * spaceBound(policy, space.liveBytes)
 }
 
 /** One page a checkpoint writes: its image behind room for the PAGE record header, and who may read it. */

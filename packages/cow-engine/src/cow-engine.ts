@@ -248,7 +248,8 @@ export class CowEngine implements Engine, NamedSnapshots {
       await commit(db, owned, options.sync !== false)
       this.#reads.visible = db.tree.freeze()
       // Checkpoint when the WAL is large against the pages the head dirtied.
-      if (!this.#checkpointQueued && wantsCheckpoint(this.#policy, db.wal.logged, db.dirtied)) {
+      const space = { liveBytes: db.tree.dataBytes, headBytes: db.pages.size() + db.wal.fileBytes(), pageBytes: db.pages.size() }
+      if (!this.#checkpointQueued && wantsCheckpoint(this.#policy, db.wal.logged, db.dirtied, space)) {
         this.#checkpointQueued = true
         void this.#serial(() => {
           this.#checkpointQueued = false

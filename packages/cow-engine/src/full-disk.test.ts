@@ -24,7 +24,7 @@ function summary(report: FaultReport): string {
 for (const factory of cowFactories) {
   describe(`${factory.name} on a failing disk`, () => {
     it('rejects the failing call with STRATA_IO_ERROR naming the errno, keeps reading, and loses nothing acknowledged, wherever in a workload the disk fails', async () => {
-      const report = await faultCampaign(factory, { cases: 80 })
+      const report = await faultCampaign(factory, { cases: 100 })
       console.log(`${factory.name} fault campaign (memory): ${summary(report)}`)
       expect(report.failures.slice(0, 5), `${report.failures.length} failures, the first 5 shown`).toEqual([])
       expect(report.injected.write).toBeGreaterThan(40)

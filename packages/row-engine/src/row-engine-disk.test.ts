@@ -25,7 +25,8 @@ describe('RowEngine on disk', () => {
       await engine.write(Array.from({ length: 500 }, (_, i) => ({ type: 'put' as const, key: key(b * 500 + i), value: Buffer.alloc(100, b) })))
     }
     await engine.close()
-    expect(readdirSync(dir).sort()).toEqual(['META', 'seg-00000001.log'])
+    // META and the log's segments, nothing else (the policy rolls segments as the data grows).
+    expect(readdirSync(dir).filter((name) => !/^seg-\d{8}\.log$/.test(name))).toEqual(['META'])
     engine = await RowEngine.open({ fs: new NodeFileSystem(dir) })
     expect(readAll(engine)).toHaveLength(10_000)
     expect(engine.get(key(9_999))).toEqual(Buffer.alloc(100, 19))

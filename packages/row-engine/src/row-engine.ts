@@ -99,6 +99,20 @@ export const DEFAULT_CHECKPOINT_POLICY: CheckpointPolicy = {
 const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024
 /** Sealed segments whose used bytes fall below this share of their size are cleaned. */
 const CLEAN_BELOW = 0.5
+/**
+ * The space policy keeps the files within max(SPACE_FACTOR × live bytes, live bytes +
+ * `minLogBytes`), beside what named snapshots alone keep (docs/architecture.md §Space policy).
+ */
+const SPACE_FACTOR = 1.5
+/** Share of the bound the policy aims for, so that the log written meanwhile fits under it. */
+const SPACE_AIM = 0.85
+/**
+ * Past the space aim, a checkpoint comes once the log holds this share of what the ratio asks, if
+ * the pages dirtied are less than half the tree: where the log and the pages it dirties grow alike
+ * (overwrites in key order), waiting for the ratio lets the log grow to the whole tree, and an
+ * earlier checkpoint costs about the same page writes.
+ */
+const SPACE_EARLY = 0.9
 
 /** Synced batches applied only once durable after a take-back (see RowEngine.#applyLate). */
 const APPLY_LATE_AFTER_TAKE_BACK = 16
@@ -190,6 +204,14 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
    * appended to): cleaning reads these through, and finds the pages of the others in the tree.
    */
   readonly #valueSegments = new Set<number>()
+  /**
+   * The oldest `born` of what was written to each segment in this session (0 for values, whose
+   * birth is not recorded, and for every segment found at open): a pin at or after it may share
+   * a page there with the head, and cleaning would then copy the page, not free it.
+   */
+  readonly #oldestBorn = new Map<number, number>()
+  /** Whether the next batch starts a new segment: the first after a checkpoint's pages (see #startSegment). */
+  #logAfterCheckpoint = false
   /** Settles once the newest checkpoint is durable (or has failed, which stops writes). */
   #checkpointDone: Promise<void> = Promise.resolve()
   /** Set by `open` from {@link RowEngineOptions.readOnly}: nothing in the folder is written. */
@@ -443,7 +465,7 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
 
   #info(name: string): NamedSnapshotInfo {
     const { seq, createdAt, meta } = this.#namedEntry(name)
-    return { name, seq, createdAt, meta, exclusiveBytes: this.#space.exclusiveBytes(seq) }
+    return { name, seq, createdAt, meta, exclusiveBytes: this.#exclusiveBytes(seq) }
   }
 
   /** Registers a named snapshot of the visible state (on create, and on replay of its record). */
@@ -570,6 +592,11 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
       return { type: 'put', key: op.key, value: { address: 0, length: op.value.length } }
     })
     const total = valueBytes + batchRecordBytes(logged)
+    // The log after a checkpoint starts a segment of its own.
+    if (this.#logAfterCheckpoint) {
+      this.#startSegment()
+      this.#logAfterCheckpoint = false
+    }
     const start = this.#log.prepare(total)
     const buf = Buffer.allocUnsafe(total)
     let at = 0
@@ -586,6 +613,7 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
     if (valueBytes > 0) {
       this.#fs.io.reassign('log', 'value', valueBytes)
       this.#valueSegments.add(segmentOf(start))
+      this.#noteBorn(start, 0)
     }
     this.#fs.io.countUser(userBytes)
     // 3–4. Durable before visible, then applied and published. A synced batch of inline values
@@ -621,6 +649,8 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
         this.#checkpointQueued = false
         return Promise.resolve()
       }
+      // A checkpoint's pages start a segment of their own.
+      if (!turn) this.#startSegment()
       const limit = this.#policy.slicePages
       const left = turn ? turn.left : Math.ceil(dirtyLeaves(this.#tree.root, Number.POSITIVE_INFINITY).length / limit) - 1
       if (left > 0 && this.#writeDirtyLeaves(limit) === limit) {
@@ -633,6 +663,16 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
       // The log is marked failed: every later write rejects with STRATA_IO_ERROR naming this
       // error as its cause, and reads go on.
     })
+  }
+
+  /**
+   * Starts a new segment unless the active one is empty. A checkpoint's pages and the log after
+   * it go to segments of their own: the log is dead as soon as the next checkpoint is durable, so
+   * its segment goes whole, and a segment of pages empties as the head stops using them, without
+   * dead log among them to be cleaned around (docs/architecture.md §Space policy).
+   */
+  #startSegment(): void {
+    if (this.#log.segmentSize(this.#log.activeSegment) > 0) this.#log.roll()
   }
 
   /** Writes up to `limit` dirty leaves of the head as PAGE records in one write; returns how many. */
@@ -664,7 +704,10 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
       this.#log.fail(error as Error)
       throw error
     }
-    for (const leaf of leaves) this.#space.use(leaf.address, RECORD_HEADER_BYTES + leaf.bytes)
+    for (const leaf of leaves) {
+      this.#space.use(leaf.address, RECORD_HEADER_BYTES + leaf.bytes)
+      this.#noteBorn(leaf.address, leaf.born)
+    }
     this.#slicedBytes += at
     return leaves.length
   }
@@ -771,7 +814,73 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
   #wantsCheckpoint(): boolean {
     const p = this.#policy
     const since = this.#logSinceCheckpoint
-    return since >= p.maxLogBytes || (since >= p.minLogBytes && since >= p.ratio * this.#dirtiedSinceCheckpoint)
+    if (since >= p.maxLogBytes) return true
+    if (since < this.#minLogBytes()) return false
+    const dirtied = this.#dirtiedSinceCheckpoint
+    const owed = p.ratio * dirtied
+    if (since >= owed) return true
+    // Early only while the pages dirtied grow with the log: a checkpoint that rewrites most of the
+    // tree costs the same later, and coming early would only add checkpoints.
+    return since >= SPACE_EARLY * owed && dirtied < this.#space.liveBytes() / 2 && this.#overSpace()
+  }
+
+  /** Whether the files, less what snapshots alone keep, are past the share of the bound the policy aims for. */
+  #overSpace(): boolean {
+    return this.#log.bytes() - this.#keptForSnapshots() > SPACE_AIM * this.#spaceBound()
+  }
+
+  /**
+   * The log a checkpoint waits for: `minLogBytes`, or a quarter of the live data when that is
+   * less (down to an eighth of `minLogBytes`), so a small database's log stays small beside it.
+   */
+  #minLogBytes(): number {
+    const p = this.#policy
+    return Math.min(p.minLogBytes, Math.max(p.minLogBytes / 8, this.#tree.dataBytes / 4))
+  }
+
+  /** The files the space policy allows, beside what named snapshots alone keep. */
+  #spaceBound(): number {
+    const live = this.#tree.dataBytes
+    return Math.max(SPACE_FACTOR * live, live + this.#policy.minLogBytes)
+  }
+
+  /** Bytes of the files that only pins keep: the sum of {@link RowEngine.#keptBy} over the segments. */
+  #keptForSnapshots(): number {
+    let total = 0
+    for (const segment of this.#log.segments()) total += this.#keptBy(segment)
+    return total
+  }
+
+  /** Bytes that deleting the snapshot pinned at `seq` frees, given no other pin at `seq`. */
+  #exclusiveBytes(seq: number): number {
+    const alone = this.#space.exclusiveBySegment(seq)
+    let total = 0
+    for (const segment of this.#log.segments()) total += this.#keptBy(segment, { seq, alone: alone.get(segment) ?? 0 })
+    return total
+  }
+
+  /**
+   * Bytes of `segment` that pins keep (with `pin`, that pin alone, `alone` being its bytes held
+   * there that no other pin needs):
+   * - a sealed segment the head does not use: whole, if those pins hold all its held bytes;
+   * - a sealed segment whose pages the pins may share with the head, so that cleaning would copy
+   *   them instead of freeing the segment: all but the head's bytes, likewise;
+   * - else the bytes held for them.
+   */
+  #keptBy(segment: number, pin?: { seq: number; alone: number }): number {
+    const held = this.#space.held.get(segment) ?? 0
+    const kept = pin ? pin.alone : held
+    if (!this.#isSealed(segment) || kept !== held) return kept
+    const live = this.#space.live.get(segment) ?? 0
+    if (live === 0) return held > 0 ? this.#log.segmentSize(segment) : 0
+    const sharing = this.#pinsSharing(segment)
+    const only = sharing.length > 0 && (!pin || sharing.every((s) => s === pin.seq))
+    return only ? this.#log.segmentSize(segment) - live : kept
+  }
+
+  /** Whether `segment` lies before the newest checkpoint's: cleaning may take it, and it goes once nothing needs it. */
+  #isSealed(segment: number): boolean {
+    return segment < segmentOf(this.#checkpointAt)
   }
 
   /** Runs `task` after every queued write and checkpoint. */
@@ -834,7 +943,10 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
     const headPages = spilled.length
     for (const n of named) if (n.node) spill(n.node, writer, RECORD_HEADER_BYTES)
     // The spilled pages are clean now, so the space map counts them at once.
-    for (const node of spilled) this.#space.use(node.address, RECORD_HEADER_BYTES + node.bytes)
+    for (const node of spilled) {
+      this.#space.use(node.address, RECORD_HEADER_BYTES + node.bytes)
+      this.#noteBorn(node.address, node.born)
+    }
     for (const node of spilled.slice(headPages)) {
       this.#space.free({ address: node.address, bytes: RECORD_HEADER_BYTES + node.bytes, born: node.born, seq: this.#seq + 1 })
     }
@@ -867,6 +979,7 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
     this.#relocatedBytes = 0
     this.#slicedBytes = 0
     this.#space.beginCommit()
+    this.#logAfterCheckpoint = true
     this.#logSinceCheckpoint = 0
     this.#dirtiedSinceCheckpoint = 0
     // 3–4. Durable, then named in META, then its frees released. A policy checkpoint does this off
@@ -891,10 +1004,26 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
     this.#checkpoints++
     this.#removeEmptySegments()
     if (purpose === 'page' && !this.#closed) {
-      // One segment a checkpoint, its pages written by the next policy checkpoint: cleaning is
-      // spread over the writes instead of stopping them while the whole tree moves at once.
-      void this.#serial(() => this.#cleanSegments(this.#victims(false).slice(0, 1), false)).catch(() => undefined)
+      // The segments the policy picks, within a budget, their pages written by the next policy
+      // checkpoint: cleaning is spread over the writes instead of stopping them while the whole
+      // tree moves at once.
+      void this.#serial(() => this.#cleanSegments(this.#victims(false), false)).catch(() => undefined)
     }
+  }
+
+  /** Notes that a page or value born at `born` was written at `address`. */
+  #noteBorn(address: number, born: number): void {
+    const segment = segmentOf(address)
+    const oldest = this.#oldestBorn.get(segment)
+    if (oldest === undefined || born < oldest) this.#oldestBorn.set(segment, born)
+  }
+
+  /**
+   * The pins that keep cleaning from freeing `segment`: those that may share a page the head uses
+   * there (moving it would copy it, the old copy held for them). Empty if cleaning can free it.
+   */
+  #pinsSharing(segment: number): number[] {
+    return this.#space.pinnedFrom(this.#oldestBorn.get(segment) ?? 0)
   }
 
   /** Removes sealed segments (before the newest checkpoint) that nothing uses or holds. */
@@ -905,21 +1034,40 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
         this.#log.remove(segment)
         this.#space.forget(segment)
         this.#valueSegments.delete(segment)
+        this.#oldestBorn.delete(segment)
       }
     }
   }
 
-  /** Sealed segments worth cleaning, emptiest first: all of them for a full compaction. */
+  /**
+   * Sealed segments to clean, of those the head still uses (one it does not use has nothing to
+   * move: only pins keep it) and no pin shares (moving its pages would copy them): all of them for
+   * a full compaction. Else the emptiest first, each below CLEAN_BELOW used or while the files
+   * stay past the space policy's aim, until the bytes to move reach the larger of a checkpoint
+   * turn's pages, `minLogBytes` and a quarter of the live data.
+   */
   #victims(all: boolean): number[] {
     const replayFrom = segmentOf(this.#checkpointAt)
-    const candidates: [number, number][] = []
+    const candidates: { segment: number; size: number; used: number }[] = []
     for (const segment of this.#log.segments()) {
       if (segment >= replayFrom) continue
-      const size = this.#log.segmentSize(segment)
-      const used = (this.#space.live.get(segment) ?? 0) / Math.max(1, size)
-      if (all || used < CLEAN_BELOW) candidates.push([segment, used])
+      const used = this.#space.live.get(segment) ?? 0
+      // What pins share with the head stays where it is: moving it would copy it, not free it.
+      if (used > 0 && this.#pinsSharing(segment).length === 0) candidates.push({ segment, size: this.#log.segmentSize(segment), used })
     }
-    return candidates.sort((a, b) => a[1] - b[1]).map(([segment]) => segment)
+    candidates.sort((a, b) => a.used / Math.max(1, a.size) - b.used / Math.max(1, b.size))
+    if (all) return candidates.map((c) => c.segment)
+    let files = this.#log.bytes() - this.#keptForSnapshots()
+    const aim = SPACE_AIM * this.#spaceBound()
+    let budget = Math.max(this.#policy.slicePages * this.pageSize, this.#policy.minLogBytes, this.#tree.dataBytes / 4)
+    const victims: number[] = []
+    for (const c of candidates) {
+      if (budget <= 0 || (c.used >= CLEAN_BELOW * c.size && files <= aim)) break
+      victims.push(c.segment)
+      files -= c.size - c.used
+      budget -= c.used
+    }
+    return victims
   }
 
   /**
@@ -960,6 +1108,7 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
           encodeValue(key, value, copy, 0)
           const address = this.#log.append(copy, 'reclaim')
           this.#valueSegments.add(segmentOf(address))
+          this.#noteBorn(address, 0)
           this.#space.use(address, copy.length)
           this.#tree.put(Buffer.from(key), { address, length: value.length })
           moved = true

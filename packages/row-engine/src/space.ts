@@ -115,6 +115,11 @@ export class SpaceMap {
     return released
   }
 
+  /** The pinned sequence numbers at or after `seq`, ascending: the pins that may share a page born at `seq`. */
+  pinnedFrom(seq: number): number[] {
+    return this.#pinned.slice(upperIndex(this.#pinned, seq - 1))
+  }
+
   get pinCount(): number {
     let n = 0
     for (const count of this.#pins.values()) n += count
@@ -140,11 +145,11 @@ export class SpaceMap {
     for (const f of frees) this.#hold(f)
   }
 
-  /** Bytes held for the pin at `seq` that no other pin needs: what releasing it alone frees. */
-  exclusiveBytes(seq: number): number {
-    let total = 0
-    for (const f of this.#buckets.get(seq)?.values() ?? []) if (this.#youngestPin(f, seq) === undefined) total += f.bytes
-    return total
+  /** Bytes held for the pin at `seq` that no other pin needs, by segment. */
+  exclusiveBySegment(seq: number): Map<number, number> {
+    const out = new Map<number, number>()
+    for (const f of this.#buckets.get(seq)?.values() ?? []) if (this.#youngestPin(f, seq) === undefined) add(out, segmentOf(f.address), f.bytes)
+    return out
   }
 
   /** Whether nothing in `segment` is used by the head or held for a pin. */

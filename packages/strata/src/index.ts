@@ -5,6 +5,6 @@
  */
 export { type EngineName, type EngineOptions, engineOf } from './engines.js'
 export { msgpack } from './msgpack-encoding.js'
-export { StrataLevel, type StrataLevelOptions } from './strata-level.js'
+export { type RangeOptions, StrataLevel, type StrataLevelOptions } from './strata-level.js'
 export { type ExportResult, type RetentionPolicy, type SnapshotInfo } from '@strata/snapshots'
 export { type SnapshotChange, StrataSnapshots } from './snapshots.js'

@@ -41,11 +41,36 @@ describe('strata compact', () => {
       after: { fileBytes: expect.any(Number), segments: 1 },
       reclaimedBytes: report.before.fileBytes - report.after.fileBytes,
       bytesWritten: expect.any(Number),
+      snapshots: [],
     })
     expect(report.after.fileBytes).toBeLessThan(report.before.fileBytes / 2)
     expect(readdirSync(dir)).toEqual(['META', 'seg-00000002.log'])
     expect((await strata('get', dir, orderKey(7))).stdout).toBe('{"total":7,"round":3}\n')
     expect(JSON.parse((await strata('check', dir, '--json')).stdout)).toMatchObject({ ok: true, entries: SAMPLE.orders + 3 })
+  })
+
+  it('says what a named snapshot keeps it from freeing, and deleting the snapshot frees that', async () => {
+    const dir = await sampleDatabase()
+    const engine = await openEngine(dir)
+    await engine.createSnapshot('safety')
+    await engine.close()
+    // Every order rewritten: the snapshot alone keeps the orders as they were.
+    for (let round = 1; round <= 3; round++) {
+      const writer = await openEngine(dir)
+      await writer.write(Array.from({ length: SAMPLE.orders }, (_, i) => ({ type: 'put' as const, key: Buffer.from(orderKey(i)), value: Buffer.from(JSON.stringify({ total: i, round })) })))
+      await writer.close()
+    }
+    const report = JSON.parse((await strata('compact', dir, '--json')).stdout)
+    expect(report.snapshots).toEqual([{ name: 'safety', exclusiveBytes: expect.any(Number) }])
+    const kept = report.snapshots[0].exclusiveBytes
+    expect(kept).toBeGreaterThan(SAMPLE.orders * 10)
+    const printed = await strata('compact', dir)
+    expect(printed.stdout).toMatch(/\nkept +[\d,]+ bytes .* by snapshot "safety" \(deleting it frees that\)\n/)
+    expect((await strata('snapshot', 'delete', dir, 'safety')).status).toBe(0)
+    const after = JSON.parse((await strata('compact', dir, '--json')).stdout)
+    expect(after.snapshots).toEqual([])
+    const freed = report.after.fileBytes - after.after.fileBytes
+    expect(Math.abs(freed - kept)).toBeLessThan(0.1 * kept)
   })
 
   it('prints the sizes for a person', async () => {
@@ -106,6 +131,7 @@ describe.each(COW_DATABASES)('strata compact on a $name database', (kind) => {
       after: { fileBytes: expect.any(Number), segments: null },
       reclaimedBytes: report.before.fileBytes - report.after.fileBytes,
       bytesWritten: expect.any(Number),
+      snapshots: [],
     })
     expect(report.after.fileBytes).toBeLessThan(report.before.fileBytes / 2)
     expect(readdirSync(dir)).toEqual(['pages.db', 'wal.log'])

@@ -23,6 +23,14 @@ export interface CompactReport {
   reclaimedBytes: number
   /** Bytes the compaction wrote. */
   bytesWritten: number
+  /** Each named snapshot, with the bytes it alone keeps the compaction from freeing: what deleting it frees. */
+  snapshots: KeptBySnapshot[]
+}
+
+/** A named snapshot, and the bytes of the files that only it keeps. */
+export interface KeptBySnapshot {
+  name: string
+  exclusiveBytes: number
 }
 
 function sizeOf(stats: EngineStats): FileSize {
@@ -34,14 +42,18 @@ function showSize(size: FileSize): string {
 }
 
 function render(report: CompactReport): string {
-  const { reclaimedBytes, before } = report
+  const { reclaimedBytes, before, snapshots } = report
   const share = before.fileBytes === 0 ? 0 : (100 * reclaimedBytes) / before.fileBytes
+  const kept = snapshots.filter((s) => s.exclusiveBytes > 0)
+  const nothingLeft = kept.length === 0 ? 'there was nothing to reclaim' : 'there was nothing to reclaim that snapshots do not keep'
   return table([
     ['compacted', report.path],
     ['before', showSize(report.before)],
     ['after', showSize(report.after)],
-    reclaimedBytes >= 0 ? ['reclaimed', `${bytes(reclaimedBytes)}, ${share.toFixed(1)} % of the files`] : ['grew by', `${bytes(-reclaimedBytes)}: there was nothing to reclaim`],
+    reclaimedBytes >= 0 ? ['reclaimed', `${bytes(reclaimedBytes)}, ${share.toFixed(1)} % of the files`] : ['grew by', `${bytes(-reclaimedBytes)}: ${nothingLeft}`],
     ['wrote', bytes(report.bytesWritten)],
+    // What is left that only a snapshot keeps: deleting it frees that much.
+    ...kept.map((s, i): [string, string] => [i === 0 ? 'kept' : '', `${bytes(s.exclusiveBytes)} by snapshot ${JSON.stringify(s.name)} (deleting it frees that)`]),
   ])
 }
 
@@ -65,6 +77,7 @@ export function addCompactCommand(program: Command, output: Output): void {
           after: sizeOf(after),
           reclaimedBytes: before.fileBytes - after.fileBytes,
           bytesWritten: after.io.totalWritten - before.io.totalWritten,
+          snapshots: engine.listSnapshots().map(({ name, exclusiveBytes }) => ({ name, exclusiveBytes })),
         }
       })
       await (options.json ? output.json(report) : output.write(render(report)))
