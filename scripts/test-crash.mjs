@@ -7,8 +7,7 @@
 // fault run), --runs N (disk-full children), --only crash,snapshots,kill,corrupt,faults,full.
 import { parseArgs } from 'node:util'
 import { corruptionCampaign, crashCampaign, describeTally, snapshotCrashCampaign, diskFullCampaign, faultCampaign, killCampaign } from '../packages/testkit/dist/index.js'
-import { rowFactory } from '../packages/row-engine/dist/row-factory.js'
-import { cowFactories } from '../packages/cow-engine/dist/cow-factory.js'
+import { cowFactories, rowFactory } from '../packages/engine-factories/dist/index.js'
 
 /** The engines the campaigns run on; a new engine's factory (with a `location`) joins here. */
 const FACTORIES = [rowFactory, ...cowFactories]

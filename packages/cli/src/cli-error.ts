@@ -12,6 +12,8 @@ export const CliErrorCode = {
   KEY_NOT_FOUND: 'STRATA_KEY_NOT_FOUND',
   /** `demo`: the folder holds a database the demo did not make, which it would change. */
   NOT_A_DEMO_DATABASE: 'STRATA_NOT_A_DEMO_DATABASE',
+  /** `bench`: the benchmark suite is not installed; it runs in a clone of the Strata repository. */
+  BENCH_UNAVAILABLE: 'STRATA_BENCH_UNAVAILABLE',
   /** Anything unexpected: a bug in Strata. */
   INTERNAL: 'STRATA_INTERNAL_ERROR',
 } as const
@@ -49,6 +51,8 @@ export const ExitCode = {
   DATABASE_EXISTS: 12,
   /** STRATA_NOT_A_DEMO_DATABASE: `demo --dir` names a folder holding a database the demo did not make. */
   NOT_A_DEMO_DATABASE: 13,
+  /** STRATA_BENCH_UNAVAILABLE: `bench` where the benchmark suite is not installed (outside the Strata repository). */
+  BENCH_UNAVAILABLE: 14,
 } as const
 
 /** One exit status: the code that gives it and what it means, as `strata --help` lists it. */
@@ -74,6 +78,7 @@ export const EXIT_STATUSES: readonly ExitStatus[] = [
   { status: ExitCode.SNAPSHOT_EXISTS, code: ErrorCode.SNAPSHOT_EXISTS, meaning: 'snapshot create: a snapshot of that name exists' },
   { status: ExitCode.DATABASE_EXISTS, code: ErrorCode.EXISTS, meaning: 'snapshot export: the target already holds a database' },
   { status: ExitCode.NOT_A_DEMO_DATABASE, code: CliErrorCode.NOT_A_DEMO_DATABASE, meaning: 'demo: the folder holds a database the demo did not make' },
+  { status: ExitCode.BENCH_UNAVAILABLE, code: CliErrorCode.BENCH_UNAVAILABLE, meaning: 'bench: the benchmark suite is not installed (it runs in a clone of the Strata repository)' },
 ]
 
 const EXIT_BY_CODE = new Map(EXIT_STATUSES.flatMap(({ code, status }) => (code === undefined ? [] : [[code, status] as const])))

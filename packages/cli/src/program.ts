@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs'
 import { Command, CommanderError } from 'commander'
 import { describeFailure, EXIT_STATUSES, ExitCode, type Failure } from './cli-error.js'
-import { addBenchCommand } from './commands/bench.js'
+import { addBenchCommand, BENCH_PACKAGE, type BenchSuite, findBenchSuite } from './commands/bench.js'
 import { addCheckCommand } from './commands/check.js'
 import { addCompactCommand } from './commands/compact.js'
 import { addDemoCommand } from './commands/demo.js'
@@ -11,8 +11,8 @@ import { addScanCommand } from './commands/scan.js'
 import { addSnapshotCommand } from './commands/snapshot.js'
 import { Output, type Streams } from './output.js'
 
-/** The commands, in the order `strata --help` lists them. */
-const COMMANDS = [addInfoCommand, addCheckCommand, addCompactCommand, addGetCommand, addScanCommand, addSnapshotCommand, addDemoCommand, addBenchCommand]
+/** The commands, in the order `strata --help` lists them; `bench` comes last. */
+const COMMANDS = [addInfoCommand, addCheckCommand, addCompactCommand, addGetCommand, addScanCommand, addSnapshotCommand, addDemoCommand]
 
 const EXIT_STATUS_HELP = `\nExit status:\n${EXIT_STATUSES.map(({ status, code, meaning }) => `  ${String(status).padEnd(4)}${meaning}${code ? ` (${code})` : ''}\n`).join('')}`
 
@@ -23,7 +23,7 @@ function packageVersion(): string {
 }
 
 /** The `strata` program, writing to `output`; commander reports instead of exiting, so {@link runCli} decides the status. */
-function buildProgram(streams: Streams, output: Output): Command {
+function buildProgram(streams: Streams, output: Output, bench: BenchSuite): Command {
   const program = new Command('strata')
     .description('Strata: an embedded, snapshotting key-value store for Node.js')
     .version(packageVersion(), '-V, --version', 'print the version of the strata command')
@@ -36,6 +36,7 @@ function buildProgram(streams: Streams, output: Output): Command {
     })
     .addHelpText('after', EXIT_STATUS_HELP)
   for (const add of COMMANDS) add(program, output)
+  addBenchCommand(program, output, bench)
   return program
 }
 
@@ -49,13 +50,19 @@ function report(streams: Streams, failure: Failure, json: boolean, command: stri
   if (failure.exitCode === ExitCode.USAGE) streams.stderr.write(`run 'strata ${command ? `${command} ` : ''}--help' for usage\n`)
 }
 
+/** Where {@link runCli} finds what is not part of the command itself. */
+export interface CliOptions {
+  /** The package `strata bench` loads the benchmark suite from; default `@strata/bench`, present only inside the Strata repository. */
+  benchPackage?: string
+}
+
 /**
  * Runs the `strata` command with `args` (the arguments after the program's name) and resolves to
  * its exit status (see {@link ExitCode}); nothing calls `process.exit`, so output is never cut short.
  */
-export async function runCli(args: readonly string[], streams: Streams = { stdout: process.stdout, stderr: process.stderr }): Promise<number> {
+export async function runCli(args: readonly string[], streams: Streams = { stdout: process.stdout, stderr: process.stderr }, options: CliOptions = {}): Promise<number> {
   const output = new Output(streams)
-  const program = buildProgram(streams, output)
+  const program = buildProgram(streams, output, await findBenchSuite(options.benchPackage ?? BENCH_PACKAGE))
   try {
     await program.parseAsync([...args], { from: 'user' })
     return ExitCode.OK

@@ -1,7 +1,7 @@
+import { cowFactories } from '@strata/engine-factories'
 import { crashCampaign, describeTally, engineConformance, expectUnkind, runModel, snapshotCrashCampaign, steps } from '@strata/testkit'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { cowFactories } from './cow-factory.js'
 
 for (const factory of cowFactories) {
   engineConformance(factory)

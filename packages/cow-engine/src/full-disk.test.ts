@@ -4,13 +4,14 @@ import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { cowFactories, cowSharedFactory } from '@strata/engine-factories'
 import { FaultyFileSystem, MemoryFileSystem, NodeFileSystem } from '@strata/storage'
 import { diskFullCampaign, type FaultReport, faultCampaign, readAll } from '@strata/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { CowEngine } from './cow-engine.js'
-import { cowFactories, cowSharedFactory } from './cow-factory.js'
 
-const packageDir = join(dirname(fileURLToPath(import.meta.url)), '..')
+/** The package whose build the child process imports its factory from; building it builds this engine too. */
+const factoriesDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'engine-factories')
 
 const root = mkdtempSync(join(tmpdir(), 'strata-cow-full-'))
 let folders = 0
@@ -53,7 +54,7 @@ describe('CowEngine on a real full disk', () => {
   beforeAll(() => {
     // The child process runs the built packages: bring dist up to date with the source under test.
     const tsc = join(dirname(createRequire(import.meta.url).resolve('typescript/package.json')), 'bin', 'tsc')
-    execFileSync(process.execPath, [tsc, '-b', packageDir], { stdio: 'inherit' })
+    execFileSync(process.execPath, [tsc, '-b', factoriesDir], { stdio: 'inherit' })
   }, 120_000)
 
   for (const factory of cowFactories) {

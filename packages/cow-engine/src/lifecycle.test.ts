@@ -1,4 +1,4 @@
+import { cowFactories } from '@strata/engine-factories'
 import { engineLifecycle } from '@strata/testkit'
-import { cowFactories } from './cow-factory.js'
 
 for (const factory of cowFactories) engineLifecycle(factory)

@@ -4,12 +4,13 @@ import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { rowFactory } from '@strata/engine-factories'
 import { CrashFileSystem, FaultyFileSystem, NodeFileSystem } from '@strata/storage'
 import { diskFullCampaign, type FaultReport, faultCampaign, openHandlesUnder, readAll } from '@strata/testkit'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { rowFactory } from './row-factory.js'
 
-const packageDir = join(dirname(fileURLToPath(import.meta.url)), '..')
+/** The package whose build the child process imports its factory from; building it builds this engine too. */
+const factoriesDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'engine-factories')
 const root = mkdtempSync(join(tmpdir(), 'strata-row-full-'))
 let folders = 0
 /** A new, empty real folder whose writes, syncs and truncations a test can fail. */
@@ -52,7 +53,7 @@ describe('RowEngine on a real full disk', () => {
   beforeAll(() => {
     // The child process runs the built packages: bring dist up to date with the source under test.
     const tsc = join(dirname(createRequire(import.meta.url).resolve('typescript/package.json')), 'bin', 'tsc')
-    execFileSync(process.execPath, [tsc, '-b', packageDir], { stdio: 'inherit' })
+    execFileSync(process.execPath, [tsc, '-b', factoriesDir], { stdio: 'inherit' })
   }, 120_000)
 
   it('a write past the file size limit rejects with STRATA_IO_ERROR naming EFBIG, reads go on, and every acknowledged batch is kept', async () => {

@@ -2,17 +2,18 @@ import { execFileSync } from 'node:child_process'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { rowFactory } from '@strata/engine-factories'
 import { killCampaign } from '@strata/testkit'
 import { beforeAll, describe, expect, it } from 'vitest'
-import { rowFactory } from './row-factory.js'
 
-const packageDir = join(dirname(fileURLToPath(import.meta.url)), '..')
+/** The package whose build the child process imports its factory from; building it builds this engine too. */
+const factoriesDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'engine-factories')
 
 describe('RowEngine killed with SIGKILL', () => {
   beforeAll(() => {
     // The child process runs the built packages: bring dist up to date with the source under test.
     const tsc = join(dirname(createRequire(import.meta.url).resolve('typescript/package.json')), 'bin', 'tsc')
-    execFileSync(process.execPath, [tsc, '-b', packageDir], { stdio: 'inherit' })
+    execFileSync(process.execPath, [tsc, '-b', factoriesDir], { stdio: 'inherit' })
   }, 120_000)
 
   it('keeps every acknowledged batch, and no batch in part, through 60 kills of a writing process', async () => {

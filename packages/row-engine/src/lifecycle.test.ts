@@ -1,4 +1,4 @@
+import { rowFactory } from '@strata/engine-factories'
 import { engineLifecycle } from '@strata/testkit'
-import { rowFactory } from './row-factory.js'
 
 engineLifecycle(rowFactory)

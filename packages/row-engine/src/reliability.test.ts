@@ -1,8 +1,8 @@
+import { rowFactory } from '@strata/engine-factories'
 import { MemoryFileSystem } from '@strata/storage'
 import { corruptionCampaign, crashCampaign, describeTally, expectUnkind, readAll } from '@strata/testkit'
 import { describe, expect, it } from 'vitest'
 import { RowEngine } from './row-engine.js'
-import { rowFactory } from './row-factory.js'
 
 const key = (i: number) => Buffer.from(`key${String(i).padStart(4, '0')}`)
 

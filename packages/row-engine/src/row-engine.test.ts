@@ -1,9 +1,9 @@
+import { rowFactory } from '@strata/engine-factories'
 import { MemoryFileSystem } from '@strata/storage'
 import { crashCampaign, describeTally, engineConformance, expectUnkind, runModel, snapshotCrashCampaign, steps } from '@strata/testkit'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { RowEngine } from './row-engine.js'
-import { rowFactory } from './row-factory.js'
 
 engineConformance(rowFactory)
 

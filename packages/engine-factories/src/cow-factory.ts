@@ -1,6 +1,5 @@
+import { CowEngine, type StoreMode } from '@strata/cow-engine'
 import type { EngineFactory } from '@strata/testkit'
-import { CowEngine } from './cow-engine.js'
-import type { StoreMode } from './preimage-store.js'
 
 /**
  * The CowEngine in one store mode as the tests and the reliability campaigns open it, in a module

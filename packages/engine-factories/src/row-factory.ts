@@ -1,5 +1,5 @@
+import { RowEngine } from '@strata/row-engine'
 import type { EngineFactory } from '@strata/testkit'
-import { RowEngine } from './row-engine.js'
 
 /**
  * The RowEngine as the reliability campaigns open it (the factory of row-engine.test.ts, in a

@@ -1,0 +1,2 @@
+export { cowFactories, cowPerSnapshotFactory, cowSharedFactory } from './cow-factory.js'
+export { rowFactory } from './row-factory.js'
