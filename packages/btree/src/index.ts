@@ -3,6 +3,7 @@
  *
  * @module @strata/btree
  */
+export { BatchLayout, batchRecordBytes, decodeBatch, decodeValue, encodeBatch, encodeValue, type LoggedOperation, LogRecordType, valueRecordBytes } from './batch-record.js'
 export { BatchUndo } from './batch-undo.js'
 export { checkTree, type TreeShape } from './check.js'
 export { Cursor, type Range } from './cursor.js'
@@ -30,4 +31,7 @@ export { inlineLimit, lookup, maxKeyBytes, Tree, type TreeEvents } from './tree.
 export { dirtyLeaves, type PageWriter, spill, spillNode } from './spill.js'
 export type { Engine, EngineCursor, EngineSnapshot, EngineStats, NamedSnapshotInfo, NamedSnapshots, Operation, SnapshotEngine, WriteOptions } from './engine.js'
 export { copyOperations } from './engine.js'
-export { type Change, type DiffCost, type DiffSide, diffTrees } from './diff.js'
+export { checkOperations, checkSnapshotArguments } from './engine-arguments.js'
+export { type CursorHolder, engineCursor } from './engine-cursor.js'
+export { type Change, type DiffCost, type DiffSide, diffTrees, walkApart } from './diff.js'
+export { TaskQueue } from './task-queue.js'

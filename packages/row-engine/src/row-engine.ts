@@ -1,24 +1,30 @@
 import {
+  BatchLayout,
   BatchUndo,
   type Change,
+  checkOperations,
+  checkSnapshotArguments,
   checkTree,
   copyOperations,
   compareKeys,
   type DiffCost,
   diffTrees,
-  Cursor,
   DEFAULT_PAGE_SIZE,
+  decodeBatch,
   decodeNode,
+  decodeValue,
   dirtyLeaves,
+  encodeValue,
+  engineCursor,
   pageProbe,
   type Engine,
   type EngineCursor,
   type EngineSnapshot,
   type EngineStats,
-  inlineLimit,
   type NamedSnapshotInfo,
   type NamedSnapshots,
   isRef,
+  type LoggedOperation,
   lookup,
   NO_ADDRESS,
   type Node,
@@ -31,16 +37,17 @@ import {
   spill,
   spillNode,
   Tree,
+  TaskQueue,
   type TreeEvents,
   type ValueRef,
+  valueRecordBytes,
   type WriteOptions,
 } from '@strata/btree'
-import { corruption, ErrorCode, type FileSystem, holdsBytes, type Purpose, StrataError } from '@strata/storage'
+import { corruption, ErrorCode, type FileSystem, frameRecord, holdsBytes, type Purpose, RECORD_HEADER_BYTES, sealRecord, StrataError } from '@strata/storage'
 import { type LogAddress, offsetOf, segmentOf } from './address.js'
-import { batchRecordBytes, decodeBatch, decodeValue, encodeBatch, encodeValue, type LoggedOperation, valueRecordBytes } from './batch.js'
 import { decodeCheckpoint, encodeCheckpoint, type StoredSnapshot } from './checkpoint-record.js'
 import { MetaFile } from './meta.js'
-import { frameRecord, RECORD_HEADER_BYTES, RecordType, sealRecord } from './record.js'
+import { RecordType } from './record.js'
 import { type ScannedRecord, SEGMENT_PATTERN, SegmentLog, segmentName } from './segment-log.js'
 import {
   decodeDropRecord,
@@ -190,7 +197,7 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
   #logSinceCheckpoint = 0
   #dirtiedSinceCheckpoint = 0
   #checkpoints = 0
-  #queue: Promise<unknown> = Promise.resolve()
+  readonly #tasks = new TaskQueue()
   /** Named snapshots: durable, each a pinned root. */
   readonly #named = new Map<string, NamedEntry>()
   #closed = false
@@ -278,36 +285,7 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
     // the cursor closes, even if an explicit snapshot it reads is released first.
     const seq = at ? at.seq : this.#seq
     this.#space.pin(seq)
-    let cursor: Cursor
-    try {
-      cursor = new Cursor(this, root, range)
-    } catch (error) {
-      this.#unpin(seq)
-      throw error
-    }
-    let closed = false
-    return {
-      next: () => {
-        if (closed) return undefined
-        this.#assertOpen()
-        return cursor.next()
-      },
-      nextCopies: (size) => {
-        if (closed) return []
-        this.#assertOpen()
-        return cursor.copies(size)
-      },
-      seek: (target) => {
-        if (closed) return
-        this.#assertOpen()
-        cursor.seek(target)
-      },
-      close: () => {
-        if (closed) return
-        closed = true
-        this.#unpin(seq)
-      },
-    }
+    return engineCursor(this, root, range, { assertOpen: () => this.#assertOpen(), release: () => this.#unpin(seq) })
   }
 
   snapshot(): EngineSnapshot {
@@ -355,14 +333,10 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
 
   /** Names the visible state; durable (a SNAPSHOT record, synced) when it resolves. Copies no data. */
   createSnapshot(name: string, meta: Buffer = Buffer.alloc(0)): Promise<NamedSnapshotInfo> {
-    try {
+    return this.#tasks.runChecked(() => {
       this.#assertOpen()
-      checkSnapshotName(name)
-      if (!Buffer.isBuffer(meta)) throw new TypeError('snapshot meta must be a Buffer')
-    } catch (error) {
-      return Promise.reject(error)
-    }
-    return this.#serial(async () => {
+      checkSnapshotArguments(name, meta)
+    }, async () => {
       this.#assertWritable()
       if (this.#named.has(name)) throw new StrataError(ErrorCode.SNAPSHOT_EXISTS, `a snapshot named ${JSON.stringify(name)} already exists`)
       const createdAt = Date.now()
@@ -387,12 +361,7 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
 
   /** Deletes a named snapshot (a DROP record, synced); the space only it held is reclaimed. */
   deleteSnapshot(name: string): Promise<void> {
-    try {
-      this.#assertOpen()
-    } catch (error) {
-      return Promise.reject(error)
-    }
-    return this.#serial(async () => {
+    return this.#tasks.runChecked(() => this.#assertOpen(), async () => {
       this.#assertWritable()
       this.#namedEntry(name)
       this.#log.append(frameRecord(RecordType.DROP, encodeDropRecord(name)), 'meta')
@@ -407,12 +376,7 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
    * becomes the snapshot's. No data is copied; the space accounting walks only what differs.
    */
   restoreSnapshot(name: string): Promise<void> {
-    try {
-      this.#assertOpen()
-    } catch (error) {
-      return Promise.reject(error)
-    }
-    return this.#serial(async () => {
+    return this.#tasks.runChecked(() => this.#assertOpen(), async () => {
       this.#assertWritable()
       this.#namedEntry(name)
       // The space a restore moves must not be in a checkpoint still on its way to the disk.
@@ -549,23 +513,13 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
     try {
       this.#assertOpen()
       if (this.#readOnly) throw new StrataError(ErrorCode.READONLY, 'the database was opened read-only')
-      for (const op of ops) {
-        if (!Buffer.isBuffer(op.key)) throw new TypeError('key must be a Buffer')
-        if (op.type === 'put') {
-          if (!Buffer.isBuffer(op.value)) throw new TypeError('value must be a Buffer')
-          this.#tree.checkEntry(op.key, op.value)
-        } else if (op.type === 'del') {
-          this.#tree.checkEntry(op.key)
-        } else {
-          throw new TypeError(`unknown operation type ${(op as { type: unknown }).type}`)
-        }
-      }
+      checkOperations(ops, this.#tree)
     } catch (error) {
       return Promise.reject(error)
     }
     if (ops.length === 0) return Promise.resolve()
     const owned = copyOperations(ops)
-    return this.#serial(() => this.#commit(owned, options.sync !== false))
+    return this.#tasks.run(() => this.#commit(owned, options.sync !== false))
   }
 
   /**
@@ -580,33 +534,16 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
   async #commit(ops: Operation[], sync: boolean): Promise<void> {
     if (this.#log.broken) throw new StrataError(ErrorCode.IO_ERROR, 'an earlier write failed; reopen the database', { cause: this.#log.broken })
     const seq = this.#seq + 1
-    const limit = inlineLimit(this.pageSize)
-    let userBytes = 0
-    let valueBytes = 0
-    const isLarge = (op: Operation) => op.type === 'put' && op.key.length + op.value.length > limit
     // 1. Large values go out of line, each a VALUE record before the batch that names its address.
-    const logged: LoggedOperation[] = ops.map((op) => {
-      userBytes += op.key.length + (op.type === 'put' ? op.value.length : 0)
-      if (op.type === 'del' || !isLarge(op)) return op
-      valueBytes += valueRecordBytes(op.key.length, op.value.length)
-      return { type: 'put', key: op.key, value: { address: 0, length: op.value.length } }
-    })
-    const total = valueBytes + batchRecordBytes(logged)
+    const layout = new BatchLayout(ops, this.pageSize)
+    const { bytes: total, userBytes, valueBytes } = layout
     // The log after a checkpoint starts a segment of its own.
     if (this.#logAfterCheckpoint) {
       this.#startSegment()
       this.#logAfterCheckpoint = false
     }
     const start = this.#log.prepare(total)
-    const buf = Buffer.allocUnsafe(total)
-    let at = 0
-    ops.forEach((op, i) => {
-      if (op.type === 'del' || !isLarge(op)) return
-      encodeValue(op.key, op.value, buf, at)
-      logged[i] = { type: 'put', key: op.key, value: { address: start + at, length: op.value.length } }
-      at += valueRecordBytes(op.key.length, op.value.length)
-    })
-    encodeBatch(seq, logged, this.#log.durableEnd, buf, at)
+    const { buf, logged } = layout.encode(seq, this.#log.durableEnd, (offset) => start + offset)
     // 2. One write.
     const written = this.#log.append(buf, 'log', start)
     if (written !== start) throw new Error('strata: invariant broken: the log moved between prepare and append')
@@ -643,7 +580,9 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
    * freed like any page the head stops using.
    */
   #queueCheckpointTurn(turn?: { left: number; after: number }): void {
-    void this.#serial(() => {
+    // A failure marks the log failed: every later write rejects with STRATA_IO_ERROR naming it as
+    // its cause, and reads go on.
+    this.#tasks.runInBackground(() => {
       // Not wanted any more (after the first turn: another checkpoint, such as a compaction's, ended meanwhile).
       if (this.#closed || this.#log.broken || (turn ? turn.after !== this.#checkpoints : !this.#wantsCheckpoint())) {
         this.#checkpointQueued = false
@@ -659,9 +598,6 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
       }
       this.#checkpointQueued = false
       return this.#checkpoint('page', true)
-    }).catch(() => {
-      // The log is marked failed: every later write rejects with STRATA_IO_ERROR naming this
-      // error as its cause, and reads go on.
     })
   }
 
@@ -883,13 +819,6 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
     return segment < segmentOf(this.#checkpointAt)
   }
 
-  /** Runs `task` after every queued write and checkpoint. */
-  #serial<T>(task: () => Promise<T>): Promise<T> {
-    const run = this.#queue.then(task)
-    this.#queue = run.catch(() => undefined)
-    return run
-  }
-
   // ── Checkpoints ─────────────────────────────────────────────────────────────
 
   /**
@@ -1007,7 +936,7 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
       // The segments the policy picks, within a budget, their pages written by the next policy
       // checkpoint: cleaning is spread over the writes instead of stopping them while the whole
       // tree moves at once.
-      void this.#serial(() => this.#cleanSegments(this.#victims(false), false)).catch(() => undefined)
+      this.#tasks.runInBackground(() => this.#cleanSegments(this.#victims(false), false))
     }
   }
 
@@ -1122,13 +1051,10 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
 
   /** Rewrites everything the head uses into fresh segments and removes the old ones. */
   compact(): Promise<void> {
-    try {
+    return this.#tasks.runChecked(() => {
       this.#assertOpen()
       if (this.#readOnly) throw new StrataError(ErrorCode.READONLY, 'the database was opened read-only')
-    } catch (error) {
-      return Promise.reject(error)
-    }
-    return this.#serial(async () => {
+    }, async () => {
       if (this.#log.broken) throw new StrataError(ErrorCode.IO_ERROR, 'an earlier write failed; reopen the database', { cause: this.#log.broken })
       this.#log.roll()
       await this.#checkpoint('reclaim')
@@ -1301,7 +1227,7 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
-    await this.#queue
+    await this.#tasks.settled()
     try {
       await this.#checkpointDone
       if (this.#logSinceCheckpoint > 0 && !this.#log.broken && !this.#readOnly) await this.#checkpoint()
@@ -1415,15 +1341,6 @@ function measureDirty(root: Node): number {
 
 function addTo(map: Map<number, number>, key: number, delta: number): void {
   map.set(key, (map.get(key) ?? 0) + delta)
-}
-
-/** Throws a TypeError or RangeError unless `name` can name a snapshot. */
-function checkSnapshotName(name: unknown): asserts name is string {
-  if (typeof name !== 'string') throw new TypeError('a snapshot name must be a string')
-  const bytes = Buffer.byteLength(name, 'utf8')
-  if (bytes === 0 || bytes > 255) throw new RangeError('a snapshot name must be 1 to 255 bytes of UTF-8')
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it rejects
-  if (/[\u0000-\u001f\u007f]/.test(name)) throw new RangeError('a snapshot name must not contain control characters')
 }
 
 /**
