@@ -48,14 +48,19 @@ export class Database implements PageSource, TreeEvents {
   seq: number
   /** Address of the newest durable checkpoint record: recovery replays from there. */
   checkpointAt: LogAddress
+  /** Bytes logged since the newest checkpoint: what recovery would replay. */
   logSinceCheckpoint = 0
+  /** Bytes of the clean pages the head changed since the newest checkpoint: the policy weighs the log against them. */
   dirtiedSinceCheckpoint = 0
+  /** Checkpoints made durable in this session. */
   checkpoints = 0
   /** Writes, checkpoints, cleaning and named snapshot changes, one at a time ({@link Database.serial}). */
   queue: Promise<unknown> = Promise.resolve()
   /** Named snapshots: durable, each a pinned root. */
   readonly named = new Map<string, NamedEntry>()
+  /** Set by `close()`: every call after it throws LEVEL_DATABASE_NOT_OPEN. */
   closed = false
+  /** Whether a policy checkpoint is queued or under way in turns (checkpoint.ts, `queueCheckpointTurn`). */
   checkpointQueued = false
   /** Bytes of the pages cleaning relocated since the last checkpoint: the next one counts them as `reclaim`. */
   relocatedBytes = 0
@@ -113,6 +118,7 @@ export class Database implements PageSource, TreeEvents {
     if (oldest === undefined || born < oldest) this.oldestBorn.set(segment, born)
   }
 
+  /** Throws LEVEL_DATABASE_NOT_OPEN once the engine is closed. */
   assertOpen(): void {
     if (this.closed) throw new StrataError(ErrorCode.NOT_OPEN, 'engine is closed')
   }

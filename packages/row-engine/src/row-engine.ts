@@ -150,6 +150,8 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
   }
 
   // ── PageSource and TreeEvents (database.ts) ─────────────────────────────────
+  // The engine still answers as a page source and hears tree events, as it always has publicly;
+  // the head tree itself reads through, and reports to, the Database.
 
   loadNode(address: PageAddress): Node {
     return this.#db.loadNode(address)
