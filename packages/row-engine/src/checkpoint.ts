@@ -1,5 +1,5 @@
 import { dirtyLeaves, NO_ADDRESS, type Node, type PageAddress, spill, spillNode } from '@strata/btree'
-import type { Purpose } from '@strata/storage'
+import { ErrorCode, type Purpose, StrataError } from '@strata/storage'
 import type { LogAddress } from './address.js'
 import { encodeCheckpoint, type StoredSnapshot } from './checkpoint-record.js'
 import { cleanSegments, removeEmptySegments, victims } from './cleaning.js'
@@ -97,20 +97,27 @@ export function queueCheckpointTurn(db: Database, turn?: { left: number; after: 
       db.checkpointQueued = false
       return checkpoint(db, 'page', { background: true })
     })
-    .catch(() => {
-      // The log is marked failed: every later write rejects with STRATA_IO_ERROR naming this
-      // error as its cause, and reads go on.
+    .catch((error: unknown) => {
+      db.checkpointQueued = false
+      // STRATA_LOG_FULL wrote nothing: writes that fit what is left of the last segment go on, and
+      // the next one tries again (docs/errors.md §STRATA_LOG_FULL).
+      if (error instanceof StrataError && error.code === ErrorCode.LOG_FULL) return
+      // Else the log is marked failed (here, if the failure came before any write, such as a
+      // segment that could not be created): every later write rejects with STRATA_IO_ERROR naming
+      // this error as its cause, and reads go on.
+      if (!db.log.broken) db.log.fail(error as Error)
     })
 }
 
 /**
- * Starts a new segment unless the active one is empty. A checkpoint's pages and the log after
- * it go to segments of their own: the log is dead as soon as the next checkpoint is durable, so
- * its segment goes whole, and a segment of pages empties as the head stops using them, without
- * dead log among them to be cleaned around (docs/architecture.md §Space policy).
+ * Starts a new segment unless the active one holds less than a sixteenth of a segment
+ * (`SegmentLog.rollEarly`). A checkpoint's pages and the log after it go to segments of their
+ * own: the log is dead as soon as the next checkpoint is durable, so its segment goes whole, and a
+ * segment of pages empties as the head stops using them, without dead log among them to be cleaned
+ * around (docs/architecture.md §Space policy).
  */
 export function startSegment(db: Database): void {
-  if (db.log.segmentSize(db.log.activeSegment) > 0) db.log.roll()
+  db.log.rollEarly()
 }
 
 /** Writes up to `limit` dirty leaves of the head as PAGE records in one write; returns how many. */

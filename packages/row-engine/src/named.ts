@@ -71,7 +71,9 @@ function namedEntry(db: Database, name: string): NamedEntry {
 /** What `listSnapshots` tells of the named snapshot `name`. */
 export function snapshotInfo(db: Database, name: string): NamedSnapshotInfo {
   const { seq, createdAt, meta } = namedEntry(db, name)
-  return { name, seq, createdAt, meta, exclusiveBytes: exclusiveBytes(db, seq) }
+  // Another name for the same state keeps all it keeps: deleting this one alone frees nothing.
+  const twin = [...db.named.values()].some((e) => e.seq === seq && e.name !== name)
+  return { name, seq, createdAt, meta, exclusiveBytes: twin ? 0 : exclusiveBytes(db, seq) }
 }
 
 /** Registers a named snapshot of the visible state (on create, and on replay of its record). */
