@@ -3,5 +3,6 @@
  *
  * @module @strata/row-engine
  */
-export { type CheckpointPolicy, DEFAULT_CHECKPOINT_POLICY, RowEngine, type RowEngineOptions } from './row-engine.js'
+export { type CheckpointPolicy, DEFAULT_CHECKPOINT_POLICY } from './checkpoint.js'
+export { RowEngine, type RowEngineOptions } from './row-engine.js'
 export { holdsDatabase } from './meta.js'

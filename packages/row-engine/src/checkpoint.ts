@@ -1,0 +1,289 @@
+import { dirtyLeaves, NO_ADDRESS, type Node, type PageAddress, spill, spillNode } from '@strata/btree'
+import { ErrorCode, frameRecord, type Purpose, RECORD_HEADER_BYTES, sealRecord, StrataError } from '@strata/storage'
+import type { LogAddress } from './address.js'
+import { encodeCheckpoint, type StoredSnapshot } from './checkpoint-record.js'
+import { cleanSegments, removeEmptySegments, victims } from './cleaning.js'
+import type { Database } from './database.js'
+import { RecordType } from './record.js'
+import { overSpace } from './space-policy.js'
+
+/** When to checkpoint: see docs/architecture.md §Checkpoint policy for the measurements behind the defaults. */
+export interface CheckpointPolicy {
+  /** Never checkpoint before the log holds this many bytes since the last checkpoint. */
+  minLogBytes: number
+  /** Checkpoint once the log since the last one holds `ratio` × the bytes of the pages it dirtied. */
+  ratio: number
+  /** Always checkpoint once the log since the last one holds this many bytes (bounds recovery time). */
+  maxLogBytes: number
+  /**
+   * Pages a policy checkpoint writes per turn of the write queue: it writes dirty leaves in turns
+   * of this many, letting the writes queued meanwhile go between them, then the rest at once.
+   */
+  slicePages: number
+}
+
+export const DEFAULT_CHECKPOINT_POLICY: CheckpointPolicy = {
+  minLogBytes: 8 * 1024 * 1024,
+  ratio: 1,
+  maxLogBytes: 256 * 1024 * 1024,
+  slicePages: 4096,
+}
+
+/**
+ * Past the space aim, a checkpoint comes once the log holds this share of what the ratio asks, if
+ * the pages dirtied are less than half the tree: where the log and the pages it dirties grow alike
+ * (overwrites in key order), waiting for the ratio lets the log grow to the whole tree, and an
+ * earlier checkpoint costs about the same page writes.
+ */
+const SPACE_EARLY = 0.9
+
+/** `policy` with every field checked: a field that is not a positive number is a RangeError. */
+export function checkPolicy(policy: CheckpointPolicy): CheckpointPolicy {
+  for (const [name, value] of Object.entries(policy)) {
+    if (typeof value !== 'number' || !(value > 0)) throw new RangeError(`checkpoint.${name} must be a positive number`)
+  }
+  if (!Number.isInteger(policy.slicePages)) throw new RangeError('checkpoint.slicePages must be a positive integer')
+  return policy
+}
+
+/** Whether the policy asks for a checkpoint now. */
+export function wantsCheckpoint(db: Database): boolean {
+  const p = db.policy
+  const since = db.logSinceCheckpoint
+  if (since >= p.maxLogBytes) return true
+  if (since < minLogBytes(db)) return false
+  const dirtied = db.dirtiedSinceCheckpoint
+  const owed = p.ratio * dirtied
+  if (since >= owed) return true
+  // Early only while the pages dirtied grow with the log: a checkpoint that rewrites most of the
+  // tree costs the same later, and coming early would only add checkpoints.
+  return since >= SPACE_EARLY * owed && dirtied < db.space.liveBytes() / 2 && overSpace(db)
+}
+
+/**
+ * The log a checkpoint waits for: `minLogBytes`, or a quarter of the live data when that is
+ * less (down to an eighth of `minLogBytes`), so a small database's log stays small beside it.
+ */
+function minLogBytes(db: Database): number {
+  const p = db.policy
+  return Math.min(p.minLogBytes, Math.max(p.minLogBytes / 8, db.tree.dataBytes / 4))
+}
+
+/**
+ * Queues one turn of a policy checkpoint behind the writes already queued. A turn writes up to
+ * `slicePages` dirty leaves and queues the next turn; the last turn writes the rest (the leaves
+ * dirtied since, and every dirty branch) and the CHECKPOINT record. Writes thus wait for one
+ * turn at a time, not for a whole tree's pages. A checkpoint takes at most as many turns as its
+ * first found dirty leaves to fill, so writes that go on dirtying leaves cannot keep it from
+ * ending. Leaves a later write changes again are written again; the copy written earlier is
+ * freed like any page the head stops using.
+ */
+export function queueCheckpointTurn(db: Database, turn?: { left: number; after: number }): void {
+  void db.tasks
+    .run(() => {
+      // Not wanted any more (after the first turn: another checkpoint, such as a compaction's, ended meanwhile).
+      if (db.closed || db.log.broken || (turn ? turn.after !== db.checkpoints : !wantsCheckpoint(db))) {
+        db.checkpointQueued = false
+        return Promise.resolve()
+      }
+      // A checkpoint's pages start a segment of their own.
+      if (!turn) startSegment(db)
+      const limit = db.policy.slicePages
+      const left = turn ? turn.left : Math.ceil(dirtyLeaves(db.tree.root, Number.POSITIVE_INFINITY).length / limit) - 1
+      if (left > 0 && writeDirtyLeaves(db, limit) === limit) {
+        queueCheckpointTurn(db, { left: left - 1, after: db.checkpoints })
+        return Promise.resolve()
+      }
+      db.checkpointQueued = false
+      return checkpoint(db, 'page', { background: true })
+    })
+    .catch((error: unknown) => {
+      db.checkpointQueued = false
+      // STRATA_LOG_FULL wrote nothing: writes that fit what is left of the last segment go on, and
+      // the next one tries again (docs/errors.md §STRATA_LOG_FULL).
+      if (error instanceof StrataError && error.code === ErrorCode.LOG_FULL) return
+      // Else the log is marked failed (here, if the failure came before any write, such as a
+      // segment that could not be created): every later write rejects with STRATA_IO_ERROR naming
+      // this error as its cause, and reads go on.
+      if (!db.log.broken) db.log.fail(error as Error)
+    })
+}
+
+/**
+ * Starts a new segment unless the active one holds less than a sixteenth of a segment
+ * (`SegmentLog.rollEarly`). A checkpoint's pages and the log after it go to segments of their
+ * own: the log is dead as soon as the next checkpoint is durable, so its segment goes whole, and a
+ * segment of pages empties as the head stops using them, without dead log among them to be cleaned
+ * around (docs/architecture.md §Space policy).
+ */
+export function startSegment(db: Database): void {
+  db.log.rollEarly()
+}
+
+/** Writes up to `limit` dirty leaves of the head as PAGE records in one write; returns how many. */
+function writeDirtyLeaves(db: Database, limit: number): number {
+  const leaves = dirtyLeaves(db.tree.root, limit)
+  if (leaves.length === 0) return 0
+  let bytes = 0
+  for (const leaf of leaves) bytes += RECORD_HEADER_BYTES + leaf.bytes
+  const start = db.log.prepare(bytes)
+  const parts: Buffer[] = []
+  let at = 0
+  for (const leaf of leaves) {
+    spillNode(
+      leaf,
+      (_node, framed) => {
+        parts.push(sealRecord(framed, RecordType.PAGE))
+        const address = (start + at + RECORD_HEADER_BYTES) as PageAddress
+        at += framed.length
+        return address
+      },
+      RECORD_HEADER_BYTES,
+    )
+  }
+  try {
+    const written = db.log.append(parts, 'page', start)
+    if (written !== start) throw new Error('strata: invariant broken: the log moved while leaves were written')
+  } catch (error) {
+    for (const leaf of leaves) leaf.address = NO_ADDRESS
+    db.log.fail(error as Error)
+    throw error
+  }
+  for (const leaf of leaves) {
+    db.space.use(leaf.address, RECORD_HEADER_BYTES + leaf.bytes)
+    db.noteBorn(leaf.address, leaf.born)
+  }
+  db.slicedBytes += at
+  return leaves.length
+}
+
+/**
+ * Makes the head tree durable as pages, so the log before it is no longer needed:
+ * 1. Spill every dirty page, children first, each to a new place after the log's end.
+ * 2. Append the pages and a CHECKPOINT record (root, sequence, space table) in one write; sync.
+ * 3. Point META at the checkpoint; sync. Recovery now starts here.
+ * 4. Release the space of pages and values the new tree no longer uses, and remove segments
+ *    nothing uses; clean the emptiest sealed segments.
+ * With `background`, it resolves once steps 1 and 2 are laid out, and steps 3 and 4 go on off
+ * the write queue.
+ */
+export async function checkpoint(db: Database, purpose: Purpose = 'page', options: { background?: boolean } = {}): Promise<void> {
+  // One checkpoint at a time: each is laid out only once the one before it is durable.
+  const previous = db.checkpointDone
+  let finish!: () => void
+  db.checkpointDone = new Promise<void>((resolve) => {
+    finish = resolve
+  })
+  await previous
+  let done: Promise<void>
+  try {
+    done = layOutCheckpoint(db, purpose)
+  } catch (error) {
+    finish()
+    throw error
+  }
+  done.then(finish, finish)
+  if (!options.background) await done
+}
+
+/** Steps 1 and 2 of a checkpoint; returns steps 3 and 4 under way. */
+function layOutCheckpoint(db: Database, purpose: Purpose): Promise<void> {
+  if (db.log.broken) return Promise.resolve()
+  const root = db.tree.root
+  // 1. Spill: each page is encoded behind room for its record header, and written with the
+  // others in one gathered write. The head first; then what only named snapshots reach, whose
+  // pages the head does not use: they are held for those snapshots from the start.
+  const named = [...db.named.values()]
+  const dirtyBytes = measureDirty(root) + named.reduce((sum, n) => sum + (n.node ? measureDirty(n.node) : 0), 0)
+  const start = db.log.prepare(dirtyBytes + 65536)
+  const parts: Buffer[] = []
+  const spilled: Node[] = []
+  let at = 0
+  const writer = (node: Node, framed: Buffer) => {
+    parts.push(sealRecord(framed, RecordType.PAGE))
+    spilled.push(node)
+    const address = (start + at + RECORD_HEADER_BYTES) as PageAddress
+    at += framed.length
+    return address
+  }
+  spill(root, writer, RECORD_HEADER_BYTES)
+  const headPages = spilled.length
+  for (const n of named) if (n.node) spill(n.node, writer, RECORD_HEADER_BYTES)
+  // The spilled pages are clean now, so the space map counts them at once.
+  for (const node of spilled) {
+    db.space.use(node.address, RECORD_HEADER_BYTES + node.bytes)
+    db.noteBorn(node.address, node.born)
+  }
+  for (const node of spilled.slice(headPages)) {
+    db.space.free({ address: node.address, bytes: RECORD_HEADER_BYTES + node.bytes, born: node.born, seq: db.seq + 1 })
+  }
+  const live = new Map(db.space.live)
+  for (const [segment, bytes] of db.space.pendingBySegment()) live.set(segment, (live.get(segment) ?? 0) - bytes)
+  for (const [segment, bytes] of live) if (bytes === 0) live.delete(segment)
+  const snapshots: StoredSnapshot[] = named.map(({ node, ...stored }) => ({ ...stored, root: node ? node.address : stored.root }))
+  const held = db.space.heldFor(named.map((n) => n.seq))
+  const record = frameRecord(
+    RecordType.CHECKPOINT,
+    encodeCheckpoint({ seq: db.seq, root: root.address, dataBytes: db.tree.dataBytes, live, snapshots, held }),
+  )
+  parts.push(record)
+  const checkpointAt = (start + at) as LogAddress
+  // 2. One write of pages and checkpoint. From here the next batches may follow it in the log:
+  // replay from this checkpoint, or from the one before it, applies them either way.
+  try {
+    const written = db.log.append(parts, purpose, start)
+    if (written !== start) throw new Error('strata: invariant broken: the log moved during a checkpoint')
+  } catch (error) {
+    for (const node of spilled) {
+      db.space.use(node.address, -(RECORD_HEADER_BYTES + node.bytes))
+      node.address = NO_ADDRESS
+    }
+    db.log.fail(error as Error)
+    throw error
+  }
+  db.fs.io.reassign(purpose, 'meta', record.length)
+  if (purpose !== 'reclaim') db.fs.io.reassign(purpose, 'reclaim', Math.min(db.relocatedBytes, at + db.slicedBytes))
+  db.relocatedBytes = 0
+  db.slicedBytes = 0
+  db.space.beginCommit()
+  db.logAfterCheckpoint = true
+  db.logSinceCheckpoint = 0
+  db.dirtiedSinceCheckpoint = 0
+  // 3–4. Durable, then named in META, then its frees released. A policy checkpoint does this off
+  // the write queue, so writes go on while its pages reach the disk.
+  return completeCheckpoint(db, checkpointAt, db.seq, purpose)
+}
+
+/** Steps 3 and 4 of a checkpoint laid out at `checkpointAt`: sync, point META at it, release space. */
+async function completeCheckpoint(db: Database, checkpointAt: LogAddress, seq: number, purpose: Purpose): Promise<void> {
+  try {
+    await db.log.sync()
+    // 3. Recovery starts here from now on.
+    await db.meta.update(checkpointAt, seq)
+  } catch (error) {
+    // The log takes no more writes after this; space figures are rebuilt by the next open.
+    db.log.fail(error as Error)
+    throw error
+  }
+  // 4. Space.
+  db.space.commitFrees()
+  db.checkpointAt = checkpointAt
+  db.checkpoints++
+  removeEmptySegments(db)
+  if (purpose === 'page' && !db.closed) {
+    // The segments the policy picks, within a budget, their pages written by the next policy
+    // checkpoint: cleaning is spread over the writes instead of stopping them while the whole
+    // tree moves at once.
+    db.tasks.runInBackground(async () => {
+      cleanSegments(db, victims(db, { all: false }))
+    })
+  }
+}
+
+/** Bytes of the PAGE records a spill of `root` will write. */
+function measureDirty(root: Node): number {
+  if (root.address !== NO_ADDRESS) return 0
+  let bytes = RECORD_HEADER_BYTES + root.bytes
+  if (!root.leaf) for (const child of root.children) if (typeof child !== 'number') bytes += measureDirty(child)
+  return bytes
+}

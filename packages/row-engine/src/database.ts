@@ -1,0 +1,167 @@
+import { decodeNode, decodeValue, NO_ADDRESS, type Node, PAGE_HEADER_BYTES, type PageAddress, pageImageLength, type PageSource, TaskQueue, Tree, type TreeEvents, valueRecordBytes, type ValueRef } from '@strata/btree'
+import { corruption, ErrorCode, type FileSystem, RECORD_HEADER_BYTES, StrataError } from '@strata/storage'
+import { type LogAddress, offsetOf, segmentOf } from './address.js'
+import type { CheckpointPolicy } from './checkpoint.js'
+import type { SyncingBatch } from './commit.js'
+import type { MetaFile } from './meta.js'
+import type { NamedEntry } from './named.js'
+import { RecordType } from './record.js'
+import { type SegmentLog, segmentName } from './segment-log.js'
+import { SpaceMap } from './space.js'
+
+/**
+ * One open redirect-on-write database: its log, META, space map and head tree, and the state that
+ * commits (commit.ts), checkpoints (checkpoint.ts), cleaning (cleaning.ts), reads (reads.ts),
+ * named snapshots (named.ts) and recovery (recovery.ts) share. It is the head tree's page source
+ * (the log) and hears the head's changes to count space.
+ */
+export class Database implements PageSource, TreeEvents {
+  readonly fs: FileSystem
+  readonly log: SegmentLog
+  readonly meta: MetaFile
+  readonly policy: CheckpointPolicy
+  readonly pageSize: number
+  /** Where {@link Database.loadNode} reads a page before copying out its image. */
+  readonly #pageRead: Buffer
+  readonly space = new SpaceMap()
+  readonly tree: Tree
+  /** Nothing in the folder is written: see RowEngineOptions.readOnly. */
+  readonly readOnly: boolean
+  /** The newest state that is durable (or written, for sync: false) and so visible to readers. */
+  visible: Node
+  /**
+   * Whether `visible` is frozen. A reader that keeps a root past its call (a snapshot, a cursor,
+   * a diff, a named snapshot) freezes it first (reads.ts, `keptRoot`), so later writes copy what
+   * it reaches. Batches alone leave the head unfrozen: what no reader kept, the next batch
+   * changes in place instead of copying every node it touches.
+   */
+  visibleFrozen = false
+  /** A synced batch applied to the head before its sync ended, until it ends. */
+  syncing: SyncingBatch | undefined
+  /**
+   * Synced batches still to apply only once durable, after a reader had to take one back out: a
+   * workload that keeps roots while it writes pays for a take-back at most once in this many.
+   */
+  batchesToApplyLate = 0
+  /** Sequence number of the newest batch in the head. */
+  seq: number
+  /** Address of the newest durable checkpoint record: recovery replays from there. */
+  checkpointAt: LogAddress
+  /** Bytes logged since the newest checkpoint: what recovery would replay. */
+  logSinceCheckpoint = 0
+  /** Bytes of the clean pages the head changed since the newest checkpoint: the policy weighs the log against them. */
+  dirtiedSinceCheckpoint = 0
+  /** Checkpoints made durable in this session. */
+  checkpoints = 0
+  /** Writes, checkpoints, cleaning and named snapshot changes, one at a time. */
+  readonly tasks = new TaskQueue()
+  /** Named snapshots: durable, each a pinned root. */
+  readonly named = new Map<string, NamedEntry>()
+  /** Set by `close()`: every call after it throws LEVEL_DATABASE_NOT_OPEN. */
+  closed = false
+  /** Whether a policy checkpoint is queued or under way in turns (checkpoint.ts, `queueCheckpointTurn`). */
+  checkpointQueued = false
+  /** Bytes of the pages cleaning relocated since the last checkpoint: the next one counts them as `reclaim`. */
+  relocatedBytes = 0
+  /** Bytes of PAGE records a policy checkpoint under way has written ahead of its CHECKPOINT record. */
+  slicedBytes = 0
+  /**
+   * Segments that may hold VALUE records (every segment found at open, then those values are
+   * appended to): cleaning reads these through, and finds the pages of the others in the tree.
+   */
+  readonly valueSegments = new Set<number>()
+  /**
+   * The oldest `born` of what was written to each segment in this session (0 for values, whose
+   * birth is not recorded, and for every segment found at open): a pin at or after it may share
+   * a page there with the head, and cleaning would then copy the page, not free it.
+   */
+  readonly oldestBorn = new Map<number, number>()
+  /** Whether the next batch starts a new segment: the first after a checkpoint's pages (see checkpoint.ts, `startSegment`). */
+  logAfterCheckpoint = false
+  /** Settles once the newest checkpoint is durable (or has failed, which stops writes). */
+  checkpointDone: Promise<void> = Promise.resolve()
+
+  constructor(fs: FileSystem, log: SegmentLog, meta: MetaFile, policy: CheckpointPolicy, options: { created: boolean; readOnly: boolean }) {
+    this.fs = fs
+    this.log = log
+    this.meta = meta
+    this.policy = policy
+    this.readOnly = options.readOnly
+    this.pageSize = meta.current.pageSize
+    this.#pageRead = Buffer.allocUnsafeSlow(this.pageSize)
+    this.checkpointAt = meta.current.checkpoint as LogAddress
+    this.seq = meta.current.checkpointSeq
+    this.tree = new Tree(this, this)
+    this.visible = this.tree.root
+    // A new database's first segment holds its empty root page and first checkpoint, no values.
+    if (!options.created) for (const segment of log.segments()) this.valueSegments.add(segment)
+  }
+
+  /** Makes the head the visible state; `frozen` if it is to stay as it is (see `visibleFrozen`). */
+  publish(frozen: boolean): void {
+    this.visible = frozen ? this.tree.freeze() : this.tree.root
+    this.visibleFrozen = frozen
+  }
+
+  /** Notes that a page or value born at `born` was written at `address`. */
+  noteBorn(address: number, born: number): void {
+    const segment = segmentOf(address)
+    const oldest = this.oldestBorn.get(segment)
+    if (oldest === undefined || born < oldest) this.oldestBorn.set(segment, born)
+  }
+
+  /** Throws LEVEL_DATABASE_NOT_OPEN once the engine is closed. */
+  assertOpen(): void {
+    if (this.closed) throw new StrataError(ErrorCode.NOT_OPEN, 'engine is closed')
+  }
+
+  /** Throws unless writes are possible: not read-only, and no earlier write failed. */
+  assertWritable(): void {
+    if (this.readOnly) throw new StrataError(ErrorCode.READONLY, 'the database was opened read-only')
+    if (this.log.broken) throw new StrataError(ErrorCode.IO_ERROR, 'an earlier write failed; reopen the database', { cause: this.log.broken })
+  }
+
+  // ── PageSource: how the tree reads pages and values ─────────────────────────
+
+  loadNode(address: PageAddress): Node {
+    // One read of as many bytes as a page can hold (fewer at a segment's end); the header then
+    // says how many of them are the page's. A longer claim is read on, and decoding judges it.
+    // The read lands in a buffer kept for it: a new 4 KiB buffer for every page costs more than the
+    // read itself, and the page's own copy comes from Node's pool of small buffers.
+    const where = segmentName(segmentOf(address))
+    const read = this.#pageRead
+    const got = this.log.readInto(address, read, 'page')
+    if (got < PAGE_HEADER_BYTES) throw corruption(where, offsetOf(address), 'truncated page')
+    const length = pageImageLength(read)
+    const image =
+      length <= got
+        ? Buffer.from(read.subarray(0, length))
+        : Buffer.concat([read.subarray(0, got), this.log.read(address + got, length - got, 'page')])
+    return decodeNode(image, address, 0, where, offsetOf(address))
+  }
+
+  readValue(ref: ValueRef): Buffer {
+    const record = this.log.readRecord(ref.address, 'value')
+    const where = segmentName(segmentOf(ref.address))
+    if (record.type !== RecordType.VALUE) throw corruption(where, offsetOf(ref.address), 'value reference names a record that is not a value')
+    const { value } = decodeValue(record.payload, where, offsetOf(ref.address))
+    if (value.length !== ref.length) throw corruption(where, offsetOf(ref.address), 'value length differs from its reference')
+    return value
+  }
+
+  // ── TreeEvents: space accounting as the head changes ────────────────────────
+
+  rewritten(node: Node): void {
+    this.space.free({ address: node.address, bytes: RECORD_HEADER_BYTES + node.bytes, born: node.born, seq: this.seq + 1 })
+    this.dirtiedSinceCheckpoint += node.bytes
+  }
+
+  removed(node: Node): void {
+    if (node.address !== NO_ADDRESS) this.space.free({ address: node.address, bytes: RECORD_HEADER_BYTES + node.bytes, born: node.born, seq: this.seq + 1 })
+  }
+
+  valueRemoved(key: Buffer, ref: ValueRef): void {
+    // A value's birth is not recorded, so any older pin may need it.
+    this.space.free({ address: ref.address, bytes: valueRecordBytes(key.length, ref.length), born: 0, seq: this.seq + 1 })
+  }
+}
