@@ -6,6 +6,7 @@
 export { BatchLayout, batchRecordBytes, decodeBatch, decodeValue, encodeBatch, encodeValue, type LoggedOperation, LogRecordType, valueRecordBytes } from './batch-record.js'
 export { BatchUndo } from './batch-undo.js'
 export { checkTree, type TreeShape } from './check.js'
+export { checkPositiveFields, DEFAULT_LOG_CHECKPOINT_POLICY, type LogCheckpointPolicy } from './checkpoint-policy.js'
 export { Cursor, type Range } from './cursor.js'
 export { checkSizes, DEFAULT_PAGE_SIZE, MAX_KEY_BYTES, MAX_VALUE_BYTES } from './limits.js'
 export {
@@ -33,5 +34,6 @@ export type { Engine, EngineCursor, EngineSnapshot, EngineStats, NamedSnapshotIn
 export { copyOperations } from './engine.js'
 export { checkOperations, checkSnapshotArguments } from './engine-arguments.js'
 export { type CursorHolder, engineCursor } from './engine-cursor.js'
+export { engineStats } from './engine-stats.js'
 export { type Change, type DiffCost, type DiffSide, diffTrees, walkApart } from './diff.js'
 export { TaskQueue } from './task-queue.js'

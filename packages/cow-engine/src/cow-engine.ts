@@ -1,7 +1,7 @@
-import { type Change, checkOperations, checkSnapshotArguments, copyOperations, DEFAULT_PAGE_SIZE, type DiffCost, type Engine, type EngineCursor, type EngineSnapshot, type EngineStats, type NamedSnapshotInfo, type NamedSnapshots, type Operation, type Range, TaskQueue, type WriteOptions } from '@strata/btree'
+import { type Change, checkOperations, checkPositiveFields, checkSnapshotArguments, copyOperations, DEFAULT_PAGE_SIZE, type DiffCost, type Engine, type EngineCursor, type EngineSnapshot, type EngineStats, engineStats, type NamedSnapshotInfo, type NamedSnapshots, type Operation, type Range, TaskQueue, type WriteOptions } from '@strata/btree'
 import { ErrorCode, type FileSystem, OverlayFileSystem, type Purpose, StrataError } from '@strata/storage'
 import { checkDatabase } from './check.js'
-import { type CheckpointChanges, type CheckpointPolicy, checkPolicy, checkpoint, DEFAULT_CHECKPOINT_POLICY, wantsCheckpoint } from './checkpoint.js'
+import { type CheckpointChanges, type CheckpointPolicy, checkpoint, DEFAULT_CHECKPOINT_POLICY, wantsCheckpoint } from './checkpoint.js'
 import { commit } from './commit.js'
 import type { Database } from './database.js'
 import { createNamed, deleteNamed, NamedHandle, type NamedHost, namedSnapshot, registerNamed, restoreNamed, snapshotInfo } from './named.js'
@@ -86,7 +86,7 @@ export class CowEngine implements Engine, NamedSnapshots {
     const fs = readOnly ? new OverlayFileSystem(options.fs) : options.fs
     const mode = options.store ?? 'shared'
     if (mode !== 'shared' && mode !== 'per-snapshot') throw new TypeError(`store must be 'shared' or 'per-snapshot', received ${String(mode)}`)
-    const policy = checkPolicy({ ...DEFAULT_CHECKPOINT_POLICY, ...options.checkpoint })
+    const policy = checkPositiveFields({ ...DEFAULT_CHECKPOINT_POLICY, ...options.checkpoint })
     fs.lock()
     let db: Database | undefined
     try {
@@ -280,15 +280,7 @@ export class CowEngine implements Engine, NamedSnapshots {
     const fileBytes = db.fileBytes()
     const liveBytes = db.tree.dataBytes
     return {
-      engine: 'cow',
-      seq: db.seq,
-      io: db.fs.io.report(),
-      fileBytes,
-      liveBytes,
-      spaceAmplification: liveBytes === 0 ? 0 : fileBytes / liveBytes,
-      pageSize: this.pageSize,
-      pinnedSnapshots: db.snapshots.count,
-      checkpoints: db.checkpoints,
+      ...engineStats('cow', db, { fileBytes, liveBytes, pageSize: this.pageSize, pinnedSnapshots: db.snapshots.count }),
       storeMode: this.storeMode,
       pageCount: db.table.pageCount,
       freePages: db.table.freeCount,

@@ -8,6 +8,7 @@ import {
   type EngineCursor,
   type EngineSnapshot,
   type EngineStats,
+  engineStats,
   type NamedSnapshotInfo,
   type NamedSnapshots,
   type Node,
@@ -203,15 +204,7 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
     const syncing = db.syncing
     const liveBytes = syncing && !syncing.out ? syncing.undo.dataBytesBefore : db.tree.dataBytes
     return {
-      engine: 'row',
-      seq: db.seq,
-      io: db.fs.io.report(),
-      fileBytes,
-      liveBytes,
-      spaceAmplification: liveBytes === 0 ? 0 : fileBytes / liveBytes,
-      pageSize: this.pageSize,
-      pinnedSnapshots: db.space.pinCount,
-      checkpoints: db.checkpoints,
+      ...engineStats('row', db, { fileBytes, liveBytes, pageSize: this.pageSize, pinnedSnapshots: db.space.pinCount }),
       segments: db.log.segments().length,
       usedBytes: db.space.liveBytes(),
     }
