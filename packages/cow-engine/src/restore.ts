@@ -1,4 +1,4 @@
-import { type Child, isRef, leafValue, loadChild, NO_ADDRESS, type Node, type PageSource, type ValueRef } from '@strata/btree'
+import { isRef, leafValue, NO_ADDRESS, type Node, type PageSource, type ValueRef, walkApart } from '@strata/btree'
 import { assert } from '@strata/storage'
 import type { Database } from './database.js'
 import { OVERFLOW_HEADER_BYTES, overflowChain } from './overflow.js'
@@ -23,12 +23,6 @@ interface Side {
   chainPages: (ref: ValueRef) => number[]
   /** Visited nodes, in the order visited (parents before children). */
   nodes: Node[]
-}
-
-interface Item {
-  child: Child
-  holder: Node | undefined
-  index: number
 }
 
 /**
@@ -128,48 +122,8 @@ function dirtyCopy(node: Node): Node {
  * shapes need not line up) is used by both.
  */
 function walk(a: Side, rootA: Node, b: Side, rootB: Node): void {
-  const left: Item[] = [{ child: rootA, holder: undefined, index: 0 }]
-  const right: Item[] = [{ child: rootB, holder: undefined, index: 0 }]
-  const addressOf = (c: Child) => (typeof c === 'number' ? c : c.address)
-  const identical = (x: Child, y: Child): boolean => {
-    if (typeof x !== 'number' && x === y) return true
-    const page = addressOf(x)
-    if (page < 0 || page !== addressOf(y)) return false
-    const version = a.versionAt(page)
-    return version !== undefined && version === b.versionAt(page)
-  }
-  const load = (item: Item, side: Side): Node => {
-    if (typeof item.child !== 'number') return item.child
-    const node = item.holder && !item.holder.leaf ? loadChild(side.source, item.holder, item.index) : side.source.loadNode(item.child)
-    item.child = node
-    return node
-  }
-  const expand = (stack: Item[], side: Side): void => {
-    const item = stack.pop() as Item
-    const node = load(item, side)
-    assert(node.address >= 0, 'a restore walks clean trees only')
-    side.nodes.push(node)
-    if (!node.leaf) for (let i = node.children.length - 1; i >= 0; i--) stack.push({ child: node.children[i] as Child, holder: node, index: i })
-  }
-  for (;;) {
-    const x = left[left.length - 1]
-    const y = right[right.length - 1]
-    if (!x && !y) return
-    if (x && y) {
-      if (identical(x.child, y.child)) {
-        left.pop()
-        right.pop()
-        continue
-      }
-      const nx = load(x, a)
-      const ny = load(y, b)
-      // Expand the higher of the two first, so equal subtrees below it can line up.
-      if (nx.leaf === ny.leaf || !nx.leaf) expand(left, a)
-      if (nx.leaf === ny.leaf || !ny.leaf) expand(right, b)
-    } else if (x) {
-      expand(left, a)
-    } else {
-      expand(right, b)
-    }
-  }
+  const { nodesA, nodesB } = walkApart({ ...a, root: rootA }, { ...b, root: rootB }, false)
+  for (const nodes of [nodesA, nodesB]) for (const node of nodes) assert(node.address >= 0, 'a restore walks clean trees only')
+  a.nodes = nodesA
+  b.nodes = nodesB
 }

@@ -1,20 +1,14 @@
-import { dirtyLeaves, NO_ADDRESS, type Node, type PageAddress, spill, spillNode } from '@strata/btree'
-import { ErrorCode, type Purpose, StrataError } from '@strata/storage'
+import { checkPositiveFields, DEFAULT_LOG_CHECKPOINT_POLICY, dirtyLeaves, type LogCheckpointPolicy, NO_ADDRESS, type Node, type PageAddress, spill, spillNode } from '@strata/btree'
+import { ErrorCode, frameRecord, type Purpose, RECORD_HEADER_BYTES, sealRecord, StrataError } from '@strata/storage'
 import type { LogAddress } from './address.js'
 import { encodeCheckpoint, type StoredSnapshot } from './checkpoint-record.js'
 import { cleanSegments, removeEmptySegments, victims } from './cleaning.js'
 import type { Database } from './database.js'
-import { frameRecord, RECORD_HEADER_BYTES, RecordType, sealRecord } from './record.js'
+import { RecordType } from './record.js'
 import { overSpace } from './space-policy.js'
 
-/** When to checkpoint: see docs/architecture.md §Checkpoint policy for the measurements behind the defaults. */
-export interface CheckpointPolicy {
-  /** Never checkpoint before the log holds this many bytes since the last checkpoint. */
-  minLogBytes: number
-  /** Checkpoint once the log since the last one holds `ratio` × the bytes of the pages it dirtied. */
-  ratio: number
-  /** Always checkpoint once the log since the last one holds this many bytes (bounds recovery time). */
-  maxLogBytes: number
+/** When to checkpoint: the policy both engines share, and its turns (docs/architecture.md §Checkpoint policy). */
+export interface CheckpointPolicy extends LogCheckpointPolicy {
   /**
    * Pages a policy checkpoint writes per turn of the write queue: it writes dirty leaves in turns
    * of this many, letting the writes queued meanwhile go between them, then the rest at once.
@@ -22,12 +16,8 @@ export interface CheckpointPolicy {
   slicePages: number
 }
 
-export const DEFAULT_CHECKPOINT_POLICY: CheckpointPolicy = {
-  minLogBytes: 8 * 1024 * 1024,
-  ratio: 1,
-  maxLogBytes: 256 * 1024 * 1024,
-  slicePages: 4096,
-}
+/** The policy the ROW engine uses unless told otherwise. */
+export const DEFAULT_CHECKPOINT_POLICY: CheckpointPolicy = { ...DEFAULT_LOG_CHECKPOINT_POLICY, slicePages: 4096 }
 
 /**
  * Past the space aim, a checkpoint comes once the log holds this share of what the ratio asks, if
@@ -39,9 +29,7 @@ const SPACE_EARLY = 0.9
 
 /** `policy` with every field checked: a field that is not a positive number is a RangeError. */
 export function checkPolicy(policy: CheckpointPolicy): CheckpointPolicy {
-  for (const [name, value] of Object.entries(policy)) {
-    if (typeof value !== 'number' || !(value > 0)) throw new RangeError(`checkpoint.${name} must be a positive number`)
-  }
+  checkPositiveFields(policy)
   if (!Number.isInteger(policy.slicePages)) throw new RangeError('checkpoint.slicePages must be a positive integer')
   return policy
 }
@@ -79,8 +67,8 @@ function minLogBytes(db: Database): number {
  * freed like any page the head stops using.
  */
 export function queueCheckpointTurn(db: Database, turn?: { left: number; after: number }): void {
-  void db
-    .serial(() => {
+  void db.tasks
+    .run(() => {
       // Not wanted any more (after the first turn: another checkpoint, such as a compaction's, ended meanwhile).
       if (db.closed || db.log.broken || (turn ? turn.after !== db.checkpoints : !wantsCheckpoint(db))) {
         db.checkpointQueued = false
@@ -274,11 +262,9 @@ async function completeCheckpoint(db: Database, checkpointAt: LogAddress, seq: n
     // The segments the policy picks, within a budget, their pages written by the next policy
     // checkpoint: cleaning is spread over the writes instead of stopping them while the whole
     // tree moves at once.
-    void db
-      .serial(async () => {
-        cleanSegments(db, victims(db, { all: false }))
-      })
-      .catch(() => undefined)
+    db.tasks.runInBackground(async () => {
+      cleanSegments(db, victims(db, { all: false }))
+    })
   }
 }
 

@@ -1,6 +1,5 @@
-import { type BlockFile, ErrorCode, type FileSystem, type Purpose, StrataError, SyncChain } from '@strata/storage'
+import { type BlockFile, ErrorCode, type FileSystem, parseRecord, type Purpose, RECORD_HEADER_BYTES, StrataError, SyncChain } from '@strata/storage'
 import { LAST_SEGMENT, type LogAddress, logAddress, offsetOf, SEGMENT_ADDRESS_BYTES, segmentOf } from './address.js'
-import { parseRecord, RECORD_HEADER_BYTES } from './record.js'
 
 
 /** The least share of `segmentBytes` a segment holds before the space policy may start the next one early. */

@@ -1,5 +1,5 @@
 import { type BlockFile, MemoryFileSystem } from '@strata/storage'
-import { readAll } from '@strata/testkit'
+import { readAll, SPACE_POLICY_MIN_LOG, spacePolicyCases } from '@strata/testkit'
 import { describe, expect, it } from 'vitest'
 import { RowEngine } from './row-engine.js'
 
@@ -10,18 +10,10 @@ import { RowEngine } from './row-engine.js'
 
 const key = (i: number) => Buffer.from(`key-${String(i).padStart(6, '0')}`)
 const value = (i: number, round: number) => Buffer.alloc(40, (i * 31 + round) % 251)
-const MIN_LOG = 16 * 1024
 
 /** 1 KiB pages, 64 KiB segments, checkpoints after 16 KiB of log or more: the default shape scaled down. */
 function open(fs: MemoryFileSystem): Promise<RowEngine> {
-  return RowEngine.open({ fs, pageSize: 1024, segmentBytes: 64 * 1024, checkpoint: { minLogBytes: MIN_LOG } })
-}
-
-/** The space bound: the files may exceed it by what the named snapshots alone keep. */
-function bound(engine: RowEngine): number {
-  const { liveBytes } = engine.stats()
-  const kept = engine.listSnapshots().reduce((sum, s) => sum + s.exclusiveBytes, 0)
-  return Math.max(1.5 * liveBytes, liveBytes + MIN_LOG) + kept
+  return RowEngine.open({ fs, pageSize: 1024, segmentBytes: 64 * 1024, checkpoint: { minLogBytes: SPACE_POLICY_MIN_LOG } })
 }
 
 async function load(engine: RowEngine, keys: number[]): Promise<void> {
@@ -34,52 +26,7 @@ const COLD = Array.from({ length: 3000 }, (_, i) => i)
 const HOT = Array.from({ length: 200 }, (_, i) => 3000 + i)
 
 describe('RowEngine space policy', () => {
-  it('keeps reclaiming while a named snapshot taken early holds pages, within the bound', async () => {
-    const fs = new MemoryFileSystem()
-    const engine = await open(fs)
-    await load(engine, COLD)
-    await load(engine, HOT)
-    await engine.createSnapshot('early')
-    const over: string[] = []
-    let filesAtFifty = 0
-    for (let round = 1; round <= 300; round++) {
-      await engine.write(HOT.map((i) => ({ type: 'put' as const, key: key(i), value: value(i, round) })))
-      if (round === 50) filesAtFifty = engine.stats().fileBytes
-      if (round > 50 && engine.stats().fileBytes > bound(engine)) over.push(`round ${round}: ${engine.stats().fileBytes} > ${Math.round(bound(engine))}`)
-    }
-    const stats = engine.stats()
-    expect(stats.checkpoints).toBeGreaterThan(30)
-    // The files stop growing once the run is under way: what the churn leaves is reclaimed.
-    expect(stats.fileBytes).toBeLessThan(filesAtFifty + 64 * 1024)
-    expect(over).toEqual([])
-    const want = [...COLD, ...HOT].map((i): [Buffer, Buffer] => [key(i), value(i, i < 3000 ? 0 : 300)])
-    expect(readAll(engine)).toEqual(want)
-    expect(engine.check()).toEqual([])
-    await engine.close()
-  })
-
-  it('what a named snapshot is said to keep is what deleting it frees, within a segment', async () => {
-    const fs = new MemoryFileSystem()
-    const engine = await open(fs)
-    await load(engine, COLD)
-    await engine.createSnapshot('safety')
-    // Every key overwritten: every page and log record of the snapshot's time is the snapshot's alone.
-    for (let round = 1; round <= 3; round++) {
-      for (let at = 0; at < COLD.length; at += 50) {
-        await engine.write(COLD.slice(at, at + 50).map((i) => ({ type: 'put' as const, key: key(i), value: value(i, round) })))
-      }
-    }
-    await engine.compact()
-    const [safety] = engine.listSnapshots()
-    const before = engine.stats().fileBytes
-    expect(safety?.exclusiveBytes).toBeGreaterThan(0)
-    await engine.deleteSnapshot('safety')
-    await engine.compact()
-    const freed = before - engine.stats().fileBytes
-    expect(Math.abs(freed - (safety?.exclusiveBytes ?? 0))).toBeLessThanOrEqual(64 * 1024)
-    expect(engine.check()).toEqual([])
-    await engine.close()
-  })
+  spacePolicyCases(open)
 
   it('two names for one state keep nothing alone: deleting either frees nothing', async () => {
     const fs = new MemoryFileSystem()
@@ -107,7 +54,7 @@ describe('RowEngine space policy', () => {
     // A small database checkpoints every few KiB of log; each checkpoint would start two segments.
     const fs = new MemoryFileSystem()
     const segmentBytes = 1024 * 1024
-    const engine = await RowEngine.open({ fs, pageSize: 1024, segmentBytes, checkpoint: { minLogBytes: MIN_LOG } })
+    const engine = await RowEngine.open({ fs, pageSize: 1024, segmentBytes, checkpoint: { minLogBytes: SPACE_POLICY_MIN_LOG } })
     const keys = Array.from({ length: 300 }, (_, i) => i)
     await load(engine, keys)
     for (let round = 1; round <= 200; round++) {
