@@ -20,30 +20,103 @@ export interface SyncingBatch {
   out: boolean
 }
 
+/** A group holds at most this many bytes of keys and values, unless its first batch alone is larger. */
+export const GROUP_MAX_BYTES = 1024 * 1024
+/** A group holds at most this many operations, unless its first batch alone has more. */
+export const GROUP_MAX_OPERATIONS = 16_384
+
+/** A batch handed to {@link submit}, waiting for the group commit that takes it. */
+export interface WaitingBatch {
+  /** The operations, keys and values already copied. */
+  readonly ops: Operation[]
+  readonly sync: boolean
+  readonly resolve: () => void
+  readonly reject: (error: unknown) => void
+}
+
+/** Batches to be committed together, in the order they came. */
+export interface Group {
+  readonly batches: WaitingBatch[]
+  /** Key and value bytes of its batches. */
+  bytes: number
+  operations: number
+}
+
 /**
- * Commits one batch (its keys and values already copied: the caller may reuse its buffers as
- * soon as `write` returns):
- * 1. Lay out the records: each large value in a VALUE record, then the BATCH record.
- * 2. Append them with one write (a failed write is cut back off the log).
- * 3. With sync, wait until they are durable: a batch is never visible before it is durable.
- * 4. Apply the batch to the head tree and publish the new root to readers.
- * 5. Queue a checkpoint if the policy asks for one.
+ * Queues a batch for a group commit and resolves once it is committed (durable first with
+ * `sync`). Batches that come while the queue is busy (a group being written or synced, a
+ * checkpoint turn) join one group, which the queue commits next: one log write and at most one
+ * sync for them all (docs/architecture.md §Group commit). A group holds at most
+ * {@link GROUP_MAX_BYTES} and {@link GROUP_MAX_OPERATIONS} (a larger batch goes alone). Anything
+ * else queued (a named snapshot, a compaction) closes the open group, so a batch never lands
+ * before something queued ahead of it.
  */
-export async function commit(db: Database, ops: Operation[], sync: boolean): Promise<void> {
+export function submit(db: Database, ops: Operation[], sync: boolean): Promise<void> {
+  let bytes = 0
+  for (const op of ops) bytes += op.key.length + (op.type === 'put' ? op.value.length : 0)
+  return new Promise<void>((resolve, reject) => {
+    let group = db.openGroup
+    if (group === undefined || group.bytes + bytes > GROUP_MAX_BYTES || group.operations + ops.length > GROUP_MAX_OPERATIONS) {
+      group = openGroup(db)
+    }
+    group.batches.push({ ops, sync, resolve, reject })
+    group.bytes += bytes
+    group.operations += ops.length
+  })
+}
+
+/** Queues the commit of a new, empty group, and makes it the one batches join. */
+function openGroup(db: Database): Group {
+  const group: Group = { batches: [], bytes: 0, operations: 0 }
+  void db.serial(async () => {
+    // Batches from now on form the next group, committed after this one.
+    if (db.openGroup === group) db.openGroup = undefined
+    try {
+      await commit(
+        db,
+        group.batches.map((b) => b.ops),
+        group.batches.some((b) => b.sync),
+      )
+    } catch (error) {
+      for (const b of group.batches) b.reject(error)
+      return
+    }
+    for (const b of group.batches) b.resolve()
+  })
+  db.openGroup = group
+  return group
+}
+
+/**
+ * Commits a group of batches (their keys and values already copied: the caller may reuse its
+ * buffers as soon as `write` returns), each its own BATCH record with its own sequence number:
+ * 1. Lay out the records: for each batch in turn, each large value in a VALUE record, then the
+ *    batch's BATCH record.
+ * 2. Append them all with one write (a failed write is cut back off the log).
+ * 3. With sync, wait until they are durable: no batch is visible before it is durable.
+ * 4. Apply the batches to the head tree, in order, and publish the new root to readers.
+ * 5. Queue a checkpoint if the policy asks for one.
+ * A failure rejects the whole group: none of its batches is applied.
+ */
+export async function commit(db: Database, batches: Operation[][], sync: boolean): Promise<void> {
   if (db.log.broken) throw new StrataError(ErrorCode.IO_ERROR, 'an earlier write failed; reopen the database', { cause: db.log.broken })
-  const seq = db.seq + 1
   const limit = inlineLimit(db.pageSize)
   let userBytes = 0
   let valueBytes = 0
+  let total = 0
   const isLarge = (op: Operation) => op.type === 'put' && op.key.length + op.value.length > limit
   // 1. Large values go out of line, each a VALUE record before the batch that names its address.
-  const logged: LoggedOperation[] = ops.map((op) => {
-    userBytes += op.key.length + (op.type === 'put' ? op.value.length : 0)
-    if (op.type === 'del' || !isLarge(op)) return op
-    valueBytes += valueRecordBytes(op.key.length, op.value.length)
-    return { type: 'put', key: op.key, value: { address: 0, length: op.value.length } }
+  const logged: LoggedOperation[][] = batches.map((ops) => {
+    const batch = ops.map((op): LoggedOperation => {
+      userBytes += op.key.length + (op.type === 'put' ? op.value.length : 0)
+      if (op.type === 'del' || !isLarge(op)) return op
+      valueBytes += valueRecordBytes(op.key.length, op.value.length)
+      total += valueRecordBytes(op.key.length, op.value.length)
+      return { type: 'put', key: op.key, value: { address: 0, length: op.value.length } }
+    })
+    total += batchRecordBytes(batch)
+    return batch
   })
-  const total = valueBytes + batchRecordBytes(logged)
   // The log after a checkpoint starts a segment of its own.
   if (db.logAfterCheckpoint) {
     startSegment(db)
@@ -51,14 +124,20 @@ export async function commit(db: Database, ops: Operation[], sync: boolean): Pro
   }
   const start = db.log.prepare(total)
   const buf = Buffer.allocUnsafe(total)
+  const durableThrough = db.log.durableEnd
+  const firstSeq = db.seq + 1
   let at = 0
-  ops.forEach((op, i) => {
-    if (op.type === 'del' || !isLarge(op)) return
-    encodeValue(op.key, op.value, buf, at)
-    logged[i] = { type: 'put', key: op.key, value: { address: start + at, length: op.value.length } }
-    at += valueRecordBytes(op.key.length, op.value.length)
+  batches.forEach((ops, b) => {
+    const batch = logged[b] as LoggedOperation[]
+    ops.forEach((op, i) => {
+      if (op.type === 'del' || !isLarge(op)) return
+      encodeValue(op.key, op.value, buf, at)
+      batch[i] = { type: 'put', key: op.key, value: { address: start + at, length: op.value.length } }
+      at += valueRecordBytes(op.key.length, op.value.length)
+    })
+    encodeBatch(firstSeq + b, batch, durableThrough, buf, at)
+    at += batchRecordBytes(batch)
   })
-  encodeBatch(seq, logged, db.log.durableEnd, buf, at)
   // 2. One write.
   const written = db.log.append(buf, 'log', start)
   if (written !== start) throw new Error('strata: invariant broken: the log moved between prepare and append')
@@ -68,14 +147,17 @@ export async function commit(db: Database, ops: Operation[], sync: boolean): Pro
     db.noteBorn(start, 0)
   }
   db.fs.io.countUser(userBytes)
-  // 3–4. Durable before visible, then applied and published. A synced batch of inline values
-  // goes into the head while its sync runs, hidden from readers until the sync ends.
+  // 3–4. Durable before visible, then applied and published. A synced group of inline values
+  // goes into the head while its sync runs, hidden from readers until the sync ends. In the head,
+  // the group's batches go in as one, at the last one's sequence number: no reader sees between them.
+  const lastSeq = firstSeq + batches.length - 1
+  const ops = logged.length === 1 ? (logged[0] as LoggedOperation[]) : logged.flat()
   if (sync && valueBytes === 0 && db.batchesToApplyLate === 0) {
-    await applyWhileSyncing(db, seq, logged)
+    await applyWhileSyncing(db, lastSeq, ops)
   } else {
     if (sync && valueBytes === 0) db.batchesToApplyLate--
     if (sync) await db.log.sync()
-    applyOrFail(db, () => apply(db, seq, logged))
+    applyOrFail(db, () => apply(db, lastSeq, ops))
   }
   db.logSinceCheckpoint += total
   // 5. Checkpoint when the log since the last one is large against the pages it dirtied.

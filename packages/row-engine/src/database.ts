@@ -3,7 +3,7 @@ import { corruption, ErrorCode, type FileSystem, StrataError } from '@strata/sto
 import { type LogAddress, offsetOf, segmentOf } from './address.js'
 import { decodeValue, valueRecordBytes } from './batch.js'
 import type { CheckpointPolicy } from './checkpoint.js'
-import type { SyncingBatch } from './commit.js'
+import type { Group, SyncingBatch } from './commit.js'
 import type { MetaFile } from './meta.js'
 import type { NamedEntry } from './named.js'
 import { RECORD_HEADER_BYTES, RecordType } from './record.js'
@@ -56,6 +56,8 @@ export class Database implements PageSource, TreeEvents {
   checkpoints = 0
   /** Writes, checkpoints, cleaning and named snapshot changes, one at a time ({@link Database.serial}). */
   queue: Promise<unknown> = Promise.resolve()
+  /** The queued group commit that batches submitted now join (commit.ts, `submit`); closed once it runs or anything else is queued. */
+  openGroup: Group | undefined
   /** Named snapshots: durable, each a pinned root. */
   readonly named = new Map<string, NamedEntry>()
   /** Set by `close()`: every call after it throws LEVEL_DATABASE_NOT_OPEN. */
@@ -106,6 +108,8 @@ export class Database implements PageSource, TreeEvents {
 
   /** Runs `task` after every queued write and checkpoint. */
   serial<T>(task: () => Promise<T>): Promise<T> {
+    // What is queued from now on goes after this task: no batch submitted later joins a group ahead of it.
+    this.openGroup = undefined
     const run = this.queue.then(task)
     this.queue = run.catch(() => undefined)
     return run
