@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { TaskQueue } from './task-queue.js'
+import { GROUP_MAX_BYTES, GROUP_MAX_OPERATIONS, TaskQueue } from './task-queue.js'
 
 describe('TaskQueue', () => {
   it('runs tasks one at a time in call order, and a failure does not stop the next', async () => {
@@ -41,5 +41,44 @@ describe('TaskQueue', () => {
     await queue.settled()
     expect(ran).toBe(false)
     await expect(queue.runChecked(() => {}, async () => 'ok')).resolves.toBe('ok')
+  })
+
+  it('groups the items that join while a task runs, and fails a group as a whole', async () => {
+    const queue = new TaskQueue()
+    const groups: number[][] = []
+    const commit = async (items: number[]) => {
+      groups.push(items)
+      await new Promise((resolve) => setTimeout(resolve, 5))
+      if (items.includes(13)) throw new Error('sync failed')
+    }
+    const one = { bytes: 1, operations: 1 }
+    const first = queue.joinGroup(1, one, commit)
+    // The first group runs once this turn ends; these join the next one while it runs.
+    await Promise.resolve()
+    const rest = [11, 12, 13].map((i) => queue.joinGroup(i, one, commit))
+    const after = queue.run(async () => 'after')
+    const last = queue.joinGroup(21, one, commit)
+    expect(await Promise.allSettled([first, ...rest, after, last])).toMatchObject([
+      { status: 'fulfilled' },
+      { status: 'rejected', reason: { message: 'sync failed' } },
+      { status: 'rejected', reason: { message: 'sync failed' } },
+      { status: 'rejected', reason: { message: 'sync failed' } },
+      { status: 'fulfilled', value: 'after' },
+      { status: 'fulfilled' },
+    ])
+    // A task queued in between closes the open group: 21 comes after it, in a group of its own.
+    expect(groups).toEqual([[1], [11, 12, 13], [21]])
+  })
+
+  it('starts a new group when the open one would pass its bounds', async () => {
+    const queue = new TaskQueue()
+    const groups: number[][] = []
+    const commit = async (items: number[]) => {
+      groups.push(items)
+    }
+    const half = { bytes: GROUP_MAX_BYTES / 2, operations: 1 }
+    await Promise.all([1, 2, 3, 4, 5].map((i) => queue.joinGroup(i, half, commit)))
+    await Promise.all([1, 2, 3].map((i) => queue.joinGroup(i, { bytes: 1, operations: GROUP_MAX_OPERATIONS / 2 }, commit)))
+    expect(groups).toEqual([[1, 2], [3, 4], [5], [1, 2], [3]])
   })
 })

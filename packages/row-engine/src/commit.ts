@@ -19,30 +19,66 @@ export interface SyncingBatch {
   out: boolean
 }
 
+/** A batch handed to `write`: its operations (keys and values already copied) and whether it is durable. */
+export interface PendingBatch {
+  readonly ops: Operation[]
+  readonly sync: boolean
+}
+
 /**
- * Commits one batch (its keys and values already copied: the caller may reuse its buffers as
- * soon as `write` returns):
- * 1. Lay out the records: each large value in a VALUE record, then the BATCH record.
- * 2. Append them with one write (a failed write is cut back off the log).
- * 3. With sync, wait until they are durable: a batch is never visible before it is durable.
- * 4. Apply the batch to the head tree and publish the new root to readers.
- * 5. Queue a checkpoint if the policy asks for one.
+ * Commits a batch in a group (docs/architecture.md §Group commit): batches written while the
+ * queue is busy share one append and at most one sync. Resolves once the batch is committed.
  */
-export async function commit(db: Database, ops: Operation[], sync: boolean): Promise<void> {
+export function submit(db: Database, ops: Operation[], sync: boolean): Promise<void> {
+  let bytes = 0
+  for (const op of ops) bytes += op.key.length + (op.type === 'put' ? op.value.length : 0)
+  return db.tasks.joinGroup<PendingBatch>({ ops, sync }, { bytes, operations: ops.length }, (group) => commit(db, group))
+}
+
+/**
+ * Commits a group of batches (their keys and values already copied: the caller may reuse its
+ * buffers as soon as `write` returns), each its own BATCH record with its own sequence number:
+ * 1. Lay out the records: for each batch in turn, each large value in a VALUE record, then the
+ *    batch's BATCH record.
+ * 2. Append them all with one write (a failed write is cut back off the log).
+ * 3. If any batch asks for sync, wait until they are all durable: no batch is visible before it is.
+ * 4. Apply the batches to the head tree as one and publish the new root to readers.
+ * 5. Queue a checkpoint if the policy asks for one.
+ * A failure fails the whole group: none of its batches is applied.
+ */
+export async function commit(db: Database, group: PendingBatch[]): Promise<void> {
   if (db.log.broken) throw new StrataError(ErrorCode.IO_ERROR, 'an earlier write failed; reopen the database', { cause: db.log.broken })
-  const seq = db.seq + 1
+  const sync = group.some((b) => b.sync)
   // 1. Large values go out of line, each a VALUE record before the batch that names its address.
-  const layout = new BatchLayout(ops, db.pageSize)
-  const { bytes: total, userBytes, valueBytes } = layout
+  const layouts = group.map((b) => new BatchLayout(b.ops, db.pageSize))
+  let total = 0
+  let userBytes = 0
+  let valueBytes = 0
+  for (const layout of layouts) {
+    total += layout.bytes
+    userBytes += layout.userBytes
+    valueBytes += layout.valueBytes
+  }
   // The log after a checkpoint starts a segment of its own.
   if (db.logAfterCheckpoint) {
     startSegment(db)
     db.logAfterCheckpoint = false
   }
   const start = db.log.prepare(total)
-  const { buf, logged } = layout.encode(seq, db.log.durableEnd, (offset) => start + offset)
+  const durableThrough = db.log.durableEnd
+  const firstSeq = db.seq + 1
+  const parts: Buffer[] = []
+  const logged: LoggedOperation[] = []
+  let at: number = start
+  layouts.forEach((layout, i) => {
+    const base = at
+    const encoded = layout.encode(firstSeq + i, durableThrough, (offset) => base + offset)
+    parts.push(encoded.buf)
+    for (const op of encoded.logged) logged.push(op)
+    at += layout.bytes
+  })
   // 2. One write.
-  const written = db.log.append(buf, 'log', start)
+  const written = db.log.append(parts.length === 1 ? (parts[0] as Buffer) : Buffer.concat(parts, total), 'log', start)
   if (written !== start) throw new Error('strata: invariant broken: the log moved between prepare and append')
   if (valueBytes > 0) {
     db.fs.io.reassign('log', 'value', valueBytes)
@@ -50,8 +86,10 @@ export async function commit(db: Database, ops: Operation[], sync: boolean): Pro
     db.noteBorn(start, 0)
   }
   db.fs.io.countUser(userBytes)
-  // 3–4. Durable before visible, then applied and published. A synced batch of inline values
-  // goes into the head while its sync runs, hidden from readers until the sync ends.
+  // 3–4. Durable before visible, then applied and published. A synced group of inline values
+  // goes into the head while its sync runs, hidden from readers until the sync ends. The group's
+  // batches go in as one, at the last one's sequence number: no reader sees between them.
+  const seq = firstSeq + group.length - 1
   if (sync && valueBytes === 0 && db.batchesToApplyLate === 0) {
     await applyWhileSyncing(db, seq, logged)
   } else {

@@ -24,7 +24,7 @@ import { ErrorCode, type FileSystem, StrataError } from '@strata/storage'
 import { checkDatabase } from './check.js'
 import { type CheckpointPolicy, checkPolicy, checkpoint, DEFAULT_CHECKPOINT_POLICY } from './checkpoint.js'
 import { cleanSegments, removeEmptySegments, victims } from './cleaning.js'
-import { commit } from './commit.js'
+import { submit } from './commit.js'
 import type { Database } from './database.js'
 import { createNamed, deleteNamed, openNamed, restoreNamed, snapshotInfo } from './named.js'
 import { diff, get, iterate, snapshot } from './reads.js'
@@ -175,7 +175,7 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
     }
     if (ops.length === 0) return Promise.resolve()
     const owned = copyOperations(ops)
-    return db.tasks.run(() => commit(db, owned, options.sync !== false))
+    return submit(db, owned, options.sync !== false)
   }
 
   // ── Compaction (cleaning.ts) ─────────────────────────────────────────────────
