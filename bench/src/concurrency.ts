@@ -12,7 +12,7 @@ import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import { CLIENT_STORES, DISK_PEERS, runClients, STRATA_CLIENT_STORES } from './clients.js'
+import { CLIENT_STORES, CONCURRENCY_CELLS, type ConcurrencyCell, cellLabel, DISK_PEERS, findRun, runClients, STRATA_CLIENT_STORES } from './clients.js'
 import { times } from './docs-format.js'
 import { benchKey, formatRate, median, table } from './harness.js'
 import { partProgress } from './progress.js'
@@ -20,20 +20,6 @@ import { type RunRecord, runRecord, writeJson } from './result-file.js'
 import { removeFolder } from './stores.js'
 import { LMDB_NOT_DURABLE, openThroughputStore, type ThroughputName } from './throughput-stores.js'
 import { incompressibleValue } from './workloads.js'
-
-/** How many writers are in flight, and whether each put is durable. */
-export interface ConcurrencyCell {
-  inFlight: number
-  durable: boolean
-}
-
-/** The cells of the issue's table, in reporting order. */
-export const CONCURRENCY_CELLS: readonly ConcurrencyCell[] = [
-  { inFlight: 1, durable: true },
-  { inFlight: 16, durable: true },
-  { inFlight: 256, durable: true },
-  { inFlight: 64, durable: false },
-]
 
 /** One store in one cell: puts per second in each round, and their median. */
 export interface ConcurrencyRun extends ConcurrencyCell {
@@ -53,16 +39,6 @@ export interface ConcurrencyResults extends RunRecord {
   /** What lmdb's non-durable puts are, since lmdb-js has no per-put `sync: false`. */
   lmdbNotDurable: string
   runs: ConcurrencyRun[]
-}
-
-/** A cell as the tables name it. */
-export function cellLabel(cell: ConcurrencyCell): string {
-  return `${cell.durable ? 'durable' : '`sync: false`'}, ${cell.inFlight} in flight`
-}
-
-/** The run of `store` in `cell`, if there is one. */
-export function findRun(results: ConcurrencyResults, store: ThroughputName, cell: ConcurrencyCell): ConcurrencyRun | undefined {
-  return results.runs.find((r) => r.store === store && r.inFlight === cell.inFlight && r.durable === cell.durable)
 }
 
 /** Times `puts` puts with `cell.inFlight` writers on a new store in `dir`; returns puts per second. */

@@ -10,8 +10,11 @@ import { engineSection, type EngineResults, engineTargets, levelSection, type Le
 import { bytes, mark, percent, rate, times, valueSize } from './docs-format.js'
 import { deviceAmplification, peerSection, peerSizes } from './docs-peers.js'
 import { type CowBenchResults, studySections } from './docs-study.js'
+import type { ConcurrencyResults } from './concurrency.js'
+import { CONCURRENCY_TARGETS, concurrencyRatio, concurrencySection } from './docs-concurrency.js'
 import { closedAmplification, closedRate, pointAmplification, sustainedSection } from './docs-sustained.js'
 import { throughputSection } from './docs-throughput.js'
+import { ycsbCell, ycsbSection } from './docs-ycsb.js'
 import { markdownTable } from './harness.js'
 import type { PeerResults } from './peer-amplification.js'
 import { readJson } from './result-file.js'
@@ -20,6 +23,7 @@ import { claimFigures, growsLinearly, rowIgnoresK, sharedStaysFlat } from './stu
 import { SNAPSHOT_SWEEP_BATCH } from './study-plan.js'
 import type { SustainedResults } from './sustained.js'
 import type { ThroughputResults } from './throughput.js'
+import type { YcsbResults } from './ycsb.js'
 
 /** Where {@link renderDocs} reads and writes. */
 export interface DocsLocation {
@@ -40,6 +44,8 @@ interface Results {
   peers: PeerResults | undefined
   sustained: SustainedResults | undefined
   throughput: ThroughputResults | undefined
+  concurrency: ConcurrencyResults | undefined
+  ycsb: YcsbResults | undefined
 }
 
 function readResults(dir: string): Results {
@@ -54,6 +60,8 @@ function readResults(dir: string): Results {
     peers: read('peers.json'),
     sustained: read('sustained.json'),
     throughput: read('throughput.json'),
+    concurrency: read('concurrency.json'),
+    ycsb: read('ycsb.json'),
   }
 }
 
@@ -78,7 +86,7 @@ Every figure, table, chart and verdict on this page is generated from the JSON r
 (results in a temporary folder, this page left alone); \`pnpm bench:docs\` rewrites this page from
 the results already in \`bench/results/\`. Each part also runs alone: \`pnpm bench:engine\`,
 \`pnpm bench:level\`, \`pnpm bench:snapshots\`, \`pnpm bench:cow\`, \`pnpm bench:study\`, \`pnpm bench:peers\`,
-\`pnpm bench:sustained\`, \`pnpm bench:throughput\`. \`--dir <folder>\` puts the databases on the block device you want to
+\`pnpm bench:sustained\`, \`pnpm bench:throughput\`, \`pnpm bench:concurrency\`, \`pnpm bench:ycsb\`. \`--dir <folder>\` puts the databases on the block device you want to
 measure; \`--only engine,study\` runs some parts.
 ${r.peers?.deviceBackingFile ? `
 This run measured the peers on a block device of its own (\`--peers-dir\`), so that no other
@@ -152,6 +160,21 @@ ${r.cow ? claim('the first overwrite after a snapshot costs COW one extra page r
       lines.push(`Over ${r.sustained.times} times the ${r.sustained.keys.toLocaleString('en-US')}-key database in durable overwrites (§Sustained writes): write amplification ROW ${times(wa[0])}, level ${times(wa[1])} (ROW ÷ level ${times((wa[0] ?? Number.NaN) / (wa[1] ?? Number.NaN))}); sustained puts per second ROW ${rate(puts[0])}, level ${rate(puts[1])} (ROW ÷ level ${times((puts[0] ?? Number.NaN) / (puts[1] ?? Number.NaN))}).
 `)
     }
+  }
+  if (r.concurrency) {
+    const c = r.concurrency
+    const cells = CONCURRENCY_TARGETS.map((t) => `${t.cell.durable ? 'durable' : '\`sync: false\`'} at ${t.cell.inFlight} in flight ÷ ${t.peer} ${times(concurrencyRatio(c, 'StrataLevel row', t.peer, t.cell))} (target ≥ ${t.ratio}×)`)
+    lines.push(`Independent puts from many writers at once (§Concurrent writers, ${c.puts.toLocaleString('en-US')} puts per cell), StrataLevel on the ROW engine: ${cells.join('; ')}.
+`)
+  }
+  if (r.ycsb && r.ycsb.clients.includes(64)) {
+    const y = r.ycsb
+    const line = (w: 'A' | 'B') => {
+      const ops = (s: 'StrataLevel row' | 'level' | 'lmdb') => ycsbCell(y, s, w, 64)?.operationsPerSecond
+      return `${w} ${rate(ops('StrataLevel row'))} ops/s against level ${rate(ops('level'))} and lmdb ${rate(ops('lmdb'))} (÷ the better ${times((ops('StrataLevel row') ?? Number.NaN) / Math.max(ops('level') ?? 0, ops('lmdb') ?? 0))}, target ≥ 2×)`
+    }
+    lines.push(`YCSB at 64 clients (§YCSB, ${y.records.toLocaleString('en-US')} records, durable writes), StrataLevel on the ROW engine: ${line('A')}; ${line('B')}.
+`)
   }
   const targets: Target[] = [...(r.engine ? engineTargets(r.engine) : []), ...(r.level ? levelTargets(r.level) : [])]
   if (targets.length > 0) {
@@ -286,6 +309,8 @@ export async function renderDocs(where: DocsLocation): Promise<string> {
   if (r.peers) sections.push(await peerSection(r.peers, charts))
   if (r.sustained) sections.push(await sustainedSection(r.sustained, charts))
   if (r.throughput) sections.push(await throughputSection(r.throughput, charts))
+  if (r.concurrency) sections.push(await concurrencySection(r.concurrency, charts))
+  if (r.ycsb) sections.push(await ycsbSection(r.ycsb, charts))
   if (r.engine) sections.push(engineSection(r.engine))
   if (r.level) sections.push(levelSection(r.level))
   if (r.snapshots) sections.push(namedSnapshotSection(r.snapshots))
