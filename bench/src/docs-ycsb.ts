@@ -42,6 +42,34 @@ function targets(results: YcsbResults): string[][] {
   })
 }
 
+/** What a chart of one figure against clients shows: a point per panel, store and client count. */
+interface ByClients {
+  points: { panel: string; store: string; clients: number; y: number }[]
+  /** The panels in order; a panel without points is left out. */
+  panels: string[]
+  columns: number
+  yTitle: string
+}
+
+/** A chart of small multiples, one panel each, of a figure against clients, a line per store, both axes logarithmic. */
+function byClients(results: YcsbResults, chart: ByClients) {
+  return {
+    data: { values: chart.points },
+    facet: { field: 'panel', type: 'nominal', sort: chart.panels, title: null },
+    columns: chart.columns,
+    spec: {
+      width: chart.columns > 3 ? 160 : 200,
+      height: chart.columns > 3 ? 120 : 150,
+      mark: { type: 'line', point: true },
+      encoding: {
+        x: { field: 'clients', type: 'quantitative', scale: { type: 'log', base: 2 }, axis: { values: results.clients }, title: 'clients' },
+        y: { field: 'y', type: 'quantitative', scale: { type: 'log' }, title: chart.yTitle },
+        color: { field: 'store', type: 'nominal', scale: colourScale(CLIENT_STORES), title: null },
+      },
+    },
+  } as const
+}
+
 /** The docs' YCSB section. */
 export async function ycsbSection(results: YcsbResults, charts: ChartWriter): Promise<string> {
   const workloads = results.workloads
@@ -54,41 +82,24 @@ export async function ycsbSection(results: YcsbResults, charts: ChartWriter): Pr
 ${markdownTable(['clients', 'operation', ...CLIENT_STORES], rows)}
 `
   })
-  const subtitle = `${thousands(results.records)} records of ${results.valueBytes} bytes, zipfian keys, durable writes, ${results.secondsPerCell} s per cell`
-  const clientsAxis = { field: 'clients', type: 'quantitative', scale: { type: 'log', base: 2 }, axis: { values: results.clients }, title: 'clients' } as const
+  const subtitle = `${thousands(results.records)} records of ${results.valueBytes} bytes, zipfian keys, durable writes, ${results.secondsPerCell} s per cell (log scales)`
   const throughputChart = await charts.chart('ycsb-throughput', 'YCSB throughput against clients, by workload and store', {
-    title: { text: 'YCSB throughput against clients', subtitle: `${subtitle} (log scales)` },
-    data: { values: results.cells.map((c) => ({ workload: c.workload, store: c.store, clients: c.clients, ops: c.operationsPerSecond })) },
-    facet: { field: 'workload', type: 'nominal', sort: workloads.map((w) => w.name), title: null, header: { labelExpr: "'workload ' + datum.value" } },
-    columns: 3,
-    spec: {
-      width: 200,
-      height: 150,
-      mark: { type: 'line', point: true },
-      encoding: {
-        x: clientsAxis,
-        y: { field: 'ops', type: 'quantitative', scale: { type: 'log' }, title: 'operations per second (log)' },
-        color: { field: 'store', type: 'nominal', scale: colourScale(CLIENT_STORES), title: null },
-      },
-    },
+    title: { text: 'YCSB throughput against clients', subtitle },
+    ...byClients(results, {
+      points: results.cells.map((c) => ({ panel: `workload ${c.workload}`, store: c.store, clients: c.clients, y: c.operationsPerSecond })),
+      panels: workloads.map((w) => `workload ${w.name}`),
+      columns: 3,
+      yTitle: 'operations per second (log)',
+    }),
   })
   const latencyChart = await charts.chart('ycsb-p99', 'YCSB p99 latency against clients, by workload, operation type and store', {
-    title: { text: 'YCSB p99 latency against clients', subtitle: `${subtitle} (log scales)` },
-    data: {
-      values: results.cells.flatMap((c) => YCSB_OPERATIONS.filter((o) => c.latency[o]).map((o) => ({ panel: `${c.workload}: ${o}`, store: c.store, clients: c.clients, p99: (c.latency[o] as LatencySummary).p99 / 1000 }))),
-    },
-    facet: { field: 'panel', type: 'nominal', sort: workloads.flatMap((w) => YCSB_OPERATIONS.map((o) => `${w.name}: ${o}`)), title: null },
-    columns: 4,
-    spec: {
-      width: 160,
-      height: 120,
-      mark: { type: 'line', point: true },
-      encoding: {
-        x: clientsAxis,
-        y: { field: 'p99', type: 'quantitative', scale: { type: 'log' }, title: 'p99, ms (log)' },
-        color: { field: 'store', type: 'nominal', scale: colourScale(CLIENT_STORES), title: null },
-      },
-    },
+    title: { text: 'YCSB p99 latency against clients', subtitle },
+    ...byClients(results, {
+      points: results.cells.flatMap((c) => YCSB_OPERATIONS.filter((o) => c.latency[o]).map((o) => ({ panel: `${c.workload}: ${o}`, store: c.store, clients: c.clients, y: (c.latency[o] as LatencySummary).p99 / 1000 }))),
+      panels: workloads.flatMap((w) => YCSB_OPERATIONS.map((o) => `${w.name}: ${o}`)),
+      columns: 4,
+      yTitle: 'p99, ms (log)',
+    }),
   })
   const verdicts = targets(results)
   return `# YCSB
