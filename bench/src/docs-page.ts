@@ -19,6 +19,7 @@ import { markdownTable } from './harness.js'
 import type { PeerResults } from './peer-amplification.js'
 import { readJson } from './result-file.js'
 import type { SuiteRecord } from './run-suite.js'
+import { PART_SPECS } from './suite-parts.js'
 import { claimFigures, growsLinearly, rowIgnoresK, sharedStaysFlat } from './study-claims.js'
 import { SNAPSHOT_SWEEP_BATCH } from './study-plan.js'
 import type { SustainedResults } from './sustained.js'
@@ -76,6 +77,9 @@ function header(r: Results): string {
   const parts = suite ? markdownTable(['part', 'minutes', 'results', 'written (UTC)'], suite.parts.map((p) => [p.name, (p.seconds / 60).toFixed(1), `\`bench/results/${p.result}\``, minute(written(p.name))])) : ''
   const later = suite ? suite.parts.filter((p) => (written(p.name) ?? '') > suite.date).map((p) => p.name) : []
   const rerun = later.length > 0 ? `\n\nRun again on their own after the suite (\`pnpm bench --only ${later.join(',')}\`): ${later.join(', ')}. Their sections and verdicts are from that later run; everything else is the suite run's.` : ''
+  // A part the suite record does not list (one added since that run) has results of its own run alone.
+  const alone = suite ? PART_SPECS.filter((p) => r[p.name] !== undefined && !suite.parts.some((x) => x.name === p.name)) : []
+  const ranAlone = alone.length > 0 ? `\n\nRun on their own, not in the suite run above: ${alone.map((p) => `${p.name} (\`${p.command}\`, written ${minute(written(p.name))} UTC)`).join(', ')}. Their sections say the sizes they ran at.` : ''
   return `# Benchmarks
 
 Every figure, table, chart and verdict on this page is generated from the JSON results in
@@ -112,7 +116,7 @@ runs (benny: a mean over many samples, with its margin of error), and stores tak
 than running one after another, but compare ratios within one run, not absolute figures across
 runs, and read a ratio near a target as "about there", not as a pass or a failure by a hair.
 
-${parts}${rerun}
+${parts}${rerun}${ranAlone}
 `
 }
 
