@@ -5,7 +5,7 @@ import { mark, rate, thousands, times } from './docs-format.js'
 import { markdownTable } from './harness.js'
 import { colourScale } from './svg-chart.js'
 import type { ThroughputName } from './throughput-stores.js'
-import { MAX_SCAN_LENGTH, YCSB_OPERATIONS, type YcsbWorkloadName } from './ycsb-workloads.js'
+import { FULL_RUN_RECORDS, MAX_SCAN_LENGTH, YCSB_OPERATIONS, type YcsbWorkloadName } from './ycsb-workloads.js'
 import type { LatencySummary, YcsbCell, YcsbResults } from './ycsb.js'
 
 /** The clients at which the targets are read. */
@@ -111,7 +111,7 @@ hottest). C clients each issue one operation, await it and issue the next, as re
 \`db.flushed\` on lmdb). Each store is loaded once and runs every workload at every C for
 ${results.secondsPerCell} s, in YCSB's order (A, B, C, F, D, E: the two that insert last). Latency is each
 operation's time from its call to its answer, kept in an HDR histogram (hdr-histogram-js, three
-significant digits) per cell and operation type.${results.quick ? ' **This is a quick run: tiny figures, not for conclusions.**' : ''}
+significant digits) per cell and operation type.${results.quick ? ' **This is a quick run: tiny figures, not for conclusions.**' : results.records < FULL_RUN_RECORDS ? ` This run is smaller than a full one (${thousands(FULL_RUN_RECORDS)} records, \`pnpm bench:ycsb\` without \`--records\`).` : ''}
 
 ${markdownTable(['workload', 'mix'], workloads.map((w) => [w.name, w.description]))}
 

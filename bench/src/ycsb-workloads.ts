@@ -41,6 +41,9 @@ export const YCSB_WORKLOADS: readonly YcsbWorkload[] = [
   { name: 'E', description: 'short ranges: 95 % scans of 1 to 100 records, 5 % inserts', mix: { scan: 0.95, insert: 0.05 }, keys: 'zipfian' },
 ]
 
+/** The records of a full run, as the issue and YCSB's usual size have it. */
+export const FULL_RUN_RECORDS = 1_000_000
+
 /** YCSB's longest short scan; each scan reads a uniform 1 … this many records. */
 export const MAX_SCAN_LENGTH = 100
 

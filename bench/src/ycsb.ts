@@ -21,7 +21,7 @@ import { partProgress } from './progress.js'
 import { type RunRecord, runRecord, writeJson } from './result-file.js'
 import { removeFolder } from './stores.js'
 import { loadStore, openThroughputStore, type ThroughputName, type ThroughputStore } from './throughput-stores.js'
-import { YCSB_OPERATIONS, YCSB_WORKLOADS, YcsbKeySpace, type YcsbOperation, type YcsbRequest, type YcsbWorkload, type YcsbWorkloadName } from './ycsb-workloads.js'
+import { FULL_RUN_RECORDS, YCSB_OPERATIONS, YCSB_WORKLOADS, YcsbKeySpace, type YcsbOperation, type YcsbRequest, type YcsbWorkload, type YcsbWorkloadName } from './ycsb-workloads.js'
 
 /** One operation type's latencies in one cell, in microseconds. */
 export interface LatencySummary {
@@ -166,7 +166,7 @@ async function main(): Promise<void> {
     },
   })
   const quick = args.quick === true
-  const records = Number(args.records ?? (quick ? 2000 : 1_000_000))
+  const records = Number(args.records ?? (quick ? 2000 : FULL_RUN_RECORDS))
   const seconds = Number(args.seconds ?? (quick ? 0.05 : 5))
   const clients = (args.clients ?? (quick ? '1,16' : '1,16,64,256')).split(',').map(Number)
   if (!(records >= 2) || !(seconds > 0) || !clients.every((c) => Number.isInteger(c) && c >= 1)) throw new RangeError('--records must be at least 2, --seconds positive, --clients whole numbers of at least 1')
