@@ -10,16 +10,21 @@ import { engineSection, type EngineResults, engineTargets, levelSection, type Le
 import { bytes, mark, percent, rate, times, valueSize } from './docs-format.js'
 import { deviceAmplification, peerSection, peerSizes } from './docs-peers.js'
 import { type CowBenchResults, studySections } from './docs-study.js'
+import type { ConcurrencyResults } from './concurrency.js'
+import { CONCURRENCY_TARGETS, concurrencyRatio, concurrencySection } from './docs-concurrency.js'
 import { closedAmplification, closedRate, pointAmplification, sustainedSection } from './docs-sustained.js'
 import { throughputSection } from './docs-throughput.js'
+import { ycsbCell, ycsbSection } from './docs-ycsb.js'
 import { markdownTable } from './harness.js'
 import type { PeerResults } from './peer-amplification.js'
 import { readJson } from './result-file.js'
 import type { SuiteRecord } from './run-suite.js'
+import { PART_SPECS } from './suite-parts.js'
 import { claimFigures, growsLinearly, rowIgnoresK, sharedStaysFlat } from './study-claims.js'
 import { SNAPSHOT_SWEEP_BATCH } from './study-plan.js'
 import type { SustainedResults } from './sustained.js'
 import type { ThroughputResults } from './throughput.js'
+import type { YcsbResults } from './ycsb.js'
 
 /** Where {@link renderDocs} reads and writes. */
 export interface DocsLocation {
@@ -40,6 +45,8 @@ interface Results {
   peers: PeerResults | undefined
   sustained: SustainedResults | undefined
   throughput: ThroughputResults | undefined
+  concurrency: ConcurrencyResults | undefined
+  ycsb: YcsbResults | undefined
 }
 
 function readResults(dir: string): Results {
@@ -54,6 +61,8 @@ function readResults(dir: string): Results {
     peers: read('peers.json'),
     sustained: read('sustained.json'),
     throughput: read('throughput.json'),
+    concurrency: read('concurrency.json'),
+    ycsb: read('ycsb.json'),
   }
 }
 
@@ -68,6 +77,9 @@ function header(r: Results): string {
   const parts = suite ? markdownTable(['part', 'minutes', 'results', 'written (UTC)'], suite.parts.map((p) => [p.name, (p.seconds / 60).toFixed(1), `\`bench/results/${p.result}\``, minute(written(p.name))])) : ''
   const later = suite ? suite.parts.filter((p) => (written(p.name) ?? '') > suite.date).map((p) => p.name) : []
   const rerun = later.length > 0 ? `\n\nRun again on their own after the suite (\`pnpm bench --only ${later.join(',')}\`): ${later.join(', ')}. Their sections and verdicts are from that later run; everything else is the suite run's.` : ''
+  // A part the suite record does not list (one added since that run) has results of its own run alone.
+  const alone = suite ? PART_SPECS.filter((p) => r[p.name] !== undefined && !suite.parts.some((x) => x.name === p.name)) : []
+  const ranAlone = alone.length > 0 ? `\n\nRun on their own, not in the suite run above: ${alone.map((p) => `${p.name} (\`${p.command}\`, written ${minute(written(p.name))} UTC)`).join(', ')}. Their sections say the sizes they ran at.` : ''
   return `# Benchmarks
 
 Every figure, table, chart and verdict on this page is generated from the JSON results in
@@ -78,7 +90,7 @@ Every figure, table, chart and verdict on this page is generated from the JSON r
 (results in a temporary folder, this page left alone); \`pnpm bench:docs\` rewrites this page from
 the results already in \`bench/results/\`. Each part also runs alone: \`pnpm bench:engine\`,
 \`pnpm bench:level\`, \`pnpm bench:snapshots\`, \`pnpm bench:cow\`, \`pnpm bench:study\`, \`pnpm bench:peers\`,
-\`pnpm bench:sustained\`, \`pnpm bench:throughput\`. \`--dir <folder>\` puts the databases on the block device you want to
+\`pnpm bench:sustained\`, \`pnpm bench:throughput\`, \`pnpm bench:concurrency\`, \`pnpm bench:ycsb\`. \`--dir <folder>\` puts the databases on the block device you want to
 measure; \`--only engine,study\` runs some parts.
 ${r.peers?.deviceBackingFile ? `
 This run measured the peers on a block device of its own (\`--peers-dir\`), so that no other
@@ -104,7 +116,7 @@ runs (benny: a mean over many samples, with its margin of error), and stores tak
 than running one after another, but compare ratios within one run, not absolute figures across
 runs, and read a ratio near a target as "about there", not as a pass or a failure by a hair.
 
-${parts}${rerun}
+${parts}${rerun}${ranAlone}
 `
 }
 
@@ -152,6 +164,21 @@ ${r.cow ? claim('the first overwrite after a snapshot costs COW one extra page r
       lines.push(`Over ${r.sustained.times} times the ${r.sustained.keys.toLocaleString('en-US')}-key database in durable overwrites (§Sustained writes): write amplification ROW ${times(wa[0])}, level ${times(wa[1])} (ROW ÷ level ${times((wa[0] ?? Number.NaN) / (wa[1] ?? Number.NaN))}); sustained puts per second ROW ${rate(puts[0])}, level ${rate(puts[1])} (ROW ÷ level ${times((puts[0] ?? Number.NaN) / (puts[1] ?? Number.NaN))}).
 `)
     }
+  }
+  if (r.concurrency) {
+    const c = r.concurrency
+    const cells = CONCURRENCY_TARGETS.map((t) => `${t.cell.durable ? 'durable' : '\`sync: false\`'} at ${t.cell.inFlight} in flight ÷ ${t.peer} ${times(concurrencyRatio(c, 'StrataLevel row', t.peer, t.cell))} (target ≥ ${t.ratio}×)`)
+    lines.push(`Independent puts from many writers at once (§Concurrent writers, ${c.puts.toLocaleString('en-US')} puts per cell), StrataLevel on the ROW engine: ${cells.join('; ')}.
+`)
+  }
+  if (r.ycsb && r.ycsb.clients.includes(64)) {
+    const y = r.ycsb
+    const line = (w: 'A' | 'B') => {
+      const ops = (s: 'StrataLevel row' | 'level' | 'lmdb') => ycsbCell(y, s, w, 64)?.operationsPerSecond
+      return `${w} ${rate(ops('StrataLevel row'))} ops/s against level ${rate(ops('level'))} and lmdb ${rate(ops('lmdb'))} (÷ the better ${times((ops('StrataLevel row') ?? Number.NaN) / Math.max(ops('level') ?? 0, ops('lmdb') ?? 0))}, target ≥ 2×)`
+    }
+    lines.push(`YCSB at 64 clients (§YCSB, ${y.records.toLocaleString('en-US')} records, durable writes), StrataLevel on the ROW engine: ${line('A')}; ${line('B')}.
+`)
   }
   const targets: Target[] = [...(r.engine ? engineTargets(r.engine) : []), ...(r.level ? levelTargets(r.level) : [])]
   if (targets.length > 0) {
@@ -286,6 +313,8 @@ export async function renderDocs(where: DocsLocation): Promise<string> {
   if (r.peers) sections.push(await peerSection(r.peers, charts))
   if (r.sustained) sections.push(await sustainedSection(r.sustained, charts))
   if (r.throughput) sections.push(await throughputSection(r.throughput, charts))
+  if (r.concurrency) sections.push(await concurrencySection(r.concurrency, charts))
+  if (r.ycsb) sections.push(await ycsbSection(r.ycsb, charts))
   if (r.engine) sections.push(engineSection(r.engine))
   if (r.level) sections.push(levelSection(r.level))
   if (r.snapshots) sections.push(namedSnapshotSection(r.snapshots))

@@ -87,4 +87,20 @@ export const PART_SPECS: readonly PartSpec[] = [
     args: ({ quick, dir }, out) => [...(quick ? ['--quick'] : []), '--dir', dir, '--out', join(out, 'throughput.json')],
     command: 'pnpm bench:throughput',
   },
+  {
+    name: 'concurrency',
+    title: 'independent puts with 1 to 256 writers in flight (StrataLevel, level, lmdb, memory-level)',
+    script: 'concurrency.js',
+    result: 'concurrency.json',
+    args: ({ quick, dir }, out) => [...(quick ? ['--quick'] : []), '--dir', dir, '--out', join(out, 'concurrency.json')],
+    command: 'pnpm bench:concurrency',
+  },
+  {
+    name: 'ycsb',
+    title: 'YCSB workloads A to F with 1 to 256 clients, latency percentiles (StrataLevel, level, lmdb, memory-level)',
+    script: 'ycsb.js',
+    result: 'ycsb.json',
+    args: ({ quick, dir }, out) => [...(quick ? ['--quick'] : []), '--dir', dir, '--out', join(out, 'ycsb.json')],
+    command: 'pnpm bench:ycsb',
+  },
 ]

@@ -4,6 +4,8 @@ import { join } from 'node:path'
 import { Writable } from 'node:stream'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { StudyResults } from './amplification-study.js'
+import { CLIENT_STORES, CONCURRENCY_CELLS } from './clients.js'
+import type { ConcurrencyResults } from './concurrency.js'
 import type { EngineResults, LevelResults } from './docs-engine.js'
 import type { CowBenchResults } from './docs-study.js'
 import type { PeerResults } from './peer-amplification.js'
@@ -15,6 +17,8 @@ import { SNAPSHOT_SWEEP_BATCH } from './study-plan.js'
 import { PARTS } from './suite-options.js'
 import type { ThroughputResults } from './throughput.js'
 import { OPERATIONS, THROUGHPUT_STORES } from './throughput-stores.js'
+import type { YcsbResults } from './ycsb.js'
+import { YCSB_WORKLOADS } from './ycsb-workloads.js'
 
 /** Standard error for the suite, as a pipe rather than a terminal: no progress bars in the test's output. */
 const quietStderr = Object.assign(
@@ -130,6 +134,37 @@ describe('the benchmark suite in quick mode', () => {
     for (const c of throughput.cases) expect(c.entriesPerSecond).toBeGreaterThan(0)
   })
 
+  it('times independent puts on every store at every number of writers in flight', () => {
+    const concurrency = readJson<ConcurrencyResults>(join(out, 'concurrency.json'))
+    expect(concurrency.runs.map((r) => [r.store, r.inFlight, r.durable])).toEqual(CONCURRENCY_CELLS.flatMap((c) => CLIENT_STORES.map((s) => [s, c.inFlight, c.durable])))
+    for (const run of concurrency.runs) {
+      expect(run.putsPerSecond).toHaveLength(concurrency.rounds)
+      for (const r of run.putsPerSecond) expect(r).toBeGreaterThan(0)
+      expect(run.median).toBeGreaterThan(0)
+    }
+  })
+
+  it('runs every YCSB workload on every store at every number of clients, with ordered latency percentiles', () => {
+    const ycsb = readJson<YcsbResults>(join(out, 'ycsb.json'))
+    expect(ycsb.clients.length).toBeGreaterThan(1)
+    expect(ycsb.cells.map((c) => [c.store, c.workload, c.clients])).toEqual(CLIENT_STORES.flatMap((s) => YCSB_WORKLOADS.flatMap((w) => ycsb.clients.map((c) => [s, w.name, c]))))
+    for (const cell of ycsb.cells) {
+      expect(cell.operationsPerSecond).toBeGreaterThan(0)
+      const workload = YCSB_WORKLOADS.find((w) => w.name === cell.workload)
+      // Every operation type the workload issues has latencies (an insert at 5 % may not come up in a tiny cell).
+      for (const operation of Object.keys(workload?.mix ?? {})) if (operation !== 'insert') expect(cell.latency, `${cell.store} ${cell.workload} ${cell.clients}`).toHaveProperty(operation)
+      let counted = 0
+      for (const l of Object.values(cell.latency)) {
+        counted += l.count
+        expect(l.p50).toBeGreaterThan(0)
+        expect(l.p50).toBeLessThanOrEqual(l.p99)
+        expect(l.p99).toBeLessThanOrEqual(l.p999)
+        expect(l.p999).toBeLessThanOrEqual(l.max)
+      }
+      expect(counted).toBe(cell.operations)
+    }
+  })
+
   it('keeps the engine and abstract-level benchmarks working', () => {
     const engine = readJson<EngineResults>(join(out, 'engine.json'))
     expect(engine.results.map((r) => r.store)).toEqual(['strata-row', 'lmdb', 'level', 'memory-level'])
@@ -141,11 +176,11 @@ describe('the benchmark suite in quick mode', () => {
 
   it('renders the docs page and its charts as SVG', () => {
     const page = readFileSync(join(docs, 'benchmarks.md'), 'utf8')
-    for (const heading of ['# Benchmarks', '# The write-amplification study', '# Peers on one ruler', '# Sustained writes', '# Throughput', '# Engine benchmark', '# abstract-level benchmark', '# Where the figures differ from the literature']) {
+    for (const heading of ['# Benchmarks', '# The write-amplification study', '# Peers on one ruler', '# Sustained writes', '# Throughput', '# Concurrent writers', '# YCSB', '# Engine benchmark', '# abstract-level benchmark', '# Where the figures differ from the literature']) {
       expect(page).toContain(heading)
     }
     const charts = readdirSync(join(docs, 'img')).filter((f) => f.endsWith('.svg'))
-    expect(charts.sort()).toEqual(['first-overwrite', 'peers-by-batch', 'peers-by-workload', 'snapshot-creation', 'space-by-snapshots', 'sustained', 'throughput', 'wa-by-batch', 'wa-by-purpose', 'wa-by-snapshots'].map((n) => `${n}.svg`))
+    expect(charts.sort()).toEqual(['concurrency', 'first-overwrite', 'peers-by-batch', 'peers-by-workload', 'snapshot-creation', 'space-by-snapshots', 'sustained', 'throughput', 'wa-by-batch', 'wa-by-purpose', 'wa-by-snapshots', 'ycsb-p99', 'ycsb-throughput'].map((n) => `${n}.svg`))
     for (const chart of charts) {
       expect(page).toContain(`(img/${chart})`)
       const svg = readFileSync(join(docs, 'img', chart), 'utf8')

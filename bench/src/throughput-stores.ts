@@ -1,7 +1,8 @@
 /**
- * The stores the throughput benchmark times, behind the operations it times: point reads, atomic
- * batches (durable or not), range scans, full scans and reads at a snapshot. Strata appears twice per engine:
- * through the engine itself, and through StrataLevel, the abstract-level database apps use.
+ * The stores the throughput benchmark times, behind the operations it times: point reads, single
+ * puts and atomic batches (durable or not), range scans, full scans and reads at a snapshot. Strata
+ * appears twice per engine: through the engine itself, and through StrataLevel, the abstract-level
+ * database apps use. The concurrency and YCSB parts call the same stores one operation at a time.
  */
 import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
@@ -15,6 +16,7 @@ import { open as openLmdb } from 'lmdb'
 import { MemoryLevel } from 'memory-level'
 import { StrataLevel } from 'strata'
 import { countEntries } from './stores.js'
+import { loadBatches } from './workloads.js'
 
 /** The name of a store in the throughput benchmark. */
 export type ThroughputName = 'strata-row' | 'strata-cow' | 'StrataLevel row' | 'StrataLevel cow' | 'lmdb' | 'level' | 'memory-level'
@@ -39,6 +41,8 @@ export interface ThroughputStore {
   /** How reads are made: `sync` (a synchronous get) or `await db.get` (abstract-level's API). */
   readonly reads: 'sync' | 'await db.get'
   get(key: Buffer): unknown
+  /** One put on its own, as a request handler makes it; `durable` resolves once it survives power loss. */
+  put(key: Buffer, value: Buffer, durable: boolean): Promise<void>
   write(ops: Operation[], durable: boolean): Promise<void>
   /** Reads up to `limit` entries in key order from `start`; returns how many (or a promise of it). */
   scan(start: Buffer, limit: number): number | Promise<number>
@@ -63,6 +67,10 @@ class EngineStore implements ThroughputStore {
 
   get(key: Buffer): Buffer | undefined {
     return this.engine.get(key)
+  }
+
+  put(key: Buffer, value: Buffer, durable: boolean): Promise<void> {
+    return this.engine.write([{ type: 'put', key, value }], { sync: durable })
   }
 
   write(ops: Operation[], durable: boolean): Promise<void> {
@@ -108,8 +116,12 @@ class LevelApiStore implements ThroughputStore {
     return this.db.get(key)
   }
 
-  write(ops: Operation[], durable: boolean): Promise<void> {
+  put(key: Buffer, value: Buffer, durable: boolean): Promise<void> {
     // StrataLevel and classic-level honour `sync`; abstract-level's typings do not list it.
+    return this.db.put(key, value, { sync: durable } as object)
+  }
+
+  write(ops: Operation[], durable: boolean): Promise<void> {
     return this.db.batch(ops, { sync: durable } as object)
   }
 
@@ -144,6 +156,9 @@ class LevelApiStore implements ThroughputStore {
   }
 }
 
+/** What lmdb-js offers closest to `sync: false`, as the results and tables name it. */
+export const LMDB_NOT_DURABLE = "lmdb: `await db.put()` without `db.flushed` (resolved at the commit, before lmdb-js's overlapping sync)"
+
 /** LMDB through lmdb-js: synchronous reads, a read transaction as the snapshot. */
 class LmdbStore implements ThroughputStore {
   readonly name = 'lmdb'
@@ -154,6 +169,16 @@ class LmdbStore implements ThroughputStore {
 
   get(key: Buffer): Buffer | undefined {
     return this.db.get(key)
+  }
+
+  /**
+   * `db.put` resolves when its transaction commits; with lmdb-js's default `overlappingSync` (on
+   * Linux) the sync follows the commit, so a durable put also waits for `db.flushed`. A put that is
+   * not durable resolves at the commit: visible, handed to the OS, not yet synced ({@link LMDB_NOT_DURABLE}).
+   */
+  async put(key: Buffer, value: Buffer, durable: boolean): Promise<void> {
+    await this.db.put(key, value)
+    if (durable) await this.db.flushed
   }
 
   async write(ops: Operation[], durable: boolean): Promise<void> {
@@ -223,4 +248,15 @@ export async function openThroughputStore(name: ThroughputName, dir: string): Pr
       return new LevelApiStore(name, db as unknown as AbstractLevel<Buffer, Buffer, Buffer>)
     }
   }
+}
+
+/**
+ * Loads `keys` entries of 100-byte values into a new store in random key order, in batches of
+ * 1,000 of which only the last is durable; returns the seconds it took.
+ */
+export async function loadStore(store: ThroughputStore, keys: number): Promise<number> {
+  const started = process.hrtime.bigint()
+  const batches = loadBatches(keys, 100)
+  for (let i = 0; i < batches.length; i++) await store.write(batches[i] as Operation[], i === batches.length - 1)
+  return Number(process.hrtime.bigint() - started) / 1e9
 }

@@ -17,8 +17,8 @@ import { benchKey, formatRate, random, table } from './harness.js'
 import { partProgress } from './progress.js'
 import { type RunRecord, runRecord, writeJson } from './result-file.js'
 import { removeFolder } from './stores.js'
-import { entriesPerCall, OPERATIONS, type OperationName, openThroughputStore, THROUGHPUT_STORES, type ThroughputName, type ThroughputStore } from './throughput-stores.js'
-import { incompressibleValue, loadBatches } from './workloads.js'
+import { entriesPerCall, loadStore, OPERATIONS, type OperationName, openThroughputStore, THROUGHPUT_STORES, type ThroughputName, type ThroughputStore } from './throughput-stores.js'
+import { incompressibleValue } from './workloads.js'
 
 /** benny's figures for one store and operation. */
 export interface ThroughputCase {
@@ -60,13 +60,6 @@ const { values: args } = parseArgs({
 function ring<T>(items: T[]): () => T {
   let i = 0
   return () => items[i++ % items.length] as T
-}
-
-async function load(store: ThroughputStore, keys: number): Promise<number> {
-  const started = process.hrtime.bigint()
-  const batches = loadBatches(keys, 100)
-  for (let i = 0; i < batches.length; i++) await store.write(batches[i] as Operation[], i === batches.length - 1)
-  return Number(process.hrtime.bigint() - started) / 1e9
 }
 
 /** Runs benny's suite over one loaded store. */
@@ -153,7 +146,7 @@ async function main(): Promise<void> {
       const dir = join(root, name.replace(/\W+/g, '-'))
       const store = await openThroughputStore(name, dir)
       try {
-        loadSeconds[name] = await load(store, keys)
+        loadSeconds[name] = await loadStore(store, keys)
         ;(globalThis as { gc?: () => void }).gc?.()
         cases.push(...(await timeStore(store, keys, benny)))
       } finally {
