@@ -1,5 +1,7 @@
 import {
+  cacheStats,
   type Change,
+  checkCacheSize,
   copyOperations,
   DEFAULT_PAGE_SIZE,
   type DiffCost,
@@ -38,6 +40,11 @@ export interface CowEngineOptions {
    */
   store?: StoreMode
   checkpoint?: Partial<CheckpointPolicy>
+  /**
+   * Bytes of clean pages kept in memory (docs/architecture.md §The page cache); a page not held is
+   * read from the file again. A non-negative integer; default 32 MiB.
+   */
+  cacheSize?: number
   /** Create the database if the folder has none. Default true. */
   createIfMissing?: boolean
   /** Fail if the folder already has a database. Default false. */
@@ -101,6 +108,7 @@ export class CowEngine implements Engine, NamedSnapshots {
     const mode = options.store ?? 'shared'
     if (mode !== 'shared' && mode !== 'per-snapshot') throw new TypeError(`store must be 'shared' or 'per-snapshot', received ${String(mode)}`)
     const policy = checkPolicy({ ...DEFAULT_CHECKPOINT_POLICY, ...options.checkpoint })
+    const cacheSize = checkCacheSize(options.cacheSize)
     fs.lock()
     let db: Database | undefined
     try {
@@ -111,6 +119,7 @@ export class CowEngine implements Engine, NamedSnapshots {
         errorIfExists: options.errorIfExists === true,
         mode,
         openStore: (storeMode, pageSize) => (storeMode === 'shared' ? new SharedStore(fs, pageSize) : new PerSnapshotStore(fs, pageSize)),
+        cacheSize,
       })
       return new CowEngine(db, policy, readOnly)
     } catch (error) {
@@ -345,6 +354,7 @@ export class CowEngine implements Engine, NamedSnapshots {
       pageSize: this.pageSize,
       pinnedSnapshots: db.snapshots.count,
       checkpoints: db.checkpoints,
+      cache: cacheStats(db.cache, db.tree.root),
       storeMode: this.storeMode,
       pageCount: db.table.pageCount,
       freePages: db.table.freeCount,

@@ -23,6 +23,8 @@ interface Side {
   chainPages: (ref: ValueRef) => number[]
   /** Visited nodes, in the order visited (parents before children). */
   nodes: Node[]
+  /** The children read in for each visited branch, by index (a branch keeps only its dirty ones). */
+  children: Map<Node, Node[]>
 }
 
 interface Item {
@@ -58,8 +60,9 @@ export function planRestore(db: Database, snapshot: CowSnapshot): RestorePlan {
     versionAt: (page) => db.versionAt(snapshot, page),
     chainPages: (ref) => overflowChain((page) => slot(page).subarray(0, OVERFLOW_HEADER_BYTES), ref.address, ref.length, db.pageSize, db.pages.location),
     nodes: [],
+    children: new Map(),
   }
-  const head: Side = { source: db, versionAt: () => db.currentVersion, chainPages: (ref) => db.chainPages(ref), nodes: [] }
+  const head: Side = { source: db, versionAt: () => db.currentVersion, chainPages: (ref) => db.chainPages(ref), nodes: [], children: new Map() }
   // 1. What differs.
   walk(restored, snapshot.root, head, db.tree.root)
   // 2. Children before parents: which walked nodes change, and their dirty copies.
@@ -87,8 +90,10 @@ export function planRestore(db: Database, snapshot: CowSnapshot): RestorePlan {
         values.push({ leaf: change(), index: i, value: snapshot.source.readValue(value) })
       }
     } else {
+      const walked = restored.children.get(node)
       node.children.forEach((child, i) => {
-        const moved = typeof child === 'number' ? undefined : dirty.get(child)
+        const read = typeof child === 'number' ? walked?.[i] : child
+        const moved = read === undefined ? undefined : dirty.get(read)
         if (moved) (change() as typeof node).children[i] = moved
       })
     }
@@ -140,7 +145,13 @@ function walk(a: Side, rootA: Node, b: Side, rootB: Node): void {
   }
   const load = (item: Item, side: Side): Node => {
     if (typeof item.child !== 'number') return item.child
-    const node = item.holder && !item.holder.leaf ? loadChild(side.source, item.holder, item.index) : side.source.loadNode(item.child)
+    const holder = item.holder
+    const node = holder && !holder.leaf ? loadChild(side.source, holder, item.index) : side.source.loadNode(item.child)
+    if (holder) {
+      const children = side.children.get(holder) ?? []
+      children[item.index] = node
+      side.children.set(holder, children)
+    }
     item.child = node
     return node
   }

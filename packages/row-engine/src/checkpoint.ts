@@ -1,4 +1,4 @@
-import { dirtyLeaves, NO_ADDRESS, type Node, type PageAddress, spill, spillNode } from '@strata/btree'
+import { cacheWritten, dirtyLeaves, NO_ADDRESS, type Node, type PageAddress, spill, spillNode } from '@strata/btree'
 import type { Purpose } from '@strata/storage'
 import type { LogAddress } from './address.js'
 import { encodeCheckpoint, type StoredSnapshot } from './checkpoint-record.js'
@@ -234,6 +234,11 @@ function layOutCheckpoint(db: Database, purpose: Purpose): Promise<void> {
     db.log.fail(error as Error)
     throw error
   }
+  // The pages can be read back now: the cache takes the clean nodes from the trees in memory, so
+  // its budget bounds them. A log address names one page for ever, and a page stays in the log
+  // while a pinned root reaches it, so every reader of a branch reads the same node back.
+  cacheWritten(root, db.cache)
+  for (const n of named) if (n.node) cacheWritten(n.node, db.cache)
   db.fs.io.reassign(purpose, 'meta', record.length)
   if (purpose !== 'reclaim') db.fs.io.reassign(purpose, 'reclaim', Math.min(db.relocatedBytes, at + db.slicedBytes))
   db.relocatedBytes = 0

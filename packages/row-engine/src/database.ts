@@ -1,4 +1,4 @@
-import { decodeNode, NO_ADDRESS, type Node, PAGE_HEADER_BYTES, type PageAddress, type PageSource, pageImageLength, Tree, type TreeEvents, type ValueRef } from '@strata/btree'
+import { decodeNode, NO_ADDRESS, type Node, PAGE_HEADER_BYTES, type PageAddress, PageCache, type PageSource, pageImageLength, Tree, type TreeEvents, type ValueRef } from '@strata/btree'
 import { corruption, ErrorCode, type FileSystem, StrataError } from '@strata/storage'
 import { type LogAddress, offsetOf, segmentOf } from './address.js'
 import { decodeValue, valueRecordBytes } from './batch.js'
@@ -26,6 +26,8 @@ export class Database implements PageSource, TreeEvents {
   readonly #pageRead: Buffer
   readonly space = new SpaceMap()
   readonly tree: Tree
+  /** Clean pages by address, within the `cacheSize` budget. A log address names one page for ever. */
+  readonly cache: PageCache
   /** Nothing in the folder is written: see RowEngineOptions.readOnly. */
   readonly readOnly: boolean
   /** The newest state that is durable (or written, for sync: false) and so visible to readers. */
@@ -82,7 +84,7 @@ export class Database implements PageSource, TreeEvents {
   /** Settles once the newest checkpoint is durable (or has failed, which stops writes). */
   checkpointDone: Promise<void> = Promise.resolve()
 
-  constructor(fs: FileSystem, log: SegmentLog, meta: MetaFile, policy: CheckpointPolicy, options: { created: boolean; readOnly: boolean }) {
+  constructor(fs: FileSystem, log: SegmentLog, meta: MetaFile, policy: CheckpointPolicy, options: { created: boolean; readOnly: boolean; cacheSize: number }) {
     this.fs = fs
     this.log = log
     this.meta = meta
@@ -90,6 +92,7 @@ export class Database implements PageSource, TreeEvents {
     this.readOnly = options.readOnly
     this.pageSize = meta.current.pageSize
     this.#pageRead = Buffer.allocUnsafeSlow(this.pageSize)
+    this.cache = new PageCache(options.cacheSize)
     this.checkpointAt = meta.current.checkpoint as LogAddress
     this.seq = meta.current.checkpointSeq
     this.tree = new Tree(this, this)
@@ -130,6 +133,14 @@ export class Database implements PageSource, TreeEvents {
   }
 
   // ── PageSource: how the tree reads pages and values ─────────────────────────
+
+  cachedNode(address: PageAddress): Node {
+    const cached = this.cache.get(address)
+    if (cached !== undefined) return cached
+    const node = this.loadNode(address)
+    this.cache.admit(address, node)
+    return node
+  }
 
   loadNode(address: PageAddress): Node {
     // One read of as many bytes as a page can hold (fewer at a segment's end); the header then

@@ -1,4 +1,4 @@
-import { DEFAULT_PAGE_SIZE, type PageAddress, spill, Tree } from '@strata/btree'
+import { checkCacheSize, DEFAULT_PAGE_SIZE, type PageAddress, spill, Tree } from '@strata/btree'
 import { corruption, ErrorCode, type FileSystem, holdsBytes, StrataError } from '@strata/storage'
 import { type LogAddress, offsetOf, segmentOf } from './address.js'
 import { decodeBatch } from './batch.js'
@@ -25,7 +25,7 @@ export async function openDatabase(options: RowEngineOptions, policy: Checkpoint
   const created = !MetaFile.exists(fs)
   const meta = await openOrCreate(options)
   const log = new SegmentLog(fs, meta.current.segmentBytes)
-  const db = new Database(fs, log, meta, policy, { created, readOnly: options.readOnly === true })
+  const db = new Database(fs, log, meta, policy, { created, readOnly: options.readOnly === true, cacheSize: checkCacheSize(options.cacheSize) })
   try {
     await recover(db)
   } catch (error) {

@@ -1,4 +1,5 @@
 import {
+  cacheStats,
   type Change,
   copyOperations,
   type DiffCost,
@@ -35,6 +36,11 @@ export interface RowEngineOptions {
   pageSize?: number
   /** Size at which the log starts a new segment. Default 64 MiB. */
   segmentBytes?: number
+  /**
+   * Bytes of clean pages kept in memory (docs/architecture.md §The page cache); a page not held is
+   * read from the file again. A non-negative integer; default 32 MiB.
+   */
+  cacheSize?: number
   checkpoint?: Partial<CheckpointPolicy>
   /** Create the database if the folder has none. Default true. */
   createIfMissing?: boolean
@@ -157,6 +163,10 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
     return this.#db.loadNode(address)
   }
 
+  cachedNode(address: PageAddress): Node {
+    return this.#db.cachedNode(address)
+  }
+
   readValue(ref: ValueRef): Buffer {
     return this.#db.readValue(ref)
   }
@@ -239,6 +249,7 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
       checkpoints: db.checkpoints,
       segments: db.log.segments().length,
       usedBytes: db.space.liveBytes(),
+      cache: cacheStats(db.cache, db.tree.root),
     }
   }
 

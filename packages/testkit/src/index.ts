@@ -9,6 +9,7 @@ export { type KillCampaignOptions, type KillReport, killCampaign } from './kill-
 export { engineLifecycle } from './lifecycle.js'
 export { fingerprint, Model } from './model.js'
 export { runModel, type Step, steps } from './model-test.js'
+export { pageCacheSuite } from './page-cache-suite.js'
 export { openHandlesUnder } from './open-handles.js'
 export { between, pick, type Random, randomFor, seededRandom } from './random.js'
 export { HeldSyncFileSystem, readsWhileSyncing, withSync } from './reads-while-syncing.js'
