@@ -18,8 +18,8 @@ export interface CacheStats {
   evictions: number
 }
 
-/** The default `cacheSize`: 32 MiB (docs/architecture.md §The page cache says why). */
-export const DEFAULT_CACHE_SIZE = 32 * 1024 * 1024
+/** The default `cacheSize`: 64 MiB (docs/architecture.md §The page cache says why). */
+export const DEFAULT_CACHE_SIZE = 64 * 1024 * 1024
 
 /**
  * The `cacheSize` option, checked: the default when undefined, else a non-negative integer number
@@ -109,9 +109,13 @@ class Fifo<T> {
  * §The page cache).
  */
 export class PageCache {
+  /** The most bytes of pages it holds. */
   readonly budget: number
+  /** Reads that found their page held. */
   hits = 0
+  /** Reads that did not (and reads counted with {@link PageCache.countMiss}). */
   misses = 0
+  /** Pages dropped to stay within the budget. */
   evictions = 0
   readonly #entries = new Map<number, Entry>()
   readonly #small = new Fifo<Entry>()
@@ -123,6 +127,7 @@ export class PageCache {
   readonly #ghostOrder = new Fifo<[number, number]>()
   #ghostClock = 0
 
+  /** An empty cache of `budget` bytes (checked by the caller: {@link checkCacheSize}). */
   constructor(budget: number) {
     this.budget = budget
   }

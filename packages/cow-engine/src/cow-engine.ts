@@ -42,7 +42,7 @@ export interface CowEngineOptions {
   checkpoint?: Partial<CheckpointPolicy>
   /**
    * Bytes of clean pages kept in memory (docs/architecture.md §The page cache); a page not held is
-   * read from the file again. A non-negative integer; default 32 MiB.
+   * read from the file again. A non-negative integer; default 64 MiB.
    */
   cacheSize?: number
   /** Create the database if the folder has none. Default true. */

@@ -38,7 +38,7 @@ export interface RowEngineOptions {
   segmentBytes?: number
   /**
    * Bytes of clean pages kept in memory (docs/architecture.md §The page cache); a page not held is
-   * read from the file again. A non-negative integer; default 32 MiB.
+   * read from the file again. A non-negative integer; default 64 MiB.
    */
   cacheSize?: number
   checkpoint?: Partial<CheckpointPolicy>

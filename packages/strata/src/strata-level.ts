@@ -26,7 +26,7 @@ export interface StrataLevelOptions<K, V> extends AbstractDatabaseOptions<K, V> 
   /**
    * Bytes of clean pages the engine keeps in memory, as classic-level's option of the name; a page
    * not held is read from the file again (docs/architecture.md §The page cache). A non-negative
-   * integer, else a RangeError with code STRATA_INVALID_OPTION; default 32 MiB. Overrides
+   * integer, else a RangeError with code STRATA_INVALID_OPTION; default 64 MiB. Overrides
    * `engineOptions.cacheSize`.
    */
   cacheSize?: number | undefined
