@@ -154,6 +154,15 @@ export class PageCache {
     return entry.node
   }
 
+  /** The node at `address`: the one held, else `source` reads it and it is held from now on. */
+  readThrough(address: PageAddress, source: { loadNode(address: PageAddress): Node }): Node {
+    const cached = this.get(address)
+    if (cached !== undefined) return cached
+    const node = source.loadNode(address)
+    this.admit(address, node)
+    return node
+  }
+
   /** Counts a read that does not go through the cache (a COW pre-image). */
   countMiss(): void {
     this.misses++

@@ -10,12 +10,6 @@ import { PageCache } from './page-cache.js'
 import { cacheWritten, spill } from './spill.js'
 import { Tree, type TreeEvents } from './tree.js'
 
-/** Holds `node` in `cache` at `address`, and returns it. */
-function admitted(cache: PageCache, address: PageAddress, node: Node): Node {
-  cache.admit(address, node)
-  return node
-}
-
 /** Pages and values in a Map: the smallest page store, with the space events counted. */
 class MapStore implements PageSource, TreeEvents {
   readonly pages = new Map<number, Buffer>()
@@ -133,7 +127,7 @@ describe('B+tree', () => {
     const store = new MapStore(256)
     const cache = new PageCache(4 * 1024)
     const cached = Object.assign(Object.create(store) as MapStore, {
-      cachedNode: (address: PageAddress) => cache.get(address) ?? admitted(cache, address, store.loadNode(address)),
+      cachedNode: (address: PageAddress) => cache.readThrough(address, store),
     })
     const tree = new Tree(cached, store)
     const model = new Map<number, string>()

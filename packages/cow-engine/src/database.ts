@@ -115,11 +115,7 @@ export class Database implements PageSource, TreeEvents {
   }
 
   cachedNode(address: PageAddress): Node {
-    const cached = this.cache.get(address)
-    if (cached !== undefined) return cached
-    const node = this.loadNode(address)
-    this.cache.admit(address, node)
-    return node
+    return this.cache.readThrough(address, this)
   }
 
   readValue(ref: ValueRef): Buffer {

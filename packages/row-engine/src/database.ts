@@ -135,11 +135,7 @@ export class Database implements PageSource, TreeEvents {
   // ── PageSource: how the tree reads pages and values ─────────────────────────
 
   cachedNode(address: PageAddress): Node {
-    const cached = this.cache.get(address)
-    if (cached !== undefined) return cached
-    const node = this.loadNode(address)
-    this.cache.admit(address, node)
-    return node
+    return this.cache.readThrough(address, this)
   }
 
   loadNode(address: PageAddress): Node {
