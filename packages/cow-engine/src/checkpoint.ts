@@ -121,6 +121,7 @@ const imageOf = (p: PlannedPage): Buffer => p.framed.subarray(PAGE_RECORD_PREFIX
  * 8. (c) Write the pages in place; sync pages.db.
  * 9. (d) Write the meta slot; sync pages.db. The checkpoint is durable.
  * 10. (e) Reset the WAL to a new generation starting after the CHECKPOINT record; sync.
+ * 11. Hand the head's clean nodes to the page cache (docs/architecture.md §The page cache).
  * A crash after step 6 is redone by recovery from the WAL's images (copies the crash cut short
  * are made again first); one before it leaves pages.db untouched. A failure at any step leaves the
  * WAL unusable for writes until a reopen; reads go on. Returns false, writing nothing, when there

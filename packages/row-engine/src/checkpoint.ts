@@ -153,7 +153,8 @@ function writeDirtyLeaves(db: Database, limit: number): number {
 /**
  * Makes the head tree durable as pages, so the log before it is no longer needed:
  * 1. Spill every dirty page, children first, each to a new place after the log's end.
- * 2. Append the pages and a CHECKPOINT record (root, sequence, space table) in one write; sync.
+ * 2. Append the pages and a CHECKPOINT record (root, sequence, space table) in one write, and
+ *    hand the written nodes to the page cache (docs/architecture.md §The page cache); sync.
  * 3. Point META at the checkpoint; sync. Recovery now starts here.
  * 4. Release the space of pages and values the new tree no longer uses, and remove segments
  *    nothing uses; clean the emptiest sealed segments.
