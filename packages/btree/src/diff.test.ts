@@ -1,7 +1,8 @@
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
-import { type DiffCost, type DiffSide, diffTrees } from './diff.js'
-import type { Node, PageAddress, ValueRef } from './node.js'
+import { checkTree } from './check.js'
+import { type DiffCost, type DiffSide, diffTrees, walkApart } from './diff.js'
+import { leafKey, type Node, type PageAddress, type ValueRef } from './node.js'
 import { decodeNode } from './page-layout.js'
 import type { PageSource } from './page-source.js'
 import { spill } from './spill.js'
@@ -122,5 +123,37 @@ describe('tree diff', () => {
     expect([...diffTrees({ ...c, versionAt: versionAt('a') }, { ...d, versionAt: versionAt('b') }, false, cost)]).toHaveLength(1)
     expect(cost.subtreesSkipped).toBeGreaterThan(0)
     expect(cost.pagesRead).toBeLessThanOrEqual(2 * rewritten.size)
+  })
+})
+
+describe('walkApart', () => {
+  const store = new MapStore(256)
+  const tree = new Tree(store, store)
+  for (let i = 0; i < 3000; i++) tree.put(key(i), Buffer.from(`v${i}`))
+  store.write(tree.root)
+  const before = tree.freeze()
+  tree.put(key(1234), Buffer.from('changed'))
+  store.write(tree.root)
+  const after = tree.freeze()
+  const height = checkTree(store, after).shape.height
+
+  it('visits only the path to the one changed leaf on each side, parents first', () => {
+    const { nodesA, nodesB } = walkApart({ source: store, root: before }, { source: store, root: after }, true)
+    for (const nodes of [nodesA, nodesB]) {
+      expect(nodes).toHaveLength(height)
+      expect(nodes.slice(0, -1).every((n) => !n.leaf)).toBe(true)
+      const leaf = nodes[nodes.length - 1] as Node
+      if (!leaf.leaf) throw new Error('the walk does not end in a leaf')
+      expect(Array.from({ length: leaf.off.length }, (_, i) => leafKey(leaf, i).toString())).toContain(key(1234).toString())
+    }
+  })
+
+  it('visits nothing when both sides are the same tree, and every node against an empty tree', () => {
+    expect(walkApart({ source: store, root: after }, { source: store, root: after }, true)).toMatchObject({ nodesA: [], nodesB: [] })
+    const empty = new Tree(new MapStore(256), new MapStore(256)).freeze()
+    const { nodesA, nodesB } = walkApart({ source: store, root: after }, { source: store, root: empty }, true)
+    const shape = checkTree(store, after).shape
+    expect(nodesA).toHaveLength(shape.leaves + shape.branches)
+    expect(nodesB).toHaveLength(1)
   })
 })

@@ -14,6 +14,22 @@ export interface DiffSide {
   versionAt?: (address: PageAddress) => unknown
 }
 
+/**
+ * Whether a child of `a` and a child of `b` are one subtree: one node object is; one page number
+ * is only if pages never change (`sameAddressSameContent`) or both sides read one version of it.
+ */
+function sameSubtree(a: DiffSide, b: DiffSide, sameAddressSameContent: boolean): (x: Child, y: Child) => boolean {
+  return (x, y) => {
+    if (typeof x !== 'number' && x === y) return true
+    const ax = typeof x === 'number' ? x : x.address
+    const ay = typeof y === 'number' ? y : y.address
+    if (ax < 0 || ax !== ay) return false
+    if (sameAddressSameContent) return true
+    const version = a.versionAt?.(ax)
+    return version !== undefined && version === b.versionAt?.(ay)
+  }
+}
+
 /** A key whose value differs between two trees; `before`/`after` undefined where it is absent. */
 export interface Change {
   key: Buffer
@@ -44,16 +60,7 @@ export function* diffTrees(a: DiffSide, b: DiffSide, sameAddressSameContent: boo
   const left: Item[] = [{ node: a.root, holder: undefined, index: 0 }]
   const right: Item[] = [{ node: b.root, holder: undefined, index: 0 }]
 
-  const identical = (x: Child, y: Child): boolean => {
-    // One node object is one subtree; one page number is one subtree only if pages never change.
-    if (typeof x !== 'number' && x === y) return true
-    const ax = typeof x === 'number' ? x : x.address
-    const ay = typeof y === 'number' ? y : y.address
-    if (ax < 0 || ax !== ay) return false
-    if (sameAddressSameContent) return true
-    const version = a.versionAt?.(ax)
-    return version !== undefined && version === b.versionAt?.(ay)
-  }
+  const identical = sameSubtree(a, b, sameAddressSameContent)
   const load = (item: { node: Child; holder: Node | undefined; index: number }, source: PageSource): Node => {
     if (typeof item.node !== 'number') return item.node
     cost.pagesRead++
@@ -117,6 +124,79 @@ export function* diffTrees(a: DiffSide, b: DiffSide, sameAddressSameContent: boo
       left.pop()
       right.pop()
       if (!sameValue(x.value, y.value)) yield { key: x.key, before: resolve(x.value, a.source), after: resolve(y.value, b.source) }
+    }
+  }
+}
+
+interface WalkItem {
+  child: Child
+  holder: Node | undefined
+  index: number
+}
+
+/** What {@link walkApart} found on each side. */
+export interface WalkedApart {
+  /** The nodes each side visits, parents before children. */
+  nodesA: Node[]
+  nodesB: Node[]
+  /**
+   * The children each side read for each branch it visited, by index: a branch names its clean
+   * children by address (page-cache.ts), so the nodes read are known only here.
+   */
+  childrenA: Map<Node, Node[]>
+  childrenB: Map<Node, Node[]>
+}
+
+/**
+ * Walks two trees side by side, in key order, skipping every subtree both use (as diffTrees does),
+ * and returns the nodes each side visits, parents before children. Costs in proportion to the
+ * difference, not the trees. A node can be visited on both sides when the two trees' shapes do not
+ * line up: a caller that wants what one side alone uses cancels those out.
+ */
+export function walkApart(a: DiffSide, b: DiffSide, sameAddressSameContent: boolean): WalkedApart {
+  const shared = sameSubtree(a, b, sameAddressSameContent)
+  const left: WalkItem[] = [{ child: a.root, holder: undefined, index: 0 }]
+  const right: WalkItem[] = [{ child: b.root, holder: undefined, index: 0 }]
+  const walked: WalkedApart = { nodesA: [], nodesB: [], childrenA: new Map(), childrenB: new Map() }
+  const { nodesA, nodesB } = walked
+  const load = (item: WalkItem, side: DiffSide): Node => {
+    if (typeof item.child !== 'number') return item.child
+    const holder = item.holder
+    const node = holder && !holder.leaf ? loadChild(side.source, holder, item.index) : side.source.loadNode(item.child)
+    if (holder) {
+      const read = side === a ? walked.childrenA : walked.childrenB
+      const children = read.get(holder) ?? []
+      children[item.index] = node
+      read.set(holder, children)
+    }
+    item.child = node
+    return node
+  }
+  const expand = (stack: WalkItem[], side: DiffSide, visited: Node[]): void => {
+    const item = stack.pop() as WalkItem
+    const node = load(item, side)
+    visited.push(node)
+    if (!node.leaf) for (let i = node.children.length - 1; i >= 0; i--) stack.push({ child: node.children[i] as Child, holder: node, index: i })
+  }
+  for (;;) {
+    const x = left[left.length - 1]
+    const y = right[right.length - 1]
+    if (!x && !y) return walked
+    if (x && y) {
+      if (shared(x.child, y.child)) {
+        left.pop()
+        right.pop()
+        continue
+      }
+      const nx = load(x, a)
+      const ny = load(y, b)
+      // Expand the higher of the two first, so equal subtrees below it can line up.
+      if (nx.leaf === ny.leaf || !nx.leaf) expand(left, a, nodesA)
+      if (nx.leaf === ny.leaf || !ny.leaf) expand(right, b, nodesB)
+    } else if (x) {
+      expand(left, a, nodesA)
+    } else {
+      expand(right, b, nodesB)
     }
   }
 }

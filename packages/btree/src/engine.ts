@@ -104,7 +104,11 @@ export interface NamedSnapshotInfo {
   createdAt: number
   /** The caller's metadata, as given to `createSnapshot`. */
   meta: Buffer
-  /** Bytes on storage that only this snapshot keeps (what deleting it alone would free). */
+  /**
+   * Bytes on storage that only this snapshot keeps: what deleting it alone frees, at once, or (where
+   * the head still uses pages beside them) at the next cleaning, which moves those pages. 0 when
+   * another named snapshot names the same state.
+   */
   exclusiveBytes: number
 }
 

@@ -3,8 +3,10 @@
  *
  * @module @strata/btree
  */
+export { BatchLayout, batchRecordBytes, decodeBatch, decodeValue, encodeBatch, encodeValue, type LoggedOperation, LogRecordType, valueRecordBytes } from './batch-record.js'
 export { BatchUndo } from './batch-undo.js'
 export { checkTree, type TreeShape } from './check.js'
+export { checkPositiveFields, DEFAULT_LOG_CHECKPOINT_POLICY, type LogCheckpointPolicy } from './checkpoint-policy.js'
 export { Cursor, type Range } from './cursor.js'
 export { checkSizes, DEFAULT_PAGE_SIZE, MAX_KEY_BYTES, MAX_VALUE_BYTES } from './limits.js'
 export {
@@ -31,4 +33,8 @@ export { cacheWritten, dirtyBytes, dirtyLeaves, type PageWriter, spill, spillNod
 export { type CacheStats, cacheStats, checkCacheSize, DEFAULT_CACHE_SIZE, PageCache } from './page-cache.js'
 export type { Engine, EngineCursor, EngineSnapshot, EngineStats, NamedSnapshotInfo, NamedSnapshots, Operation, SnapshotEngine, WriteOptions } from './engine.js'
 export { copyOperations } from './engine.js'
-export { type Change, type DiffCost, type DiffSide, diffTrees } from './diff.js'
+export { checkOperations, checkSnapshotArguments } from './engine-arguments.js'
+export { type CursorHolder, engineCursor } from './engine-cursor.js'
+export { engineStats } from './engine-stats.js'
+export { type Change, type DiffCost, type DiffSide, diffTrees, walkApart, type WalkedApart } from './diff.js'
+export { TaskQueue } from './task-queue.js'

@@ -1,8 +1,7 @@
-import { corruption } from '@strata/storage'
+import { corruption, readU64, writeU64 } from '@strata/storage'
 import type { SlotReader } from './overflow.js'
 import { CATALOGUE_KIND, type ChainWrite, chainCapacity, COPY_LIST_KIND, PageChain, readChain } from './page-chain.js'
 import type { StoreMode } from './preimage-store.js'
-import { readU64, writeU64 } from './record.js'
 
 /** Where a pre-image store keeps one copy of a page: its slot in the store file, and the copy's CRC-32. */
 export interface CopyEntry {

@@ -1,5 +1,4 @@
-import { corruption } from '@strata/storage'
-import { RECORD_HEADER_BYTES, readU64, writeU64 } from './record.js'
+import { corruption, readU64, SALTED_RECORD_HEADER_BYTES, writeU64 } from '@strata/storage'
 
 /**
  * The WAL records a checkpoint writes (docs/format.md §COW WAL records): one PAGE record per page
@@ -13,7 +12,7 @@ import { RECORD_HEADER_BYTES, readU64, writeU64 } from './record.js'
  * snapshot's and whose sequence number is one past the last batch's). A 36-byte payload, written
  * before named snapshots existed, has no catalogue and no flags.
  */
-export const PAGE_RECORD_PREFIX = RECORD_HEADER_BYTES + 4
+export const PAGE_RECORD_PREFIX = SALTED_RECORD_HEADER_BYTES + 4
 
 const CHECKPOINT_PAYLOAD_BYTES = 44
 const V1_CHECKPOINT_PAYLOAD_BYTES = 36
@@ -74,7 +73,7 @@ export function decodeCheckpoint(payload: Buffer, file: string, offset: number):
 
 /** Writes the page number of a PAGE record whose image already sits at `framed[20..]`. */
 export function stampPageRecord(framed: Buffer, page: number): Buffer {
-  framed.writeUInt32LE(page, RECORD_HEADER_BYTES)
+  framed.writeUInt32LE(page, SALTED_RECORD_HEADER_BYTES)
   return framed
 }
 

@@ -1,40 +1,21 @@
-import { cacheWritten, isRef, leafValue, NO_ADDRESS, type Node, type PageAddress, setLeafValue, spill } from '@strata/btree'
-import { assert, type Purpose } from '@strata/storage'
+import { cacheWritten, DEFAULT_LOG_CHECKPOINT_POLICY, isRef, leafValue, type LogCheckpointPolicy, NO_ADDRESS, type Node, type PageAddress, setLeafValue, spill } from '@strata/btree'
+import { assert, frameRecord, type Purpose, sealRecord } from '@strata/storage'
 import { type CheckpointRecord, encodeCheckpoint, PAGE_RECORD_PREFIX, RESTORE_FLAG, stampPageRecord } from './checkpoint-record.js'
 import type { Database } from './database.js'
 import { encodeFreeList } from './free-list.js'
 import type { Meta } from './meta.js'
 import { encodeOverflow, overflowPageCount } from './overflow.js'
 import { type PageNumber, pageNumber } from './page-file.js'
-import { frameRecord, RecordType, sealRecord } from './record.js'
+import { RecordType } from './record.js'
 import type { RestorePlan } from './restore.js'
 import type { CowSnapshot } from './snapshots.js'
 import { isWalValue, lsnOf } from './wal-values.js'
 
-/** When to checkpoint: see docs/architecture.md §COW checkpoint policy. */
-export interface CheckpointPolicy {
-  /** Never checkpoint before the WAL holds this many bytes of batches and values. */
-  minLogBytes: number
-  /** Checkpoint once the WAL holds `ratio` × the bytes of the pages the head dirtied since the last checkpoint. */
-  ratio: number
-  /** Always checkpoint once the WAL holds this many bytes (bounds recovery time and WAL size). */
-  maxLogBytes: number
-}
+/** When to checkpoint (docs/architecture.md §COW checkpoint policy): the policy both engines share, over the WAL. */
+export type CheckpointPolicy = LogCheckpointPolicy
 
 /** The policy the COW engine uses unless told otherwise: the ROW engine's defaults, so both engines checkpoint alike. */
-export const DEFAULT_CHECKPOINT_POLICY: CheckpointPolicy = {
-  minLogBytes: 8 * 1024 * 1024,
-  ratio: 1,
-  maxLogBytes: 256 * 1024 * 1024,
-}
-
-/** `policy` with every field checked: a field that is not a positive number is a RangeError. */
-export function checkPolicy(policy: CheckpointPolicy): CheckpointPolicy {
-  for (const [name, value] of Object.entries(policy)) {
-    if (typeof value !== 'number' || !(value > 0)) throw new RangeError(`checkpoint.${name} must be a positive number`)
-  }
-  return policy
-}
+export const DEFAULT_CHECKPOINT_POLICY: CheckpointPolicy = { ...DEFAULT_LOG_CHECKPOINT_POLICY }
 
 /** The files the space policy aims for (docs/architecture.md §COW checkpoint policy): a share of the bound. */
 const SPACE_AIM = 0.85

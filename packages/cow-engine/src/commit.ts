@@ -1,6 +1,5 @@
-import { inlineLimit, type Operation } from '@strata/btree'
+import { BatchLayout, type Operation } from '@strata/btree'
 import { assert, ErrorCode, StrataError } from '@strata/storage'
-import { batchRecordBytes, encodeBatch, encodeValue, type LoggedOperation, valueRecordBytes } from './batch.js'
 import type { Database } from './database.js'
 import { walValueAddress } from './wal-values.js'
 
@@ -14,33 +13,15 @@ import { walValueAddress } from './wal-values.js'
 export async function commit(db: Database, ops: Operation[], sync: boolean): Promise<void> {
   if (db.wal.broken) throw new StrataError(ErrorCode.IO_ERROR, 'an earlier write failed; reopen the database', { cause: db.wal.broken })
   const seq = db.seq + 1
-  const limit = inlineLimit(db.pageSize)
-  const salt = db.wal.salt
   const start = db.wal.end
-  let userBytes = 0
-  let valueBytes = 0
   // 1. Large values first, each a VALUE record that the batch names by LSN.
-  const isLarge = (op: Operation) => op.type === 'put' && op.key.length + op.value.length > limit
-  const logged: LoggedOperation[] = ops.map((op) => {
-    userBytes += op.key.length + (op.type === 'put' ? op.value.length : 0)
-    if (op.type === 'del' || !isLarge(op)) return op
-    valueBytes += valueRecordBytes(op.key.length, op.value.length)
-    return { type: 'put', key: op.key, value: { address: 0, length: op.value.length } }
-  })
-  const buf = Buffer.allocUnsafe(valueBytes + batchRecordBytes(logged))
-  let at = 0
-  ops.forEach((op, i) => {
-    if (op.type === 'del' || !isLarge(op)) return
-    encodeValue(op.key, op.value, buf, at, salt)
-    logged[i] = { type: 'put', key: op.key, value: { address: walValueAddress(start + at), length: op.value.length } }
-    at += valueRecordBytes(op.key.length, op.value.length)
-  })
-  encodeBatch(seq, logged, db.wal.durableEnd, buf, at, salt)
+  const layout = new BatchLayout(ops, db.pageSize, db.wal.salt)
+  const { buf, logged } = layout.encode(seq, db.wal.durableEnd, (offset) => walValueAddress(start + offset))
   // 2. One write.
   const written = db.wal.append(buf, 'log')
   assert(written === start, 'the WAL moved between layout and append')
-  if (valueBytes > 0) db.fs.io.reassign('log', 'value', valueBytes)
-  db.fs.io.countUser(userBytes)
+  if (layout.valueBytes > 0) db.fs.io.reassign('log', 'value', layout.valueBytes)
+  db.fs.io.countUser(layout.userBytes)
   // 3. Durable before visible.
   if (sync) await db.wal.sync()
   // 4. Apply. A failure here (a corrupt page read on the way) leaves the head unlike the WAL, so

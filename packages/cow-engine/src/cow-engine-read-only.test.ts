@@ -1,31 +1,17 @@
-import { appendFileSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { appendFileSync, cpSync, existsSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { CrashFileSystem, type MemoryFileSystem, NodeFileSystem } from '@strata/storage'
-import { openHandlesUnder, readAll } from '@strata/testkit'
-import { afterEach, describe, expect, it } from 'vitest'
+import { filesOf, openHandlesUnder, readAll, tempFolders } from '@strata/testkit'
+import { describe, expect, it } from 'vitest'
 import { CowEngine } from './cow-engine.js'
 import type { StoreMode } from './preimage-store.js'
 
-const folders: string[] = []
-afterEach(() => {
-  for (const dir of folders.splice(0)) rmSync(dir, { recursive: true, force: true })
-})
-function folder(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'strata-cow-read-only-'))
-  folders.push(dir)
-  return dir
-}
+const folder = tempFolders('strata-cow-read-only-')
 const key = (i: number) => Buffer.from(`key${String(i).padStart(6, '0')}`)
 const puts = (from: number, count: number, value: (i: number) => string) =>
   Array.from({ length: count }, (_, i) => ({ type: 'put' as const, key: key(from + i), value: Buffer.from(value(from + i)) }))
 /** Never checkpoint on its own: commits stay in the WAL until close, or an explicit checkpoint. */
 const NO_POLICY_CHECKPOINTS = { minLogBytes: 1 << 30, maxLogBytes: 1 << 30 }
-
-/** Every file of a folder and its bytes. */
-function filesOf(dir: string): Map<string, Buffer> {
-  return new Map(readdirSync(dir).sort().map((name) => [name, readFileSync(join(dir, name))]))
-}
 
 /** Every file of a memory file system and its bytes. */
 function memoryFilesOf(fs: MemoryFileSystem): Map<string, Buffer> {

@@ -1,26 +1,10 @@
-import {
-  cacheStats,
-  type Change,
-  checkCacheSize,
-  copyOperations,
-  DEFAULT_PAGE_SIZE,
-  type DiffCost,
-  type Engine,
-  type EngineCursor,
-  type EngineSnapshot,
-  type EngineStats,
-  type NamedSnapshotInfo,
-  type NamedSnapshots,
-  type Operation,
-  type Range,
-  type WriteOptions,
-} from '@strata/btree'
+import { type Change, checkCacheSize, checkOperations, checkPositiveFields, checkSnapshotArguments, copyOperations, DEFAULT_PAGE_SIZE, type DiffCost, type Engine, type EngineCursor, type EngineSnapshot, type EngineStats, engineStats, type NamedSnapshotInfo, type NamedSnapshots, type Operation, type Range, TaskQueue, type WriteOptions } from '@strata/btree'
 import { ErrorCode, type FileSystem, OverlayFileSystem, type Purpose, StrataError } from '@strata/storage'
 import { checkDatabase } from './check.js'
-import { type CheckpointChanges, type CheckpointPolicy, checkPolicy, checkpoint, DEFAULT_CHECKPOINT_POLICY, wantsCheckpoint } from './checkpoint.js'
+import { type CheckpointChanges, type CheckpointPolicy, checkpoint, DEFAULT_CHECKPOINT_POLICY, wantsCheckpoint } from './checkpoint.js'
 import { commit } from './commit.js'
 import type { Database } from './database.js'
-import { checkSnapshotName, createNamed, deleteNamed, NamedHandle, type NamedHost, namedSnapshot, registerNamed, restoreNamed, snapshotInfo } from './named.js'
+import { createNamed, deleteNamed, NamedHandle, type NamedHost, namedSnapshot, registerNamed, restoreNamed, snapshotInfo } from './named.js'
 import { PerSnapshotStore } from './per-snapshot-store.js'
 import type { StoreMode } from './preimage-store.js'
 import { openDatabase } from './recovery.js'
@@ -73,7 +57,7 @@ export class CowEngine implements Engine, NamedSnapshots {
   readonly #policy: CheckpointPolicy
   /** The visible state, snapshots, cursors and diffs. */
   readonly #reads: Reads
-  #queue: Promise<unknown> = Promise.resolve()
+  readonly #tasks = new TaskQueue()
   #closed = false
   #checkpointQueued = false
   #checkpointing = false
@@ -107,7 +91,7 @@ export class CowEngine implements Engine, NamedSnapshots {
     const fs = readOnly ? new OverlayFileSystem(options.fs) : options.fs
     const mode = options.store ?? 'shared'
     if (mode !== 'shared' && mode !== 'per-snapshot') throw new TypeError(`store must be 'shared' or 'per-snapshot', received ${String(mode)}`)
-    const policy = checkPolicy({ ...DEFAULT_CHECKPOINT_POLICY, ...options.checkpoint })
+    const policy = checkPositiveFields({ ...DEFAULT_CHECKPOINT_POLICY, ...options.checkpoint })
     const cacheSize = checkCacheSize(options.cacheSize)
     fs.lock()
     let db: Database | undefined
@@ -177,14 +161,10 @@ export class CowEngine implements Engine, NamedSnapshots {
    * its first overwrite.
    */
   createSnapshot(name: string, meta: Buffer = Buffer.alloc(0)): Promise<NamedSnapshotInfo> {
-    try {
+    return this.#tasks.runChecked(() => {
       this.#assertOpen()
-      checkSnapshotName(name)
-      if (!Buffer.isBuffer(meta)) throw new TypeError('snapshot meta must be a Buffer')
-    } catch (error) {
-      return Promise.reject(error)
-    }
-    return this.#serial(() => createNamed(this.#host, name, meta))
+      checkSnapshotArguments(name, meta)
+    }, () => createNamed(this.#host, name, meta))
   }
 
   listSnapshots(): NamedSnapshotInfo[] {
@@ -202,12 +182,7 @@ export class CowEngine implements Engine, NamedSnapshots {
 
   /** Deletes a named snapshot: a checkpoint writes the catalogue without it; its copies go once no reader holds it. */
   deleteSnapshot(name: string): Promise<void> {
-    try {
-      this.#assertOpen()
-    } catch (error) {
-      return Promise.reject(error)
-    }
-    return this.#serial(() => deleteNamed(this.#host, name))
+    return this.#tasks.runChecked(() => this.#assertOpen(), () => deleteNamed(this.#host, name))
   }
 
   /**
@@ -216,12 +191,7 @@ export class CowEngine implements Engine, NamedSnapshots {
    * old state until the restore is durable, and keep seeing it if the restore fails.
    */
   restoreSnapshot(name: string): Promise<void> {
-    try {
-      this.#assertOpen()
-    } catch (error) {
-      return Promise.reject(error)
-    }
-    return this.#serial(() => restoreNamed(this.#host, name))
+    return this.#tasks.runChecked(() => this.#assertOpen(), () => restoreNamed(this.#host, name))
   }
 
   /** The changes from `from` to `to` (undefined: the head), in key order; both states are held while the walk goes on. */
@@ -236,23 +206,13 @@ export class CowEngine implements Engine, NamedSnapshots {
     try {
       this.#assertOpen()
       this.#assertNotReadOnly()
-      for (const op of ops) {
-        if (!Buffer.isBuffer(op.key)) throw new TypeError('key must be a Buffer')
-        if (op.type === 'put') {
-          if (!Buffer.isBuffer(op.value)) throw new TypeError('value must be a Buffer')
-          this.#db.tree.checkEntry(op.key, op.value)
-        } else if (op.type === 'del') {
-          this.#db.tree.checkEntry(op.key)
-        } else {
-          throw new TypeError(`unknown operation type ${(op as { type: unknown }).type}`)
-        }
-      }
+      checkOperations(ops, this.#db.tree)
     } catch (error) {
       return Promise.reject(error)
     }
     if (ops.length === 0) return Promise.resolve()
     const owned = copyOperations(ops)
-    return this.#serial(async () => {
+    return this.#tasks.run(async () => {
       const db = this.#db
       await commit(db, owned, options.sync !== false)
       this.#reads.visible = db.tree.freeze()
@@ -260,34 +220,21 @@ export class CowEngine implements Engine, NamedSnapshots {
       const space = { liveBytes: db.tree.dataBytes, headBytes: db.pages.size() + db.wal.fileBytes(), pageBytes: db.pages.size() }
       if (!this.#checkpointQueued && wantsCheckpoint(this.#policy, db.wal.logged, db.dirtied, space)) {
         this.#checkpointQueued = true
-        void this.#serial(() => {
+        // A failure marks the WAL failed: every later write rejects with STRATA_IO_ERROR naming
+        // it as its cause, and reads go on.
+        this.#tasks.runInBackground(() => {
           this.#checkpointQueued = false
           return this.#checkpoint('page')
-        }).catch(() => {
-          // The WAL is marked failed: every later write rejects with STRATA_IO_ERROR naming this
-          // error as its cause, and reads go on.
         })
       }
     })
-  }
-
-  /** Runs `task` after every queued write, checkpoint and compaction. */
-  #serial<T>(task: () => Promise<T>): Promise<T> {
-    const run = this.#queue.then(task)
-    this.#queue = run.catch(() => undefined)
-    return run
   }
 
   // ── Checkpoints and compaction ───────────────────────────────────────────────
 
   /** Writes the head's changed pages in place now and starts a new WAL generation. */
   checkpoint(): Promise<void> {
-    try {
-      this.#assertOpen()
-    } catch (error) {
-      return Promise.reject(error)
-    }
-    return this.#serial(async () => {
+    return this.#tasks.runChecked(() => this.#assertOpen(), async () => {
       this.#assertWritable()
       await this.#checkpoint('page')
     })
@@ -313,12 +260,7 @@ export class CowEngine implements Engine, NamedSnapshots {
    * 4. Truncate pages.db. (Released snapshots' stores went when they were released.)
    */
   compact(): Promise<void> {
-    try {
-      this.#assertOpen()
-    } catch (error) {
-      return Promise.reject(error)
-    }
-    return this.#serial(async () => {
+    return this.#tasks.runChecked(() => this.#assertOpen(), async () => {
       this.#assertWritable()
       const db = this.#db
       // 1. Flush.
@@ -345,16 +287,7 @@ export class CowEngine implements Engine, NamedSnapshots {
     const fileBytes = db.fileBytes()
     const liveBytes = db.tree.dataBytes
     return {
-      engine: 'cow',
-      seq: db.seq,
-      io: db.fs.io.report(),
-      fileBytes,
-      liveBytes,
-      spaceAmplification: liveBytes === 0 ? 0 : fileBytes / liveBytes,
-      pageSize: this.pageSize,
-      pinnedSnapshots: db.snapshots.count,
-      checkpoints: db.checkpoints,
-      cache: cacheStats(db.cache, db.tree.root),
+      ...engineStats('cow', db, { fileBytes, liveBytes, pageSize: this.pageSize, pinnedSnapshots: db.snapshots.count }),
       storeMode: this.storeMode,
       pageCount: db.table.pageCount,
       freePages: db.table.freeCount,
@@ -375,7 +308,7 @@ export class CowEngine implements Engine, NamedSnapshots {
   async close(): Promise<void> {
     if (this.#closed) return
     this.#closed = true
-    await this.#queue
+    await this.#tasks.settled()
     try {
       if (!this.#readOnly) await this.#checkpoint('page')
     } finally {

@@ -1,6 +1,5 @@
-import { compareKeys, decodeNode, isRef, NO_ADDRESS, type Node, type PageAddress, PageCache, type PageSource, Tree, type TreeEvents, type ValueRef } from '@strata/btree'
+import { compareKeys, decodeNode, decodeValue, isRef, type LoggedOperation, NO_ADDRESS, type Node, type PageAddress, PageCache, type PageSource, Tree, type TreeEvents, type ValueRef } from '@strata/btree'
 import { ErrorCode, type FileSystem, type Purpose, StrataError } from '@strata/storage'
-import { decodeValue, type LoggedOperation } from './batch.js'
 import type { Catalogue } from './catalogue.js'
 import type { Meta } from './meta.js'
 import { OVERFLOW_HEADER_BYTES, overflowChain, readOverflow, type SlotReader } from './overflow.js'

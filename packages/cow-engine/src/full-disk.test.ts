@@ -1,32 +1,21 @@
-import { execFileSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
 import { cowFactories, cowSharedFactory } from '@strata/engine-factories'
 import { FaultyFileSystem, MemoryFileSystem, NodeFileSystem } from '@strata/storage'
-import { diskFullCampaign, type FaultReport, faultCampaign, readAll } from '@strata/testkit'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { buildFactoriesFirst, describeDiskFullReport, describeFaultReport, diskFullCampaign, faultCampaign, readAll } from '@strata/testkit'
+import { afterAll, describe, expect, it } from 'vitest'
 import { CowEngine } from './cow-engine.js'
-
-/** The package whose build the child process imports its factory from; building it builds this engine too. */
-const factoriesDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'engine-factories')
 
 const root = mkdtempSync(join(tmpdir(), 'strata-cow-full-'))
 let folders = 0
 afterAll(() => rmSync(root, { recursive: true, force: true }))
 
-function summary(report: FaultReport): string {
-  const i = report.injected
-  return `${report.cases} cases over ${report.operations} operations; ${i.write + i.sync + i.truncate} faults injected (${i.write} writes, ${i.sync} syncs, ${i.truncate} truncations; ${i.ENOSPC} ENOSPC, ${i.EIO} EIO; ${i.shortWrites} short writes); ${report.acknowledged} calls acknowledged, ${report.rejected} rejected with STRATA_IO_ERROR, ${report.readChecks} read checks after a rejection, ${report.failedOpens} opens and ${report.failedCloses} closes failed under faults, ${report.inDoubtKept} rejected calls found whole after a reopen${report.crashStates > 0 ? `, ${report.crashStates} disks recovered after the power loss` : ''}; ${report.failures.length} failures`
-}
-
 for (const factory of cowFactories) {
   describe(`${factory.name} on a failing disk`, () => {
     it('rejects the failing call with STRATA_IO_ERROR naming the errno, keeps reading, and loses nothing acknowledged, wherever in a workload the disk fails', async () => {
       const report = await faultCampaign(factory, { cases: 100 })
-      console.log(`${factory.name} fault campaign (memory): ${summary(report)}`)
+      console.log(`${factory.name} fault campaign (memory): ${describeFaultReport(report)}`)
       expect(report.failures.slice(0, 5), `${report.failures.length} failures, the first 5 shown`).toEqual([])
       expect(report.injected.write).toBeGreaterThan(40)
       expect(report.injected.sync).toBeGreaterThan(5)
@@ -35,7 +24,7 @@ for (const factory of cowFactories) {
 
     it('keeps every durable call when the power fails after the disk did', async () => {
       const report = await faultCampaign(factory, { cases: 60, crash: true })
-      console.log(`${factory.name} fault campaign ending in a power loss: ${summary(report)}`)
+      console.log(`${factory.name} fault campaign ending in a power loss: ${describeFaultReport(report)}`)
       expect(report.failures.slice(0, 5), `${report.failures.length} failures, the first 5 shown`).toEqual([])
       expect(report.crashStates).toBeGreaterThan(report.cases)
     })
@@ -43,7 +32,7 @@ for (const factory of cowFactories) {
     it('does the same on a real folder whose writes, syncs and truncations fail', async () => {
       const disk = () => new FaultyFileSystem(new NodeFileSystem(join(root, `db-${++folders}`), { create: true }))
       const report = await faultCampaign(factory, { cases: 8, steps: 30, disk })
-      console.log(`${factory.name} fault campaign (real folder): ${summary(report)}`)
+      console.log(`${factory.name} fault campaign (real folder): ${describeFaultReport(report)}`)
       expect(report.failures.slice(0, 5), `${report.failures.length} failures, the first 5 shown`).toEqual([])
       expect(report.rejected).toBeGreaterThan(0)
     })
@@ -51,18 +40,13 @@ for (const factory of cowFactories) {
 }
 
 describe('CowEngine on a real full disk', () => {
-  beforeAll(() => {
-    // The child process runs the built packages: bring dist up to date with the source under test.
-    const tsc = join(dirname(createRequire(import.meta.url).resolve('typescript/package.json')), 'bin', 'tsc')
-    execFileSync(process.execPath, [tsc, '-b', factoriesDir], { stdio: 'inherit' })
-  }, 120_000)
+  // The child process runs the built packages: bring dist up to date with the source under test.
+  buildFactoriesFirst()
 
   for (const factory of cowFactories) {
     it(`${factory.name}: a write past the file size limit rejects with STRATA_IO_ERROR naming EFBIG, reads go on, and every acknowledged batch is kept`, async () => {
       const report = await diskFullCampaign(factory, { runs: 3 })
-      console.log(
-        `${factory.name} disk-full campaign: ${report.runs} processes under ulimit -f (${report.limits.map((l) => (typeof l === 'number' ? `${l / 1024} KiB` : l)).join(', ')}), ${report.acknowledged} batches acknowledged, ${report.refusedWrites} writes refused with STRATA_IO_ERROR (EFBIG), closes: ${report.closes.ok} clean, ${report.closes.rejected} rejected with STRATA_IO_ERROR; ${report.lockRefusals} opens refused with LEVEL_LOCKED; ${report.failures.length} failures`,
-      )
+      console.log(`${factory.name} disk-full campaign: ${describeDiskFullReport(report)}`)
       expect(report.failures).toEqual([])
       expect(report.runs).toBe(3)
       expect(report.refusedWrites).toBeGreaterThanOrEqual(3)

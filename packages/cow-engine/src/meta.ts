@@ -1,5 +1,4 @@
-import { crc32, ErrorCode, StrataError } from '@strata/storage'
-import { readU64, writeU64 } from './record.js'
+import { crc32, ErrorCode, readU64, StrataError, writeU64 } from '@strata/storage'
 
 /**
  * The meta slots at the start of pages.db (docs/format.md §COW meta): two 72-byte slots at byte

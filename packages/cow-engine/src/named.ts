@@ -48,15 +48,6 @@ export class NamedHandle implements EngineSnapshot {
   }
 }
 
-/** Throws a TypeError or RangeError unless `name` can name a snapshot (the ROW engine's rules). */
-export function checkSnapshotName(name: unknown): asserts name is string {
-  if (typeof name !== 'string') throw new TypeError('a snapshot name must be a string')
-  const bytes = Buffer.byteLength(name, 'utf8')
-  if (bytes === 0 || bytes > 255) throw new RangeError('a snapshot name must be 1 to 255 bytes of UTF-8')
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it rejects
-  if (/[\u0000-\u001f\u007f]/.test(name)) throw new RangeError('a snapshot name must not contain control characters')
-}
-
 /** The live named snapshot called `name`; STRATA_SNAPSHOT_NOT_FOUND if the catalogue has none. */
 export function namedSnapshot(db: Database, name: string): CowSnapshot {
   for (const s of db.snapshots.named()) if (s.named?.name === name) return s

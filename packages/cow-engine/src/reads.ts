@@ -1,4 +1,4 @@
-import { type Change, Cursor, type DiffCost, type DiffSide, diffTrees, type EngineCursor, type EngineSnapshot, isRef, lookup, type Node, type PageSource, type Range } from '@strata/btree'
+import { type Change, type DiffCost, type DiffSide, diffTrees, type EngineCursor, engineCursor, type EngineSnapshot, isRef, lookup, type Node, type PageSource, type Range } from '@strata/btree'
 import { ErrorCode, StrataError } from '@strata/storage'
 import type { Database } from './database.js'
 import { NamedHandle } from './named.js'
@@ -50,36 +50,7 @@ export class Reads {
 
   iterate(range: Range, at?: EngineSnapshot): EngineCursor {
     const { snapshot, done } = this.#pin(at)
-    let cursor: Cursor
-    try {
-      cursor = new Cursor(snapshot.source, snapshot.root, range)
-    } catch (error) {
-      done()
-      throw error
-    }
-    let closed = false
-    return {
-      next: () => {
-        if (closed) return undefined
-        this.#assertOpen()
-        return cursor.next()
-      },
-      nextCopies: (size) => {
-        if (closed) return []
-        this.#assertOpen()
-        return cursor.copies(size)
-      },
-      seek: (target) => {
-        if (closed) return
-        this.#assertOpen()
-        cursor.seek(target)
-      },
-      close: () => {
-        if (closed) return
-        closed = true
-        done()
-      },
-    }
+    return engineCursor(snapshot.source, snapshot.root, range, { assertOpen: () => this.#assertOpen(), release: done })
   }
 
   /** A new snapshot of the visible state: explicit, or implicit (a cursor's or a diff's own). */

@@ -1,6 +1,5 @@
-import { encodeNode, Tree } from '@strata/btree'
+import { decodeBatch, encodeNode, type LoggedOperation, Tree } from '@strata/btree'
 import { corruption, ErrorCode, type FileSystem, holdsBytes, StrataError } from '@strata/storage'
-import { decodeBatch, type LoggedOperation } from './batch.js'
 import { Catalogue } from './catalogue.js'
 import { type CheckpointRecord, decodeCheckpoint, decodePageRecord, RESTORE_FLAG } from './checkpoint-record.js'
 import { Database } from './database.js'

@@ -1,4 +1,4 @@
-import { type Child, isRef, leafValue, loadChild, NO_ADDRESS, type Node, type PageSource, type ValueRef } from '@strata/btree'
+import { isRef, leafValue, NO_ADDRESS, type Node, type PageSource, type ValueRef, walkApart } from '@strata/btree'
 import { assert } from '@strata/storage'
 import type { Database } from './database.js'
 import { OVERFLOW_HEADER_BYTES, overflowChain } from './overflow.js'
@@ -25,12 +25,6 @@ interface Side {
   nodes: Node[]
   /** The children read in for each visited branch, by index (a branch keeps only its dirty ones). */
   children: Map<Node, Node[]>
-}
-
-interface Item {
-  child: Child
-  holder: Node | undefined
-  index: number
 }
 
 /**
@@ -133,54 +127,10 @@ function dirtyCopy(node: Node): Node {
  * shapes need not line up) is used by both.
  */
 function walk(a: Side, rootA: Node, b: Side, rootB: Node): void {
-  const left: Item[] = [{ child: rootA, holder: undefined, index: 0 }]
-  const right: Item[] = [{ child: rootB, holder: undefined, index: 0 }]
-  const addressOf = (c: Child) => (typeof c === 'number' ? c : c.address)
-  const identical = (x: Child, y: Child): boolean => {
-    if (typeof x !== 'number' && x === y) return true
-    const page = addressOf(x)
-    if (page < 0 || page !== addressOf(y)) return false
-    const version = a.versionAt(page)
-    return version !== undefined && version === b.versionAt(page)
-  }
-  const load = (item: Item, side: Side): Node => {
-    if (typeof item.child !== 'number') return item.child
-    const holder = item.holder
-    const node = holder && !holder.leaf ? loadChild(side.source, holder, item.index) : side.source.loadNode(item.child)
-    if (holder) {
-      const children = side.children.get(holder) ?? []
-      children[item.index] = node
-      side.children.set(holder, children)
-    }
-    item.child = node
-    return node
-  }
-  const expand = (stack: Item[], side: Side): void => {
-    const item = stack.pop() as Item
-    const node = load(item, side)
-    assert(node.address >= 0, 'a restore walks clean trees only')
-    side.nodes.push(node)
-    if (!node.leaf) for (let i = node.children.length - 1; i >= 0; i--) stack.push({ child: node.children[i] as Child, holder: node, index: i })
-  }
-  for (;;) {
-    const x = left[left.length - 1]
-    const y = right[right.length - 1]
-    if (!x && !y) return
-    if (x && y) {
-      if (identical(x.child, y.child)) {
-        left.pop()
-        right.pop()
-        continue
-      }
-      const nx = load(x, a)
-      const ny = load(y, b)
-      // Expand the higher of the two first, so equal subtrees below it can line up.
-      if (nx.leaf === ny.leaf || !nx.leaf) expand(left, a)
-      if (nx.leaf === ny.leaf || !ny.leaf) expand(right, b)
-    } else if (x) {
-      expand(left, a)
-    } else {
-      expand(right, b)
-    }
-  }
+  const walked = walkApart({ ...a, root: rootA }, { ...b, root: rootB }, false)
+  for (const nodes of [walked.nodesA, walked.nodesB]) for (const node of nodes) assert(node.address >= 0, 'a restore walks clean trees only')
+  a.nodes = walked.nodesA
+  a.children = walked.childrenA
+  b.nodes = walked.nodesB
+  b.children = walked.childrenB
 }

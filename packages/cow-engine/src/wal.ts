@@ -1,5 +1,5 @@
-import { type BlockFile, crc32, ErrorCode, type FileSystem, type Purpose, StrataError, SyncChain } from '@strata/storage'
-import { parseRecord, RECORD_HEADER_BYTES, readU64, saltOf, writeU64 } from './record.js'
+import { type BlockFile, crc32, ErrorCode, type FileSystem, parseRecord, type Purpose, readU64, SALTED_RECORD_HEADER_BYTES, StrataError, SyncChain, writeU64 } from '@strata/storage'
+import { saltOf } from './record.js'
 
 /** The file name of the write-ahead log. */
 export const WAL_FILE = 'wal.log'
@@ -192,9 +192,9 @@ export class Wal {
   readRecord(lsn: number, purpose: Purpose): { type: number; payload: Buffer } {
     const offset = WAL_HEADER_BYTES + lsn - this.#base
     if (lsn < this.#base || lsn >= this.#end) throw this.#corrupt(offset, `LSN ${lsn} outside the WAL`)
-    const header = this.#file.read(offset, RECORD_HEADER_BYTES, purpose)
-    const length = header.length === RECORD_HEADER_BYTES ? header.readUInt32LE(4) : 0
-    const whole = length > 0 ? Buffer.concat([header, this.#file.read(offset + RECORD_HEADER_BYTES, length, purpose)]) : header
+    const header = this.#file.read(offset, SALTED_RECORD_HEADER_BYTES, purpose)
+    const length = header.length === SALTED_RECORD_HEADER_BYTES ? header.readUInt32LE(4) : 0
+    const whole = length > 0 ? Buffer.concat([header, this.#file.read(offset + SALTED_RECORD_HEADER_BYTES, length, purpose)]) : header
     const record = parseRecord(whole, this.#salt)
     if (!record) throw this.#corrupt(offset, 'bad record checksum')
     return record
@@ -207,7 +207,7 @@ export class Wal {
     for (let at = 0; ; ) {
       const record = parseRecord(data.subarray(at), this.#salt)
       if (!record) return
-      const size = RECORD_HEADER_BYTES + record.payload.length
+      const size = SALTED_RECORD_HEADER_BYTES + record.payload.length
       yield { lsn: from + at, type: record.type, payload: record.payload, next: from + at + size }
       at += size
     }
@@ -220,12 +220,12 @@ export class Wal {
   *recordsAfter(bad: number, purpose: Purpose): Generator<ScannedRecord> {
     const offset = WAL_HEADER_BYTES + bad - this.#base
     const data = this.#file.read(offset, Math.max(0, this.#file.size() - offset), purpose)
-    for (let at = 1; at + RECORD_HEADER_BYTES <= data.length; at++) {
+    for (let at = 1; at + SALTED_RECORD_HEADER_BYTES <= data.length; at++) {
       // Only offsets whose header looks like one (a known type, zero reserved bytes, this
       // generation's salt, a length that fits) are checksummed.
       const type = data[at + 8] as number
       if (type < 1 || type > 4 || data[at + 9] !== 0 || data[at + 10] !== 0 || data[at + 11] !== 0) continue
-      if (data.readUInt32LE(at + 12) !== this.#salt || at + RECORD_HEADER_BYTES + data.readUInt32LE(at + 4) > data.length) continue
+      if (data.readUInt32LE(at + 12) !== this.#salt || at + SALTED_RECORD_HEADER_BYTES + data.readUInt32LE(at + 4) > data.length) continue
       if (parseRecord(data.subarray(at), this.#salt)) {
         yield* this.scan(bad + at, purpose)
         return

@@ -1,11 +1,11 @@
 import { type PageAddress, spill, Tree } from '@strata/btree'
-import { MemoryFileSystem } from '@strata/storage'
+import { frameRecord, MemoryFileSystem, RECORD_HEADER_BYTES, sealRecord } from '@strata/storage'
 import { readAll } from '@strata/testkit'
 import { describe, expect, it } from 'vitest'
 import { LAST_SEGMENT, offsetOf, segmentOf } from './address.js'
 import { encodeCheckpoint } from './checkpoint-record.js'
 import { MetaFile } from './meta.js'
-import { frameRecord, RECORD_HEADER_BYTES, RecordType, sealRecord } from './record.js'
+import { RecordType } from './record.js'
 import { RowEngine } from './row-engine.js'
 import { SegmentLog, segmentName } from './segment-log.js'
 

@@ -1,9 +1,8 @@
-import { checkTree } from '@strata/btree'
+import { checkTree, valueRecordBytes } from '@strata/btree'
+import { RECORD_HEADER_BYTES } from '@strata/storage'
 import { segmentOf } from './address.js'
-import { valueRecordBytes } from './batch.js'
 import type { Database } from './database.js'
 import { namedRoot } from './named.js'
-import { RECORD_HEADER_BYTES } from './record.js'
 
 /** `check()`: the head tree, its data bytes, every named snapshot, and the space counted per segment. */
 export function checkDatabase(db: Database): string[] {

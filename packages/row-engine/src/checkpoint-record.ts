@@ -1,5 +1,4 @@
-import { corruption } from '@strata/storage'
-import { readU64, writeU64 } from './record.js'
+import { corruption, readU64, writeU64 } from '@strata/storage'
 import type { Free } from './space.js'
 
 /** A named snapshot as a checkpoint records it: its state is the tree under `root`. */

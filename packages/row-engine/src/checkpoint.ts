@@ -1,20 +1,14 @@
-import { cacheWritten, dirtyLeaves, NO_ADDRESS, type Node, type PageAddress, spill, spillNode } from '@strata/btree'
-import type { Purpose } from '@strata/storage'
+import { cacheWritten, checkPositiveFields, DEFAULT_LOG_CHECKPOINT_POLICY, dirtyLeaves, type LogCheckpointPolicy, NO_ADDRESS, type Node, type PageAddress, spill, spillNode } from '@strata/btree'
+import { ErrorCode, frameRecord, type Purpose, RECORD_HEADER_BYTES, sealRecord, StrataError } from '@strata/storage'
 import type { LogAddress } from './address.js'
 import { encodeCheckpoint, type StoredSnapshot } from './checkpoint-record.js'
 import { cleanSegments, removeEmptySegments, victims } from './cleaning.js'
 import type { Database } from './database.js'
-import { frameRecord, RECORD_HEADER_BYTES, RecordType, sealRecord } from './record.js'
+import { RecordType } from './record.js'
 import { overSpace } from './space-policy.js'
 
-/** When to checkpoint: see docs/architecture.md §Checkpoint policy for the measurements behind the defaults. */
-export interface CheckpointPolicy {
-  /** Never checkpoint before the log holds this many bytes since the last checkpoint. */
-  minLogBytes: number
-  /** Checkpoint once the log since the last one holds `ratio` × the bytes of the pages it dirtied. */
-  ratio: number
-  /** Always checkpoint once the log since the last one holds this many bytes (bounds recovery time). */
-  maxLogBytes: number
+/** When to checkpoint: the policy both engines share, and its turns (docs/architecture.md §Checkpoint policy). */
+export interface CheckpointPolicy extends LogCheckpointPolicy {
   /**
    * Pages a policy checkpoint writes per turn of the write queue: it writes dirty leaves in turns
    * of this many, letting the writes queued meanwhile go between them, then the rest at once.
@@ -22,12 +16,8 @@ export interface CheckpointPolicy {
   slicePages: number
 }
 
-export const DEFAULT_CHECKPOINT_POLICY: CheckpointPolicy = {
-  minLogBytes: 8 * 1024 * 1024,
-  ratio: 1,
-  maxLogBytes: 256 * 1024 * 1024,
-  slicePages: 4096,
-}
+/** The policy the ROW engine uses unless told otherwise. */
+export const DEFAULT_CHECKPOINT_POLICY: CheckpointPolicy = { ...DEFAULT_LOG_CHECKPOINT_POLICY, slicePages: 4096 }
 
 /**
  * Past the space aim, a checkpoint comes once the log holds this share of what the ratio asks, if
@@ -39,9 +29,7 @@ const SPACE_EARLY = 0.9
 
 /** `policy` with every field checked: a field that is not a positive number is a RangeError. */
 export function checkPolicy(policy: CheckpointPolicy): CheckpointPolicy {
-  for (const [name, value] of Object.entries(policy)) {
-    if (typeof value !== 'number' || !(value > 0)) throw new RangeError(`checkpoint.${name} must be a positive number`)
-  }
+  checkPositiveFields(policy)
   if (!Number.isInteger(policy.slicePages)) throw new RangeError('checkpoint.slicePages must be a positive integer')
   return policy
 }
@@ -79,8 +67,8 @@ function minLogBytes(db: Database): number {
  * freed like any page the head stops using.
  */
 export function queueCheckpointTurn(db: Database, turn?: { left: number; after: number }): void {
-  void db
-    .serial(() => {
+  void db.tasks
+    .run(() => {
       // Not wanted any more (after the first turn: another checkpoint, such as a compaction's, ended meanwhile).
       if (db.closed || db.log.broken || (turn ? turn.after !== db.checkpoints : !wantsCheckpoint(db))) {
         db.checkpointQueued = false
@@ -97,20 +85,27 @@ export function queueCheckpointTurn(db: Database, turn?: { left: number; after: 
       db.checkpointQueued = false
       return checkpoint(db, 'page', { background: true })
     })
-    .catch(() => {
-      // The log is marked failed: every later write rejects with STRATA_IO_ERROR naming this
-      // error as its cause, and reads go on.
+    .catch((error: unknown) => {
+      db.checkpointQueued = false
+      // STRATA_LOG_FULL wrote nothing: writes that fit what is left of the last segment go on, and
+      // the next one tries again (docs/errors.md §STRATA_LOG_FULL).
+      if (error instanceof StrataError && error.code === ErrorCode.LOG_FULL) return
+      // Else the log is marked failed (here, if the failure came before any write, such as a
+      // segment that could not be created): every later write rejects with STRATA_IO_ERROR naming
+      // this error as its cause, and reads go on.
+      if (!db.log.broken) db.log.fail(error as Error)
     })
 }
 
 /**
- * Starts a new segment unless the active one is empty. A checkpoint's pages and the log after
- * it go to segments of their own: the log is dead as soon as the next checkpoint is durable, so
- * its segment goes whole, and a segment of pages empties as the head stops using them, without
- * dead log among them to be cleaned around (docs/architecture.md §Space policy).
+ * Starts a new segment unless the active one holds less than a sixteenth of a segment
+ * (`SegmentLog.rollEarly`). A checkpoint's pages and the log after it go to segments of their
+ * own: the log is dead as soon as the next checkpoint is durable, so its segment goes whole, and a
+ * segment of pages empties as the head stops using them, without dead log among them to be cleaned
+ * around (docs/architecture.md §Space policy).
  */
 export function startSegment(db: Database): void {
-  if (db.log.segmentSize(db.log.activeSegment) > 0) db.log.roll()
+  db.log.rollEarly()
 }
 
 /** Writes up to `limit` dirty leaves of the head as PAGE records in one write; returns how many. */
@@ -273,11 +268,9 @@ async function completeCheckpoint(db: Database, checkpointAt: LogAddress, seq: n
     // The segments the policy picks, within a budget, their pages written by the next policy
     // checkpoint: cleaning is spread over the writes instead of stopping them while the whole
     // tree moves at once.
-    void db
-      .serial(async () => {
-        cleanSegments(db, victims(db, { all: false }))
-      })
-      .catch(() => undefined)
+    db.tasks.runInBackground(async () => {
+      cleanSegments(db, victims(db, { all: false }))
+    })
   }
 }
 

@@ -1,8 +1,8 @@
-import { isRef, type PageAddress, pageProbe } from '@strata/btree'
+import { decodeValue, encodeValue, isRef, type PageAddress, pageProbe, valueRecordBytes } from '@strata/btree'
+import { RECORD_HEADER_BYTES } from '@strata/storage'
 import { offsetOf, segmentOf } from './address.js'
-import { decodeValue, encodeValue, valueRecordBytes } from './batch.js'
 import type { Database } from './database.js'
-import { RECORD_HEADER_BYTES, RecordType } from './record.js'
+import { RecordType } from './record.js'
 import { segmentName } from './segment-log.js'
 import { keptForSnapshots, pinsSharing, SPACE_AIM, spaceBound } from './space-policy.js'
 

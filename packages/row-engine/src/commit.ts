@@ -1,7 +1,6 @@
-import { BatchUndo, compareKeys, inlineLimit, isRef, type Operation } from '@strata/btree'
+import { BatchLayout, BatchUndo, compareKeys, isRef, type LoggedOperation, type Operation, valueRecordBytes } from '@strata/btree'
 import { ErrorCode, StrataError } from '@strata/storage'
 import { segmentOf } from './address.js'
-import { batchRecordBytes, encodeBatch, encodeValue, type LoggedOperation, valueRecordBytes } from './batch.js'
 import { queueCheckpointTurn, startSegment, wantsCheckpoint } from './checkpoint.js'
 import type { Database } from './database.js'
 
@@ -32,33 +31,16 @@ export interface SyncingBatch {
 export async function commit(db: Database, ops: Operation[], sync: boolean): Promise<void> {
   if (db.log.broken) throw new StrataError(ErrorCode.IO_ERROR, 'an earlier write failed; reopen the database', { cause: db.log.broken })
   const seq = db.seq + 1
-  const limit = inlineLimit(db.pageSize)
-  let userBytes = 0
-  let valueBytes = 0
-  const isLarge = (op: Operation) => op.type === 'put' && op.key.length + op.value.length > limit
   // 1. Large values go out of line, each a VALUE record before the batch that names its address.
-  const logged: LoggedOperation[] = ops.map((op) => {
-    userBytes += op.key.length + (op.type === 'put' ? op.value.length : 0)
-    if (op.type === 'del' || !isLarge(op)) return op
-    valueBytes += valueRecordBytes(op.key.length, op.value.length)
-    return { type: 'put', key: op.key, value: { address: 0, length: op.value.length } }
-  })
-  const total = valueBytes + batchRecordBytes(logged)
+  const layout = new BatchLayout(ops, db.pageSize)
+  const { bytes: total, userBytes, valueBytes } = layout
   // The log after a checkpoint starts a segment of its own.
   if (db.logAfterCheckpoint) {
     startSegment(db)
     db.logAfterCheckpoint = false
   }
   const start = db.log.prepare(total)
-  const buf = Buffer.allocUnsafe(total)
-  let at = 0
-  ops.forEach((op, i) => {
-    if (op.type === 'del' || !isLarge(op)) return
-    encodeValue(op.key, op.value, buf, at)
-    logged[i] = { type: 'put', key: op.key, value: { address: start + at, length: op.value.length } }
-    at += valueRecordBytes(op.key.length, op.value.length)
-  })
-  encodeBatch(seq, logged, db.log.durableEnd, buf, at)
+  const { buf, logged } = layout.encode(seq, db.log.durableEnd, (offset) => start + offset)
   // 2. One write.
   const written = db.log.append(buf, 'log', start)
   if (written !== start) throw new Error('strata: invariant broken: the log moved between prepare and append')

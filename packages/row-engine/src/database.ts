@@ -1,12 +1,11 @@
-import { decodeNode, NO_ADDRESS, type Node, PAGE_HEADER_BYTES, type PageAddress, PageCache, type PageSource, pageImageLength, Tree, type TreeEvents, type ValueRef } from '@strata/btree'
-import { corruption, ErrorCode, type FileSystem, StrataError } from '@strata/storage'
+import { decodeNode, decodeValue, NO_ADDRESS, type Node, PAGE_HEADER_BYTES, type PageAddress, PageCache, pageImageLength, type PageSource, TaskQueue, Tree, type TreeEvents, valueRecordBytes, type ValueRef } from '@strata/btree'
+import { corruption, ErrorCode, type FileSystem, RECORD_HEADER_BYTES, StrataError } from '@strata/storage'
 import { type LogAddress, offsetOf, segmentOf } from './address.js'
-import { decodeValue, valueRecordBytes } from './batch.js'
 import type { CheckpointPolicy } from './checkpoint.js'
 import type { SyncingBatch } from './commit.js'
 import type { MetaFile } from './meta.js'
 import type { NamedEntry } from './named.js'
-import { RECORD_HEADER_BYTES, RecordType } from './record.js'
+import { RecordType } from './record.js'
 import { type SegmentLog, segmentName } from './segment-log.js'
 import { SpaceMap } from './space.js'
 
@@ -56,8 +55,8 @@ export class Database implements PageSource, TreeEvents {
   dirtiedSinceCheckpoint = 0
   /** Checkpoints made durable in this session. */
   checkpoints = 0
-  /** Writes, checkpoints, cleaning and named snapshot changes, one at a time ({@link Database.serial}). */
-  queue: Promise<unknown> = Promise.resolve()
+  /** Writes, checkpoints, cleaning and named snapshot changes, one at a time. */
+  readonly tasks = new TaskQueue()
   /** Named snapshots: durable, each a pinned root. */
   readonly named = new Map<string, NamedEntry>()
   /** Set by `close()`: every call after it throws LEVEL_DATABASE_NOT_OPEN. */
@@ -105,13 +104,6 @@ export class Database implements PageSource, TreeEvents {
   publish(frozen: boolean): void {
     this.visible = frozen ? this.tree.freeze() : this.tree.root
     this.visibleFrozen = frozen
-  }
-
-  /** Runs `task` after every queued write and checkpoint. */
-  serial<T>(task: () => Promise<T>): Promise<T> {
-    const run = this.queue.then(task)
-    this.queue = run.catch(() => undefined)
-    return run
   }
 
   /** Notes that a page or value born at `born` was written at `address`. */

@@ -1,16 +1,11 @@
-import { execFileSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
-import { createRequire } from 'node:module'
 import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
 import { rowFactory } from '@strata/engine-factories'
 import { CrashFileSystem, FaultyFileSystem, NodeFileSystem } from '@strata/storage'
-import { diskFullCampaign, type FaultReport, faultCampaign, openHandlesUnder, readAll } from '@strata/testkit'
-import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { buildFactoriesFirst, describeDiskFullReport, describeFaultReport, diskFullCampaign, faultCampaign, openHandlesUnder, readAll } from '@strata/testkit'
+import { afterAll, describe, expect, it } from 'vitest'
 
-/** The package whose build the child process imports its factory from; building it builds this engine too. */
-const factoriesDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'engine-factories')
 const root = mkdtempSync(join(tmpdir(), 'strata-row-full-'))
 let folders = 0
 /** A new, empty real folder whose writes, syncs and truncations a test can fail. */
@@ -18,15 +13,10 @@ const realFolder = () => new FaultyFileSystem(new NodeFileSystem(join(root, `db-
 
 afterAll(() => rmSync(root, { recursive: true, force: true }))
 
-function summary(report: FaultReport): string {
-  const i = report.injected
-  return `${report.cases} cases over ${report.operations} operations; ${i.write + i.sync + i.truncate} faults injected (${i.write} writes, ${i.sync} syncs, ${i.truncate} truncations; ${i.ENOSPC} ENOSPC, ${i.EIO} EIO; ${i.shortWrites} short writes); ${report.acknowledged} calls acknowledged, ${report.rejected} rejected with STRATA_IO_ERROR, ${report.readChecks} read checks after a rejection, ${report.failedOpens} opens and ${report.failedCloses} closes failed under faults, ${report.inDoubtKept} rejected calls found whole after a reopen${report.crashStates > 0 ? `, ${report.crashStates} disks recovered after the power loss` : ''}; ${report.failures.length} failures`
-}
-
 describe('RowEngine on a failing disk', () => {
   it('rejects the failing call with STRATA_IO_ERROR naming the errno, keeps reading, and loses nothing acknowledged, wherever in a workload the disk fails', async () => {
     const report = await faultCampaign(rowFactory, { cases: 120 })
-    console.log(`RowEngine fault campaign (memory): ${summary(report)}`)
+    console.log(`RowEngine fault campaign (memory): ${describeFaultReport(report)}`)
     expect(report.failures.slice(0, 5), `${report.failures.length} failures, the first 5 shown`).toEqual([])
     expect(report.injected.write).toBeGreaterThan(60)
     expect(report.injected.sync).toBeGreaterThan(10)
@@ -36,31 +26,26 @@ describe('RowEngine on a failing disk', () => {
 
   it('keeps every durable call when the power fails after the disk did', async () => {
     const report = await faultCampaign(rowFactory, { cases: 80, crash: true })
-    console.log(`RowEngine fault campaign ending in a power loss: ${summary(report)}`)
+    console.log(`RowEngine fault campaign ending in a power loss: ${describeFaultReport(report)}`)
     expect(report.failures.slice(0, 5), `${report.failures.length} failures, the first 5 shown`).toEqual([])
     expect(report.crashStates).toBeGreaterThan(report.cases)
   })
 
   it('does the same on a real folder whose writes, syncs and truncations fail', async () => {
     const report = await faultCampaign(rowFactory, { cases: 12, steps: 30, disk: realFolder })
-    console.log(`RowEngine fault campaign (real folder): ${summary(report)}`)
+    console.log(`RowEngine fault campaign (real folder): ${describeFaultReport(report)}`)
     expect(report.failures.slice(0, 5), `${report.failures.length} failures, the first 5 shown`).toEqual([])
     expect(report.rejected).toBeGreaterThan(0)
   })
 })
 
 describe('RowEngine on a real full disk', () => {
-  beforeAll(() => {
-    // The child process runs the built packages: bring dist up to date with the source under test.
-    const tsc = join(dirname(createRequire(import.meta.url).resolve('typescript/package.json')), 'bin', 'tsc')
-    execFileSync(process.execPath, [tsc, '-b', factoriesDir], { stdio: 'inherit' })
-  }, 120_000)
+  // The child process runs the built packages: bring dist up to date with the source under test.
+  buildFactoriesFirst()
 
   it('a write past the file size limit rejects with STRATA_IO_ERROR naming EFBIG, reads go on, and every acknowledged batch is kept', async () => {
     const report = await diskFullCampaign(rowFactory, { runs: 4 })
-    console.log(
-      `RowEngine disk-full campaign: ${report.runs} processes under ulimit -f (${report.limits.map((l) => (typeof l === 'number' ? `${l / 1024} KiB` : l)).join(', ')}), ${report.acknowledged} batches acknowledged, ${report.refusedWrites} writes refused with STRATA_IO_ERROR (EFBIG), closes: ${report.closes.ok} clean, ${report.closes.rejected} rejected with STRATA_IO_ERROR; ${report.lockRefusals} opens refused with LEVEL_LOCKED; ${report.failures.length} failures`,
-    )
+    console.log(`RowEngine disk-full campaign: ${describeDiskFullReport(report)}`)
     expect(report.failures).toEqual([])
     expect(report.runs).toBe(4)
     expect(report.refusedWrites).toBeGreaterThanOrEqual(4)

@@ -1,26 +1,14 @@
-import { execFileSync } from 'node:child_process'
-import { createRequire } from 'node:module'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { rowFactory } from '@strata/engine-factories'
-import { killCampaign } from '@strata/testkit'
-import { beforeAll, describe, expect, it } from 'vitest'
-
-/** The package whose build the child process imports its factory from; building it builds this engine too. */
-const factoriesDir = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'engine-factories')
+import { buildFactoriesFirst, describeKillReport, killCampaign } from '@strata/testkit'
+import { describe, expect, it } from 'vitest'
 
 describe('RowEngine killed with SIGKILL', () => {
-  beforeAll(() => {
-    // The child process runs the built packages: bring dist up to date with the source under test.
-    const tsc = join(dirname(createRequire(import.meta.url).resolve('typescript/package.json')), 'bin', 'tsc')
-    execFileSync(process.execPath, [tsc, '-b', factoriesDir], { stdio: 'inherit' })
-  }, 120_000)
+  // The child process runs the built packages: bring dist up to date with the source under test.
+  buildFactoriesFirst()
 
   it('keeps every acknowledged batch, and no batch in part, through 60 kills of a writing process', async () => {
     const report = await killCampaign(rowFactory, { kills: 60 })
-    console.log(
-      `RowEngine kill campaign: ${report.kills} kills (${report.killedOpening} while opening, ${report.killedWriting} while writing), ${report.acknowledged} batches acknowledged, ${report.inFlightKept} unacknowledged batches found whole, ${report.lockRefusals} opens refused with LEVEL_LOCKED; ${report.failures.length} failures`,
-    )
+    console.log(`RowEngine kill campaign: ${describeKillReport(report)}`)
     expect(report.failures).toEqual([])
     expect(report.kills).toBe(60)
     expect(report.acknowledged).toBeGreaterThan(report.kills)

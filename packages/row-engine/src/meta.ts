@@ -1,5 +1,4 @@
-import { type BlockFile, crc32, ErrorCode, type FileSystem, StrataError } from '@strata/storage'
-import { readU64, writeU64 } from './record.js'
+import { type BlockFile, crc32, ErrorCode, type FileSystem, readU64, StrataError, writeU64 } from '@strata/storage'
 
 /**
  * The META file: two 64-byte slots at offsets 0 and 512 (separate sectors, so a torn write of one

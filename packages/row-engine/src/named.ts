@@ -1,11 +1,10 @@
-import { type EngineSnapshot, NO_ADDRESS, type NamedSnapshotInfo, type Node, type PageAddress } from '@strata/btree'
-import { ErrorCode, StrataError } from '@strata/storage'
-import { valueRecordBytes } from './batch.js'
+import { type EngineSnapshot, type NamedSnapshotInfo, NO_ADDRESS, type Node, type PageAddress, valueRecordBytes } from '@strata/btree'
+import { ErrorCode, frameRecord, RECORD_HEADER_BYTES, StrataError } from '@strata/storage'
 import type { StoredSnapshot } from './checkpoint-record.js'
 import { removeEmptySegments } from './cleaning.js'
 import type { Database } from './database.js'
 import { keptRoot, RowSnapshot, unpin } from './reads.js'
-import { frameRecord, RECORD_HEADER_BYTES, RecordType } from './record.js'
+import { RecordType } from './record.js'
 import { encodeDropRecord, encodeRestoreRecord, encodeSnapshotRecord } from './snapshot-records.js'
 import { exclusiveBytes } from './space-policy.js'
 import { treeDifference } from './tree-difference.js'
@@ -71,7 +70,9 @@ function namedEntry(db: Database, name: string): NamedEntry {
 /** What `listSnapshots` tells of the named snapshot `name`. */
 export function snapshotInfo(db: Database, name: string): NamedSnapshotInfo {
   const { seq, createdAt, meta } = namedEntry(db, name)
-  return { name, seq, createdAt, meta, exclusiveBytes: exclusiveBytes(db, seq) }
+  // Another name for the same state keeps all it keeps: deleting this one alone frees nothing.
+  const twin = [...db.named.values()].some((e) => e.seq === seq && e.name !== name)
+  return { name, seq, createdAt, meta, exclusiveBytes: twin ? 0 : exclusiveBytes(db, seq) }
 }
 
 /** Registers a named snapshot of the visible state (on create, and on replay of its record). */
@@ -104,13 +105,4 @@ export function restoreTo(db: Database, name: string, seq: number): void {
   db.tree.dataBytes += difference.walkedDataBytesB - difference.walkedDataBytesA
   db.seq = seq
   db.publish(true)
-}
-
-/** Throws a TypeError or RangeError unless `name` can name a snapshot. */
-export function checkSnapshotName(name: unknown): asserts name is string {
-  if (typeof name !== 'string') throw new TypeError('a snapshot name must be a string')
-  const bytes = Buffer.byteLength(name, 'utf8')
-  if (bytes === 0 || bytes > 255) throw new RangeError('a snapshot name must be 1 to 255 bytes of UTF-8')
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are what it rejects
-  if (/[\u0000-\u001f\u007f]/.test(name)) throw new RangeError('a snapshot name must not contain control characters')
 }

@@ -1,4 +1,4 @@
-import { type Change, Cursor, type DiffCost, diffTrees, type EngineCursor, type EngineSnapshot, isRef, lookup, type Node, type Range } from '@strata/btree'
+import { type Change, type DiffCost, diffTrees, engineCursor, type EngineCursor, type EngineSnapshot, isRef, lookup, type Node, type Range } from '@strata/btree'
 import { ErrorCode, StrataError } from '@strata/storage'
 import { removeEmptySegments } from './cleaning.js'
 import { takeBackSyncing } from './commit.js'
@@ -41,36 +41,7 @@ export function iterate(db: Database, range: Range, at: EngineSnapshot | undefin
   // the cursor closes, even if an explicit snapshot it reads is released first.
   const seq = at ? at.seq : db.seq
   db.space.pin(seq)
-  let cursor: Cursor
-  try {
-    cursor = new Cursor(db, root, range)
-  } catch (error) {
-    unpin(db, seq)
-    throw error
-  }
-  let closed = false
-  return {
-    next: () => {
-      if (closed) return undefined
-      db.assertOpen()
-      return cursor.next()
-    },
-    nextCopies: (size) => {
-      if (closed) return []
-      db.assertOpen()
-      return cursor.copies(size)
-    },
-    seek: (target) => {
-      if (closed) return
-      db.assertOpen()
-      cursor.seek(target)
-    },
-    close: () => {
-      if (closed) return
-      closed = true
-      unpin(db, seq)
-    },
-  }
+  return engineCursor(db, root, range, { assertOpen: () => db.assertOpen(), release: () => unpin(db, seq) })
 }
 
 /** A snapshot of the visible state. */

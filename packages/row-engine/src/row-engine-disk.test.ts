@@ -1,37 +1,19 @@
-import { appendFileSync, cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { appendFileSync, cpSync, readdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { readAll } from '@strata/testkit'
 import { NodeFileSystem } from '@strata/storage'
-import { afterEach, describe, expect, it } from 'vitest'
+import { keepsDataOnDisk, tempFolders } from '@strata/testkit'
+import { describe, expect, it } from 'vitest'
 import { RowEngine } from './row-engine.js'
 
-const folders: string[] = []
-afterEach(() => {
-  for (const dir of folders.splice(0)) rmSync(dir, { recursive: true, force: true })
-})
-function folder(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'strata-row-'))
-  folders.push(dir)
-  return dir
-}
+const folder = tempFolders('strata-row-')
 const key = (i: number) => Buffer.from(`key${String(i).padStart(6, '0')}`)
 
 describe('RowEngine on disk', () => {
   it('keeps data across close and reopen in a real folder', async () => {
-    const dir = folder()
-    let engine = await RowEngine.open({ fs: new NodeFileSystem(dir, { create: true }) })
-    for (let b = 0; b < 20; b++) {
-      await engine.write(Array.from({ length: 500 }, (_, i) => ({ type: 'put' as const, key: key(b * 500 + i), value: Buffer.alloc(100, b) })))
-    }
-    await engine.close()
-    // META and the log's segments, nothing else (the policy rolls segments as the data grows).
-    expect(readdirSync(dir).filter((name) => !/^seg-\d{8}\.log$/.test(name))).toEqual(['META'])
-    engine = await RowEngine.open({ fs: new NodeFileSystem(dir) })
-    expect(readAll(engine)).toHaveLength(10_000)
-    expect(engine.get(key(9_999))).toEqual(Buffer.alloc(100, 19))
-    expect(engine.check()).toEqual([])
-    await engine.close()
+    await keepsDataOnDisk(folder(), (fs) => RowEngine.open({ fs }), (names) => {
+      // META and the log's segments, nothing else (the policy rolls segments as the data grows).
+      expect(names.filter((name) => !/^seg-\d{8}\.log$/.test(name))).toEqual(['META'])
+    })
   })
 
   it('recovers to the last whole commit when the log ends in garbage', async () => {

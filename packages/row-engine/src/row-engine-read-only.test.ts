@@ -1,26 +1,12 @@
-import { appendFileSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { appendFileSync, cpSync, existsSync, readdirSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { NodeFileSystem } from '@strata/storage'
-import { readAll } from '@strata/testkit'
-import { afterEach, describe, expect, it } from 'vitest'
+import { filesOf, readAll, tempFolders } from '@strata/testkit'
+import { describe, expect, it } from 'vitest'
 import { RowEngine } from './row-engine.js'
 
-const folders: string[] = []
-afterEach(() => {
-  for (const dir of folders.splice(0)) rmSync(dir, { recursive: true, force: true })
-})
-function folder(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'strata-read-only-'))
-  folders.push(dir)
-  return dir
-}
+const folder = tempFolders('strata-read-only-')
 const key = (i: number) => Buffer.from(`key${String(i).padStart(6, '0')}`)
-
-/** Every file of a folder and its bytes. */
-function filesOf(dir: string): Map<string, Buffer> {
-  return new Map(readdirSync(dir).sort().map((name) => [name, readFileSync(join(dir, name))]))
-}
 
 /** A database as a crash leaves it: 100 commits after the last checkpoint, then a torn record. */
 async function crashedDatabase(): Promise<string> {

@@ -1,12 +1,14 @@
 import {
-  cacheStats,
   type Change,
+  checkOperations,
+  checkSnapshotArguments,
   copyOperations,
   type DiffCost,
   type Engine,
   type EngineCursor,
   type EngineSnapshot,
   type EngineStats,
+  engineStats,
   type NamedSnapshotInfo,
   type NamedSnapshots,
   type Node,
@@ -24,7 +26,7 @@ import { type CheckpointPolicy, checkPolicy, checkpoint, DEFAULT_CHECKPOINT_POLI
 import { cleanSegments, removeEmptySegments, victims } from './cleaning.js'
 import { commit } from './commit.js'
 import type { Database } from './database.js'
-import { checkSnapshotName, createNamed, deleteNamed, openNamed, restoreNamed, snapshotInfo } from './named.js'
+import { createNamed, deleteNamed, openNamed, restoreNamed, snapshotInfo } from './named.js'
 import { diff, get, iterate, snapshot } from './reads.js'
 import { openDatabase } from './recovery.js'
 
@@ -112,14 +114,10 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
 
   /** Names the visible state; durable (a SNAPSHOT record, synced) when it resolves. Copies no data. */
   createSnapshot(name: string, meta: Buffer = Buffer.alloc(0)): Promise<NamedSnapshotInfo> {
-    try {
+    return this.#db.tasks.runChecked(() => {
       this.#db.assertOpen()
-      checkSnapshotName(name)
-      if (!Buffer.isBuffer(meta)) throw new TypeError('snapshot meta must be a Buffer')
-    } catch (error) {
-      return Promise.reject(error)
-    }
-    return this.#db.serial(() => createNamed(this.#db, name, meta))
+      checkSnapshotArguments(name, meta)
+    }, () => createNamed(this.#db, name, meta))
   }
 
   listSnapshots(): NamedSnapshotInfo[] {
@@ -134,12 +132,7 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
 
   /** Deletes a named snapshot (a DROP record, synced); the space only it held is reclaimed. */
   deleteSnapshot(name: string): Promise<void> {
-    try {
-      this.#db.assertOpen()
-    } catch (error) {
-      return Promise.reject(error)
-    }
-    return this.#db.serial(() => deleteNamed(this.#db, name))
+    return this.#db.tasks.runChecked(() => this.#db.assertOpen(), () => deleteNamed(this.#db, name))
   }
 
   /**
@@ -147,12 +140,7 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
    * becomes the snapshot's. No data is copied; the space accounting walks only what differs.
    */
   restoreSnapshot(name: string): Promise<void> {
-    try {
-      this.#db.assertOpen()
-    } catch (error) {
-      return Promise.reject(error)
-    }
-    return this.#db.serial(() => restoreNamed(this.#db, name))
+    return this.#db.tasks.runChecked(() => this.#db.assertOpen(), () => restoreNamed(this.#db, name))
   }
 
   // ── PageSource and TreeEvents (database.ts) ─────────────────────────────────
@@ -190,23 +178,13 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
     try {
       db.assertOpen()
       if (db.readOnly) throw new StrataError(ErrorCode.READONLY, 'the database was opened read-only')
-      for (const op of ops) {
-        if (!Buffer.isBuffer(op.key)) throw new TypeError('key must be a Buffer')
-        if (op.type === 'put') {
-          if (!Buffer.isBuffer(op.value)) throw new TypeError('value must be a Buffer')
-          db.tree.checkEntry(op.key, op.value)
-        } else if (op.type === 'del') {
-          db.tree.checkEntry(op.key)
-        } else {
-          throw new TypeError(`unknown operation type ${(op as { type: unknown }).type}`)
-        }
-      }
+      checkOperations(ops, db.tree)
     } catch (error) {
       return Promise.reject(error)
     }
     if (ops.length === 0) return Promise.resolve()
     const owned = copyOperations(ops)
-    return db.serial(() => commit(db, owned, options.sync !== false))
+    return db.tasks.run(() => commit(db, owned, options.sync !== false))
   }
 
   // ── Compaction (cleaning.ts) ─────────────────────────────────────────────────
@@ -214,13 +192,10 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
   /** Rewrites everything the head uses into fresh segments and removes the old ones. */
   compact(): Promise<void> {
     const db = this.#db
-    try {
+    return db.tasks.runChecked(() => {
       db.assertOpen()
       if (db.readOnly) throw new StrataError(ErrorCode.READONLY, 'the database was opened read-only')
-    } catch (error) {
-      return Promise.reject(error)
-    }
-    return db.serial(async () => {
+    }, async () => {
       if (db.log.broken) throw new StrataError(ErrorCode.IO_ERROR, 'an earlier write failed; reopen the database', { cause: db.log.broken })
       db.log.roll()
       await checkpoint(db, 'reclaim')
@@ -238,18 +213,9 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
     const syncing = db.syncing
     const liveBytes = syncing && !syncing.out ? syncing.undo.dataBytesBefore : db.tree.dataBytes
     return {
-      engine: 'row',
-      seq: db.seq,
-      io: db.fs.io.report(),
-      fileBytes,
-      liveBytes,
-      spaceAmplification: liveBytes === 0 ? 0 : fileBytes / liveBytes,
-      pageSize: this.pageSize,
-      pinnedSnapshots: db.space.pinCount,
-      checkpoints: db.checkpoints,
+      ...engineStats('row', db, { fileBytes, liveBytes, pageSize: this.pageSize, pinnedSnapshots: db.space.pinCount }),
       segments: db.log.segments().length,
       usedBytes: db.space.liveBytes(),
-      cache: cacheStats(db.cache, db.tree.root),
     }
   }
 
@@ -262,7 +228,7 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
     const db = this.#db
     if (db.closed) return
     db.closed = true
-    await db.queue
+    await db.tasks.settled()
     try {
       await db.checkpointDone
       if (db.logSinceCheckpoint > 0 && !db.log.broken && !db.readOnly) await checkpoint(db)

@@ -1,9 +1,9 @@
-import { type BlockFile, MemoryFileSystem } from '@strata/storage'
+import { type BlockFile, frameRecord, MemoryFileSystem } from '@strata/storage'
 import { withSync } from '@strata/testkit'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { type LogAddress, logAddress } from './address.js'
-import { frameRecord, RecordType } from './record.js'
+import { RecordType } from './record.js'
 import { SegmentLog } from './segment-log.js'
 
 const MiB = 1024 * 1024

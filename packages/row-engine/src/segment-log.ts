@@ -1,6 +1,9 @@
-import { type BlockFile, ErrorCode, type FileSystem, type Purpose, StrataError, SyncChain } from '@strata/storage'
+import { type BlockFile, ErrorCode, type FileSystem, parseRecord, type Purpose, RECORD_HEADER_BYTES, StrataError, SyncChain } from '@strata/storage'
 import { LAST_SEGMENT, type LogAddress, logAddress, offsetOf, SEGMENT_ADDRESS_BYTES, segmentOf } from './address.js'
-import { parseRecord, RECORD_HEADER_BYTES } from './record.js'
+
+
+/** The least share of `segmentBytes` a segment holds before the space policy may start the next one early. */
+export const EARLY_ROLL_SHARE = 1 / 16
 
 /** Record types a header may name (see record.ts). */
 const KNOWN_TYPES = new Set([1, 2, 3, 4, 5, 6, 7])
@@ -142,6 +145,18 @@ export class SegmentLog {
     this.#end = 0
     this.#file(this.#active, true)
     this.#unsynced.add(this.#active)
+  }
+
+  /**
+   * Starts a new segment ahead of its size, for the space policy, when the active one holds at
+   * least {@link EARLY_ROLL_SHARE} of a segment and is not the last addressable one; returns
+   * whether it did. The floor keeps segment numbers from running out early: they last at least
+   * 2^21 × `segmentBytes` × EARLY_ROLL_SHARE bytes of log, 8 TiB at the default (docs/format.md §Log addresses).
+   */
+  rollEarly(): boolean {
+    if (this.#end < this.#segmentBytes * EARLY_ROLL_SHARE || this.#active >= LAST_SEGMENT) return false
+    this.roll()
+    return true
   }
 
   /**

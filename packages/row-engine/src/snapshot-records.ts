@@ -1,5 +1,4 @@
-import { corruption } from '@strata/storage'
-import { readU64, writeU64 } from './record.js'
+import { corruption, readU64, writeU64 } from '@strata/storage'
 
 /**
  * Log records of the named-snapshot catalogue (docs/format.md §SNAPSHOT, §DROP, §RESTORE). Each

@@ -1,5 +1,5 @@
-import { MemoryFileSystem } from '@strata/storage'
-import { readAll } from '@strata/testkit'
+import { type BlockFile, MemoryFileSystem } from '@strata/storage'
+import { readAll, SPACE_POLICY_MIN_LOG, spacePolicyCases } from '@strata/testkit'
 import { describe, expect, it } from 'vitest'
 import { RowEngine } from './row-engine.js'
 
@@ -10,18 +10,10 @@ import { RowEngine } from './row-engine.js'
 
 const key = (i: number) => Buffer.from(`key-${String(i).padStart(6, '0')}`)
 const value = (i: number, round: number) => Buffer.alloc(40, (i * 31 + round) % 251)
-const MIN_LOG = 16 * 1024
 
 /** 1 KiB pages, 64 KiB segments, checkpoints after 16 KiB of log or more: the default shape scaled down. */
 function open(fs: MemoryFileSystem): Promise<RowEngine> {
-  return RowEngine.open({ fs, pageSize: 1024, segmentBytes: 64 * 1024, checkpoint: { minLogBytes: MIN_LOG } })
-}
-
-/** The space bound: the files may exceed it by what the named snapshots alone keep. */
-function bound(engine: RowEngine): number {
-  const { liveBytes } = engine.stats()
-  const kept = engine.listSnapshots().reduce((sum, s) => sum + s.exclusiveBytes, 0)
-  return Math.max(1.5 * liveBytes, liveBytes + MIN_LOG) + kept
+  return RowEngine.open({ fs, pageSize: 1024, segmentBytes: 64 * 1024, checkpoint: { minLogBytes: SPACE_POLICY_MIN_LOG } })
 }
 
 async function load(engine: RowEngine, keys: number[]): Promise<void> {
@@ -34,50 +26,79 @@ const COLD = Array.from({ length: 3000 }, (_, i) => i)
 const HOT = Array.from({ length: 200 }, (_, i) => 3000 + i)
 
 describe('RowEngine space policy', () => {
-  it('keeps reclaiming while a named snapshot taken early holds pages, within the bound', async () => {
+  spacePolicyCases(open)
+
+  it('two names for one state keep nothing alone: deleting either frees nothing', async () => {
     const fs = new MemoryFileSystem()
     const engine = await open(fs)
     await load(engine, COLD)
-    await load(engine, HOT)
-    await engine.createSnapshot('early')
-    const over: string[] = []
-    let filesAtFifty = 0
-    for (let round = 1; round <= 300; round++) {
-      await engine.write(HOT.map((i) => ({ type: 'put' as const, key: key(i), value: value(i, round) })))
-      if (round === 50) filesAtFifty = engine.stats().fileBytes
-      if (round > 50 && engine.stats().fileBytes > bound(engine)) over.push(`round ${round}: ${engine.stats().fileBytes} > ${Math.round(bound(engine))}`)
+    await engine.createSnapshot('a')
+    await engine.createSnapshot('b')
+    await load(engine, COLD.map((i) => i + 10_000))
+    for (let at = 0; at < COLD.length; at += 50) {
+      await engine.write(COLD.slice(at, at + 50).map((i) => ({ type: 'del' as const, key: key(i) })))
     }
-    const stats = engine.stats()
-    expect(stats.checkpoints).toBeGreaterThan(30)
-    // The files stop growing once the run is under way: what the churn leaves is reclaimed.
-    expect(stats.fileBytes).toBeLessThan(filesAtFifty + 64 * 1024)
-    expect(over).toEqual([])
-    const want = [...COLD, ...HOT].map((i): [Buffer, Buffer] => [key(i), value(i, i < 3000 ? 0 : 300)])
-    expect(readAll(engine)).toEqual(want)
-    expect(engine.check()).toEqual([])
+    await engine.compact()
+    expect(engine.listSnapshots().map((s) => s.exclusiveBytes)).toEqual([0, 0])
+    const before = engine.stats().fileBytes
+    await engine.deleteSnapshot('a')
+    await engine.compact()
+    expect(engine.stats().fileBytes).toBeGreaterThanOrEqual(before - 64 * 1024)
+    // The last name for the state now keeps what it kept: deleting it frees that.
+    const [b] = engine.listSnapshots()
+    expect(b?.exclusiveBytes).toBeGreaterThan(64 * 1024)
     await engine.close()
   })
 
-  it('what a named snapshot is said to keep is what deleting it frees, within a segment', async () => {
+  it('starts segments early only once they hold a sixteenth of their size, so segment numbers last', async () => {
+    // A small database checkpoints every few KiB of log; each checkpoint would start two segments.
     const fs = new MemoryFileSystem()
-    const engine = await open(fs)
-    await load(engine, COLD)
-    await engine.createSnapshot('safety')
-    // Every key overwritten: every page and log record of the snapshot's time is the snapshot's alone.
-    for (let round = 1; round <= 3; round++) {
-      for (let at = 0; at < COLD.length; at += 50) {
-        await engine.write(COLD.slice(at, at + 50).map((i) => ({ type: 'put' as const, key: key(i), value: value(i, round) })))
+    const segmentBytes = 1024 * 1024
+    const engine = await RowEngine.open({ fs, pageSize: 1024, segmentBytes, checkpoint: { minLogBytes: SPACE_POLICY_MIN_LOG } })
+    const keys = Array.from({ length: 300 }, (_, i) => i)
+    await load(engine, keys)
+    for (let round = 1; round <= 200; round++) {
+      await engine.write(keys.map((i) => ({ type: 'put' as const, key: key(i), value: value(i, round) })))
+    }
+    const { checkpoints } = engine.stats()
+    const written = engine.stats().io.totalWritten
+    const highest = Math.max(...fs.list().filter((n) => n.startsWith('seg-')).map((n) => Number(n.slice(4, 12))))
+    expect(checkpoints).toBeGreaterThan(100)
+    // Each segment number spent stands for at least a sixteenth of a segment of writes.
+    expect(highest).toBeLessThanOrEqual(Math.ceil(written / (segmentBytes / 16)) + 1)
+    expect(readAll(engine)).toEqual(keys.map((i): [Buffer, Buffer] => [key(i), value(i, 200)]))
+    await engine.close()
+  })
+
+  it('a checkpoint that cannot start its segment stops writes with STRATA_IO_ERROR, not checkpoints alone', async () => {
+    // A file system whose file creation fails on demand (EMFILE, a full directory).
+    class NoNewFiles extends MemoryFileSystem {
+      refuse = false
+      override open(name: string, options: { create?: boolean } = {}): BlockFile {
+        if (this.refuse && options.create && !this.exists(name)) throw Object.assign(new Error(`EMFILE: too many open files, open '${name}'`), { code: 'EMFILE' })
+        return super.open(name, options)
       }
     }
-    await engine.compact()
-    const [safety] = engine.listSnapshots()
-    const before = engine.stats().fileBytes
-    expect(safety?.exclusiveBytes).toBeGreaterThan(0)
-    await engine.deleteSnapshot('safety')
-    await engine.compact()
-    const freed = before - engine.stats().fileBytes
-    expect(Math.abs(freed - (safety?.exclusiveBytes ?? 0))).toBeLessThanOrEqual(64 * 1024)
-    expect(engine.check()).toEqual([])
-    await engine.close()
+    const fs = new NoNewFiles()
+    const engine = await open(fs)
+    await load(engine, COLD)
+    const checkpoints = engine.stats().checkpoints
+    fs.refuse = true
+    let failure: unknown
+    for (let round = 1; round <= 100 && failure === undefined; round++) {
+      try {
+        await engine.write(HOT.map((i) => ({ type: 'put' as const, key: key(i), value: value(i, round) })))
+      } catch (error) {
+        failure = error
+      }
+    }
+    expect(failure).toMatchObject({ code: 'STRATA_IO_ERROR' })
+    expect(engine.stats().checkpoints).toBe(checkpoints)
+    await engine.close().catch(() => undefined)
+    // What was acknowledged is there after a reopen.
+    fs.refuse = false
+    const reopened = await open(fs)
+    expect(reopened.check()).toEqual([])
+    await reopened.close()
   })
 })

@@ -1,4 +1,4 @@
-import { type Child, isRef, leafKey, leafValue, loadChild, type Node, type PageSource, type ValueRef } from '@strata/btree'
+import { isRef, leafKey, leafValue, type Node, type PageSource, type ValueRef, walkApart } from '@strata/btree'
 
 /** A clean page of one tree that the other does not use. */
 export interface PageOnly {
@@ -24,12 +24,6 @@ export interface TreeDifference {
   walkedDataBytesB: number
 }
 
-interface Item {
-  child: Child
-  holder: Node | undefined
-  index: number
-}
-
 /**
  * The pages and out-of-line values each of two trees uses and the other does not, found by walking
  * both side by side and skipping every subtree they share (the same node, or the same page, which
@@ -37,43 +31,7 @@ interface Item {
  * A restore uses it to move space between the head and the snapshots.
  */
 export function treeDifference(source: PageSource, a: Node, b: Node): TreeDifference {
-  const left: Item[] = [{ child: a, holder: undefined, index: 0 }]
-  const right: Item[] = [{ child: b, holder: undefined, index: 0 }]
-  const seenA: Node[] = []
-  const seenB: Node[] = []
-  const addressOf = (c: Child) => (typeof c === 'number' ? c : c.address)
-  const load = (item: Item): Node => {
-    if (typeof item.child !== 'number') return item.child
-    const node = item.holder && !item.holder.leaf ? loadChild(source, item.holder, item.index) : source.loadNode(item.child)
-    item.child = node
-    return node
-  }
-  const expand = (stack: Item[], seen: Node[]): void => {
-    const item = stack.pop() as Item
-    const node = load(item)
-    seen.push(node)
-    if (!node.leaf) for (let i = node.children.length - 1; i >= 0; i--) stack.push({ child: node.children[i] as Child, holder: node, index: i })
-  }
-  for (;;) {
-    const x = left[left.length - 1]
-    const y = right[right.length - 1]
-    if (!x && !y) break
-    if (x && y) {
-      if (x.child === y.child || (addressOf(x.child) >= 0 && addressOf(x.child) === addressOf(y.child))) {
-        left.pop()
-        right.pop()
-        continue
-      }
-      const nx = load(x)
-      const ny = load(y)
-      if (nx.leaf === ny.leaf || !nx.leaf) expand(left, seenA)
-      if (nx.leaf === ny.leaf || !ny.leaf) expand(right, seenB)
-    } else if (x) {
-      expand(left, seenA)
-    } else {
-      expand(right, seenB)
-    }
-  }
+  const { nodesA: seenA, nodesB: seenB } = walkApart({ source, root: a }, { source, root: b }, true)
   // A node can be walked on both sides when the two trees' shapes do not line up; what both use
   // cancels out.
   const pages = (seen: Node[]) => new Map(seen.filter((n) => n.address >= 0).map((n) => [n.address as number, { address: n.address as number, bytes: n.bytes, born: n.born }]))

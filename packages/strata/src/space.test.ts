@@ -74,7 +74,7 @@ describe('StrataLevel space', () => {
     await db.close()
   })
 
-  it('compactRange and approximateSize wait for the open, and reject without both bounds or on a closed database', async () => {
+  it('compactRange and approximateSize wait for the open, and reject without both bounds or on a closing or closed database', async () => {
     const db = new StrataLevel<string, Buffer>('space', { fs: new MemoryFileSystem(), valueEncoding: 'buffer' })
     // Called while the database opens: deferred until it is open.
     await expect(db.approximateSize('a', 'b')).resolves.toBe(0)
@@ -82,7 +82,11 @@ describe('StrataLevel space', () => {
     await expect((db.compactRange as (start: string) => Promise<void>)('a')).rejects.toThrow(TypeError)
     await expect((db.approximateSize as (start: string) => Promise<number>)('a')).rejects.toThrow(TypeError)
     expect(db.supports.additionalMethods).toMatchObject({ compactRange: true, approximateSize: true })
-    await db.close()
+    // Called while the database closes: rejected, as classic-level does.
+    const closing = db.close()
+    await expect(db.compactRange('a', 'b')).rejects.toMatchObject({ code: 'LEVEL_DATABASE_NOT_OPEN' })
+    await expect(db.approximateSize('a', 'b')).rejects.toMatchObject({ code: 'LEVEL_DATABASE_NOT_OPEN' })
+    await closing
     await expect(db.compactRange('a', 'b')).rejects.toMatchObject({ code: 'LEVEL_DATABASE_NOT_OPEN' })
     await expect(db.approximateSize('a', 'b')).rejects.toMatchObject({ code: 'LEVEL_DATABASE_NOT_OPEN' })
   })

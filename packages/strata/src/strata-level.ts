@@ -184,6 +184,8 @@ export class StrataLevel<KDefault = string, VDefault = string> extends AbstractL
   async compactRange<K = KDefault>(start: K, end: K, options?: RangeOptions): Promise<void> {
     if (arguments.length < 2) throw new TypeError("The arguments 'start' and 'end' are required")
     if (this.status === 'opening') return this.deferAsync(() => this.compactRange(start, end, options))
+    // A call made while the database closes fails, as classic-level's does.
+    if (this.status !== 'open') throw new StrataError(ErrorCode.NOT_OPEN, 'Database is not open')
     this.#rangeBytes(start, end, options)
     await this.#open().compact()
   }
@@ -196,6 +198,8 @@ export class StrataLevel<KDefault = string, VDefault = string> extends AbstractL
   async approximateSize<K = KDefault>(start: K, end: K, options?: RangeOptions): Promise<number> {
     if (arguments.length < 2) throw new TypeError("The arguments 'start' and 'end' are required")
     if (this.status === 'opening') return this.deferAsync(() => this.approximateSize(start, end, options))
+    // A call made while the database closes fails, as classic-level's does.
+    if (this.status !== 'open') throw new StrataError(ErrorCode.NOT_OPEN, 'Database is not open')
     const [gte, lt] = this.#rangeBytes(start, end, options)
     const engine = this.#open()
     const { fileBytes, liveBytes } = engine.stats()

@@ -27,6 +27,12 @@ export interface DiskFullReport {
   failures: string[]
 }
 
+/** The report in one line, for a test's log. */
+export function describeDiskFullReport(report: DiskFullReport): string {
+  const limits = report.limits.map((l) => (typeof l === 'number' ? `${l / 1024} KiB` : l)).join(', ')
+  return `${report.runs} processes under ulimit -f (${limits}), ${report.acknowledged} batches acknowledged, ${report.refusedWrites} writes refused with STRATA_IO_ERROR (EFBIG), closes: ${report.closes.ok} clean, ${report.closes.rejected} rejected with STRATA_IO_ERROR; ${report.lockRefusals} opens refused with LEVEL_LOCKED; ${report.failures.length} failures`
+}
+
 /** Options of {@link diskFullCampaign}. */
 export interface DiskFullCampaignOptions {
   /** Children to run, each under a larger limit than the one before. Default 4. */

@@ -34,6 +34,12 @@ export interface FaultReport {
   failures: string[]
 }
 
+/** The report in one line, for a test's log. */
+export function describeFaultReport(report: FaultReport): string {
+  const i = report.injected
+  return `${report.cases} cases over ${report.operations} operations; ${i.write + i.sync + i.truncate} faults injected (${i.write} writes, ${i.sync} syncs, ${i.truncate} truncations; ${i.ENOSPC} ENOSPC, ${i.EIO} EIO; ${i.shortWrites} short writes); ${report.acknowledged} calls acknowledged, ${report.rejected} rejected with STRATA_IO_ERROR, ${report.readChecks} read checks after a rejection, ${report.failedOpens} opens and ${report.failedCloses} closes failed under faults, ${report.inDoubtKept} rejected calls found whole after a reopen${report.crashStates > 0 ? `, ${report.crashStates} disks recovered after the power loss` : ''}; ${report.failures.length} failures`
+}
+
 /** Options of {@link faultCampaign}. */
 export interface FaultCampaignOptions {
   /** Steps of the workload: batches, snapshots, cursors, compactions, named snapshots, a reopen. Default 60. */

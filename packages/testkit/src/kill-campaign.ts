@@ -29,6 +29,11 @@ export interface KillReport {
   failures: string[]
 }
 
+/** The report in one line, for a test's log. */
+export function describeKillReport(report: KillReport): string {
+  return `${report.kills} kills (${report.killedOpening} while opening, ${report.killedWriting} while writing), ${report.acknowledged} batches acknowledged, ${report.inFlightKept} unacknowledged batches found whole, ${report.lockRefusals} opens refused with LEVEL_LOCKED; ${report.failures.length} failures`
+}
+
 /** Options of {@link killCampaign}. */
 export interface KillCampaignOptions {
   /** How many times to kill a child. Default 50. */
