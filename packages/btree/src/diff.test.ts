@@ -149,7 +149,7 @@ describe('walkApart', () => {
   })
 
   it('visits nothing when both sides are the same tree, and every node against an empty tree', () => {
-    expect(walkApart({ source: store, root: after }, { source: store, root: after }, true)).toEqual({ nodesA: [], nodesB: [] })
+    expect(walkApart({ source: store, root: after }, { source: store, root: after }, true)).toMatchObject({ nodesA: [], nodesB: [] })
     const empty = new Tree(new MapStore(256), new MapStore(256)).freeze()
     const { nodesA, nodesB } = walkApart({ source: store, root: after }, { source: store, root: empty }, true)
     const shape = checkTree(store, after).shape

@@ -134,21 +134,41 @@ interface WalkItem {
   index: number
 }
 
+/** What {@link walkApart} found on each side. */
+export interface WalkedApart {
+  /** The nodes each side visits, parents before children. */
+  nodesA: Node[]
+  nodesB: Node[]
+  /**
+   * The children each side read for each branch it visited, by index: a branch names its clean
+   * children by address (page-cache.ts), so the nodes read are known only here.
+   */
+  childrenA: Map<Node, Node[]>
+  childrenB: Map<Node, Node[]>
+}
+
 /**
  * Walks two trees side by side, in key order, skipping every subtree both use (as diffTrees does),
  * and returns the nodes each side visits, parents before children. Costs in proportion to the
  * difference, not the trees. A node can be visited on both sides when the two trees' shapes do not
  * line up: a caller that wants what one side alone uses cancels those out.
  */
-export function walkApart(a: DiffSide, b: DiffSide, sameAddressSameContent: boolean): { nodesA: Node[]; nodesB: Node[] } {
+export function walkApart(a: DiffSide, b: DiffSide, sameAddressSameContent: boolean): WalkedApart {
   const shared = sameSubtree(a, b, sameAddressSameContent)
   const left: WalkItem[] = [{ child: a.root, holder: undefined, index: 0 }]
   const right: WalkItem[] = [{ child: b.root, holder: undefined, index: 0 }]
-  const nodesA: Node[] = []
-  const nodesB: Node[] = []
+  const walked: WalkedApart = { nodesA: [], nodesB: [], childrenA: new Map(), childrenB: new Map() }
+  const { nodesA, nodesB } = walked
   const load = (item: WalkItem, side: DiffSide): Node => {
     if (typeof item.child !== 'number') return item.child
-    const node = item.holder && !item.holder.leaf ? loadChild(side.source, item.holder, item.index) : side.source.loadNode(item.child)
+    const holder = item.holder
+    const node = holder && !holder.leaf ? loadChild(side.source, holder, item.index) : side.source.loadNode(item.child)
+    if (holder) {
+      const read = side === a ? walked.childrenA : walked.childrenB
+      const children = read.get(holder) ?? []
+      children[item.index] = node
+      read.set(holder, children)
+    }
     item.child = node
     return node
   }
@@ -161,7 +181,7 @@ export function walkApart(a: DiffSide, b: DiffSide, sameAddressSameContent: bool
   for (;;) {
     const x = left[left.length - 1]
     const y = right[right.length - 1]
-    if (!x && !y) return { nodesA, nodesB }
+    if (!x && !y) return walked
     if (x && y) {
       if (shared(x.child, y.child)) {
         left.pop()

@@ -1,6 +1,7 @@
 import type { IoReport } from '@strata/storage'
 import type { Range } from './cursor.js'
 import type { Change, DiffCost } from './diff.js'
+import type { CacheStats } from './page-cache.js'
 
 /** One operation of an atomic batch. */
 export type Operation = { type: 'put'; key: Buffer; value: Buffer } | { type: 'del'; key: Buffer }
@@ -69,6 +70,8 @@ export interface EngineStats {
   pageSize: number
   pinnedSnapshots: number
   checkpoints: number
+  /** The page cache: its budget, the clean and dirty bytes held, hits, misses and evictions. */
+  cache: CacheStats
   [more: string]: unknown
 }
 

@@ -1,5 +1,6 @@
 import { encodeNode, rebaseNode } from './page-layout.js'
 import { type Node, NO_ADDRESS, type PageAddress } from './node.js'
+import type { PageCache } from './page-cache.js'
 
 /**
  * Where a page store put a page: given the node and a buffer holding `headroom` free bytes and
@@ -46,4 +47,37 @@ export function spillNode(node: Node, write: PageWriter, headroom = 0): void {
   node.address = address
   node.home = address
   rebaseNode(node, framed.subarray(headroom))
+}
+
+/** Encoded bytes of the dirty nodes under `root`: what it holds in memory until a checkpoint writes them. */
+export function dirtyBytes(root: Node): number {
+  if (root.address !== NO_ADDRESS && root.leaf) return 0
+  let bytes = root.address === NO_ADDRESS ? root.bytes : 0
+  if (!root.leaf) for (const child of root.children) if (typeof child !== 'number') bytes += dirtyBytes(child)
+  return bytes
+}
+
+/**
+ * Hands the clean nodes that branches under `root` hold to `cache` and has the branches name them
+ * by address instead, so the cache's budget, not the tree, decides how long they stay in memory:
+ * what a checkpoint does once the pages it wrote can be read back. Dirty nodes stay where they
+ * are. A branch `keep` accepts, and everything under it, is left as it is: a reader that would not
+ * read back the same node from its address reaches it (a copy-before-write snapshot older than
+ * the pages). A node handed over is frozen (generation 0): the head copies it to change it.
+ */
+export function cacheWritten(root: Node, cache: PageCache, keep: (node: Node) => boolean = () => false): void {
+  const visit = (node: Node): void => {
+    if (node.leaf || keep(node)) return
+    const children = node.children
+    for (let i = 0; i < children.length; i++) {
+      const child = children[i] as Node | PageAddress
+      if (typeof child === 'number') continue
+      visit(child)
+      if (child.address === NO_ADDRESS || keep(child)) continue
+      child.gen = 0
+      cache.admit(child.address, child)
+      children[i] = child.address
+    }
+  }
+  visit(root)
 }

@@ -6,7 +6,8 @@ import { Cursor, type Range } from './cursor.js'
 import { keyCount, leafKey, type Node, type PageAddress, type ValueRef } from './node.js'
 import { decodeNode, pageProbe } from './page-layout.js'
 import type { PageSource } from './page-source.js'
-import { spill } from './spill.js'
+import { PageCache } from './page-cache.js'
+import { cacheWritten, spill } from './spill.js'
 import { Tree, type TreeEvents } from './tree.js'
 
 /** Pages and values in a Map: the smallest page store, with the space events counted. */
@@ -88,12 +89,12 @@ describe('B+tree', () => {
     expect(checkTree(store, tree.root).shape.entries).toBe(250)
   })
 
-  it('pages read in under a frozen root stay as they were; read under the head, they change in place', () => {
+  it('pages read in under a frozen root stay as they were; the head copies a page it reads in to change it', () => {
     const store = new MapStore(256)
     const written = new Tree(store, store)
     for (let i = 0; i < 500; i++) written.put(key(i), Buffer.from('old'))
     store.write(written.root)
-    // A tree opened from its pages: every node below the root is read in on first use.
+    // A tree opened from its pages: every node below the root is read in on use.
     const tree = new Tree(store, store)
     tree.replaceRoot(store.loadNode(written.root.address))
     // Half the pages are read in under the head first, then the head is frozen.
@@ -105,23 +106,50 @@ describe('B+tree', () => {
     expect(entries(new Cursor(store, frozen))).toHaveLength(500)
     for (let e = new Cursor(store, frozen), x = e.next(); x; x = e.next()) expect(x[1].toString()).toBe('old')
     expect(checkTree(store, frozen).problems).toEqual([])
-    // A tree opened from its pages is the head's alone: writes change its nodes where they are,
-    // those read in before the first write as well as after.
+    // A tree opened from its pages changes its own root where it is; a page read in below it may
+    // be shared through a cache, so the head changes a copy and holds that.
     const opened = new Tree(store, store)
     opened.adoptRoot(store.loadNode(written.root.address))
+    const root = opened.root
     expect(opened.get(key(0))?.toString()).toBe('old')
-    const leftmost = (root: Node) => {
-      const path = [root]
-      for (let node = root; !node.leaf; ) path.push((node = node.children[0] as Node))
-      return path
-    }
-    const path = leftmost(opened.root)
-    expect(path.length).toBeGreaterThan(2)
     opened.put(key(0), Buffer.from('first'))
+    const leftmost = (node: Node): Node[] => (node.leaf ? [node] : [node, ...leftmost(node.children[0] as Node)])
+    const path = leftmost(opened.root)
+    expect(path[0]).toBe(root)
+    expect(path.length).toBeGreaterThan(2)
     for (let i = 1; i < 40; i++) opened.put(key(i), Buffer.from('again'))
     leftmost(opened.root).forEach((node, i) => expect(node).toBe(path[i]))
     expect(opened.get(key(0))?.toString()).toBe('first')
     expect(opened.get(key(39))?.toString()).toBe('again')
+  })
+
+  it('a cache given the written pages bounds what the head holds, and the head reads the same', () => {
+    const store = new MapStore(256)
+    const cache = new PageCache(4 * 1024)
+    const cached = Object.assign(Object.create(store) as MapStore, {
+      cachedNode: (address: PageAddress) => cache.readThrough(address, store),
+    })
+    const tree = new Tree(cached, store)
+    const model = new Map<number, string>()
+    for (let round = 0; round < 4; round++) {
+      for (let i = 0; i < 400; i++) {
+        const k = (i * 7 + round * 13) % 600
+        tree.put(key(k), Buffer.from(`v${round}.${i}`))
+        model.set(k, `v${round}.${i}`)
+      }
+      store.write(tree.root)
+      cacheWritten(tree.root, cache)
+      // Only the root stays in the tree; every other node is the cache's to keep or drop.
+      expect(tree.root.leaf || (tree.root.children as unknown[]).every((c) => typeof c === 'number')).toBe(true)
+      expect(cache.bytes).toBeLessThanOrEqual(cache.budget)
+      for (const [k, v] of model) expect(tree.get(key(k))?.toString()).toBe(v)
+      expect(cache.bytes).toBeLessThanOrEqual(cache.budget)
+    }
+    expect(cache.evictions).toBeGreaterThan(0)
+    const all: string[] = []
+    for (let e = new Cursor(cached, tree.root), x = e.next(); x; x = e.next()) all.push(`${x[0].toString()}=${x[1].toString()}`)
+    expect(all).toEqual([...model].sort((a, b) => a[0] - b[0]).map(([k, v]) => `${key(k).toString()}=${v}`))
+    expect(checkTree(cached, tree.root).problems).toEqual([])
   })
 
   it('pages written and read back give the same tree', () => {

@@ -1,4 +1,4 @@
-import { DEFAULT_LOG_CHECKPOINT_POLICY, isRef, leafValue, type LogCheckpointPolicy, NO_ADDRESS, type Node, setLeafValue, spill } from '@strata/btree'
+import { cacheWritten, DEFAULT_LOG_CHECKPOINT_POLICY, isRef, leafValue, type LogCheckpointPolicy, NO_ADDRESS, type Node, type PageAddress, setLeafValue, spill } from '@strata/btree'
 import { assert, frameRecord, type Purpose, sealRecord } from '@strata/storage'
 import { type CheckpointRecord, encodeCheckpoint, PAGE_RECORD_PREFIX, RESTORE_FLAG, stampPageRecord } from './checkpoint-record.js'
 import type { Database } from './database.js'
@@ -102,6 +102,7 @@ const imageOf = (p: PlannedPage): Buffer => p.framed.subarray(PAGE_RECORD_PREFIX
  * 8. (c) Write the pages in place; sync pages.db.
  * 9. (d) Write the meta slot; sync pages.db. The checkpoint is durable.
  * 10. (e) Reset the WAL to a new generation starting after the CHECKPOINT record; sync.
+ * 11. Hand the head's clean nodes to the page cache (docs/architecture.md §The page cache).
  * A crash after step 6 is redone by recovery from the WAL's images (copies the crash cut short
  * are made again first); one before it leaves pages.db untouched. A failure at any step leaves the
  * WAL unusable for writes until a reopen; reads go on. Returns false, writing nothing, when there
@@ -222,6 +223,21 @@ async function writeCheckpoint(db: Database, purpose: Purpose, changes: Checkpoi
   db.values.prune(db.snapshots.oldestEpoch())
   db.dirtied = 0
   db.checkpoints++
+  // 11. The cache takes the clean nodes of the head, so its budget bounds them; but not those a
+  // snapshot older than this checkpoint reaches, which would read its own copy back for a page.
+  cacheWritten(tree.root, db.cache, reachedByOlderSnapshots(db, epoch))
+}
+
+/** Whether a node is reached, through nodes in memory, from a snapshot taken before checkpoint `epoch`. */
+function reachedByOlderSnapshots(db: Database, epoch: number): (node: Node) => boolean {
+  const reached = new Set<Node>()
+  const visit = (node: Node): void => {
+    if (reached.has(node)) return
+    reached.add(node)
+    if (!node.leaf) for (const child of node.children) if (typeof child !== 'number') visit(child)
+  }
+  for (const s of db.snapshots.all()) if (s.epoch < epoch && s.root !== undefined) visit(s.root)
+  return (node) => reached.has(node)
 }
 
 /** Pages whose old content snapshots still need, with those snapshots. */
@@ -249,6 +265,7 @@ function decideCopies(db: Database, pages: readonly PlannedPage[], epoch: number
 /** The planned pages are the newest versions from now on: the head reads them in flight, and the page table knows who may read them. */
 function publish(db: Database, pages: readonly PlannedPage[]): void {
   for (const p of pages) {
+    db.cache.forget(p.page as PageAddress)
     db.inFlight.set(p.page, imageOf(p))
     db.table.written(p.page, p.visibleFrom)
   }

@@ -1,4 +1,4 @@
-import { type Change, checkOperations, checkPositiveFields, checkSnapshotArguments, copyOperations, DEFAULT_PAGE_SIZE, type DiffCost, type Engine, type EngineCursor, type EngineSnapshot, type EngineStats, engineStats, type NamedSnapshotInfo, type NamedSnapshots, type Operation, type Range, TaskQueue, type WriteOptions } from '@strata/btree'
+import { type Change, checkCacheSize, checkOperations, checkPositiveFields, checkSnapshotArguments, copyOperations, DEFAULT_PAGE_SIZE, type DiffCost, type Engine, type EngineCursor, type EngineSnapshot, type EngineStats, engineStats, type NamedSnapshotInfo, type NamedSnapshots, type Operation, type Range, TaskQueue, type WriteOptions } from '@strata/btree'
 import { ErrorCode, type FileSystem, OverlayFileSystem, type Purpose, StrataError } from '@strata/storage'
 import { checkDatabase } from './check.js'
 import { type CheckpointChanges, type CheckpointPolicy, checkpoint, DEFAULT_CHECKPOINT_POLICY, wantsCheckpoint } from './checkpoint.js'
@@ -24,6 +24,11 @@ export interface CowEngineOptions {
    */
   store?: StoreMode
   checkpoint?: Partial<CheckpointPolicy>
+  /**
+   * Bytes of clean pages kept in memory (docs/architecture.md §The page cache); a page not held is
+   * read from the file again. A non-negative integer; default 64 MiB.
+   */
+  cacheSize?: number
   /** Create the database if the folder has none. Default true. */
   createIfMissing?: boolean
   /** Fail if the folder already has a database. Default false. */
@@ -87,6 +92,7 @@ export class CowEngine implements Engine, NamedSnapshots {
     const mode = options.store ?? 'shared'
     if (mode !== 'shared' && mode !== 'per-snapshot') throw new TypeError(`store must be 'shared' or 'per-snapshot', received ${String(mode)}`)
     const policy = checkPositiveFields({ ...DEFAULT_CHECKPOINT_POLICY, ...options.checkpoint })
+    const cacheSize = checkCacheSize(options.cacheSize)
     fs.lock()
     let db: Database | undefined
     try {
@@ -97,6 +103,7 @@ export class CowEngine implements Engine, NamedSnapshots {
         errorIfExists: options.errorIfExists === true,
         mode,
         openStore: (storeMode, pageSize) => (storeMode === 'shared' ? new SharedStore(fs, pageSize) : new PerSnapshotStore(fs, pageSize)),
+        cacheSize,
       })
       return new CowEngine(db, policy, readOnly)
     } catch (error) {

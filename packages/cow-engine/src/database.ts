@@ -1,4 +1,4 @@
-import { compareKeys, decodeNode, decodeValue, isRef, type LoggedOperation, NO_ADDRESS, type Node, type PageAddress, type PageSource, Tree, type TreeEvents, type ValueRef } from '@strata/btree'
+import { compareKeys, decodeNode, decodeValue, isRef, type LoggedOperation, NO_ADDRESS, type Node, type PageAddress, PageCache, type PageSource, Tree, type TreeEvents, type ValueRef } from '@strata/btree'
 import { ErrorCode, type FileSystem, type Purpose, StrataError } from '@strata/storage'
 import type { Catalogue } from './catalogue.js'
 import type { Meta } from './meta.js'
@@ -21,6 +21,8 @@ export interface DatabaseParts {
   store: PreimageStore
   catalogue: Catalogue
   meta: Meta
+  /** The page cache's budget in bytes. */
+  cacheSize: number
 }
 
 /** The version token of a page that a side reads from pages.db as it is now (or is about to be, in flight). */
@@ -44,6 +46,12 @@ export class Database implements PageSource, TreeEvents {
   readonly catalogue: Catalogue
   readonly values = new WalValues()
   readonly tree: Tree
+  /**
+   * Clean pages by page number, each as the head reads it (in flight, else pages.db): a page is
+   * forgotten when a checkpoint publishes a new image of it. Snapshots read through it the pages
+   * they read as the head does; their pre-images bypass it and count as misses.
+   */
+  readonly cache: PageCache
   /** The durable checkpoint's meta. */
   meta: Meta
   /** Sequence number of the last batch applied to the head. */
@@ -74,6 +82,7 @@ export class Database implements PageSource, TreeEvents {
     this.catalogue = parts.catalogue
     this.meta = parts.meta
     this.seq = parts.meta.seq
+    this.cache = new PageCache(parts.cacheSize)
     this.tree = new Tree(this, this)
   }
 
@@ -104,6 +113,10 @@ export class Database implements PageSource, TreeEvents {
     return this.#decode(this.headSlot(address, 'page'), address)
   }
 
+  cachedNode(address: PageAddress): Node {
+    return this.cache.readThrough(address, this)
+  }
+
   readValue(ref: ValueRef): Buffer {
     if (isWalValue(ref.address)) return this.readWalValue(lsnOf(ref.address), ref.length)
     const { value, pages } = this.readChain((page, purpose) => this.headSlot(page, purpose), ref)
@@ -128,6 +141,12 @@ export class Database implements PageSource, TreeEvents {
     const pending = this.inFlight.get(page)
     if (pending && this.table.visibleFrom(page) <= snapshot.epoch) return pending
     return this.pages.readSlot(page, purpose)
+  }
+
+  /** Whether `snapshot` reads page `page` as the head does (no copy of its own; not an image in flight it may not see). */
+  readsAsHead(snapshot: CowSnapshot, page: number): boolean {
+    if (this.store.has(snapshot, page)) return false
+    return !this.inFlight.has(page) || this.table.visibleFrom(page) <= snapshot.epoch
   }
 
   /**
@@ -159,9 +178,17 @@ export class Database implements PageSource, TreeEvents {
   /** The page source a snapshot's reads go through. */
   sourceFor(snapshot: CowSnapshot): PageSource {
     const slot = (page: number, purpose: Purpose) => this.snapshotSlot(snapshot, page, purpose)
+    const loadNode = (address: PageAddress) => this.#decode(slot(address, 'page'), address)
     return {
       pageSize: this.pageSize,
-      loadNode: (address) => this.#decode(slot(address, 'page'), address),
+      loadNode,
+      // The head's version when the snapshot reads what the head reads; its own copy, or an older
+      // version still on pages.db, past the cache.
+      cachedNode: (address) => {
+        if (this.readsAsHead(snapshot, address)) return this.cachedNode(address)
+        this.cache.countMiss()
+        return loadNode(address)
+      },
       readValue: (ref) => {
         if (!isWalValue(ref.address)) return this.readChain(slot, ref).value
         // A value a checkpoint saved for the snapshot, or moved to a chain, reads from there: the

@@ -23,6 +23,8 @@ export interface OpenRequest {
   mode: StoreMode
   /** Opens the (empty) pre-image store of `mode` for a database of `pageSize`-byte pages. */
   openStore: (mode: StoreMode, pageSize: number) => PreimageStore
+  /** The page cache's budget in bytes. */
+  cacheSize: number
 }
 
 /** A batch found in the WAL after the last complete checkpoint. */
@@ -92,7 +94,7 @@ export async function openDatabase(request: OpenRequest): Promise<Database> {
     const free = readFreeList(slot, meta.freeListHead, meta.freePages, meta.pageCount, meta.pageSize, pages.location)
     const table = new PageTable(meta.pageSize, firstDataPage(meta.pageSize), meta.pageCount, free.entries, free.chain)
     table.metadata(catalogue.pages())
-    const db = new Database({ fs, pages, wal, table, snapshots: new SnapshotRegistry(), store, catalogue, meta })
+    const db = new Database({ fs, pages, wal, table, snapshots: new SnapshotRegistry(), store, catalogue, meta, cacheSize: request.cacheSize })
     db.tree.replaceRoot(db.loadNode(pageNumber(meta.root)))
     db.tree.dataBytes = meta.dataBytes
     // 6. Replay.

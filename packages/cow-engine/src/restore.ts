@@ -23,6 +23,8 @@ interface Side {
   chainPages: (ref: ValueRef) => number[]
   /** Visited nodes, in the order visited (parents before children). */
   nodes: Node[]
+  /** The children read in for each visited branch, by index (a branch keeps only its dirty ones). */
+  children: Map<Node, Node[]>
 }
 
 /**
@@ -52,8 +54,9 @@ export function planRestore(db: Database, snapshot: CowSnapshot): RestorePlan {
     versionAt: (page) => db.versionAt(snapshot, page),
     chainPages: (ref) => overflowChain((page) => slot(page).subarray(0, OVERFLOW_HEADER_BYTES), ref.address, ref.length, db.pageSize, db.pages.location),
     nodes: [],
+    children: new Map(),
   }
-  const head: Side = { source: db, versionAt: () => db.currentVersion, chainPages: (ref) => db.chainPages(ref), nodes: [] }
+  const head: Side = { source: db, versionAt: () => db.currentVersion, chainPages: (ref) => db.chainPages(ref), nodes: [], children: new Map() }
   // 1. What differs.
   walk(restored, snapshot.root, head, db.tree.root)
   // 2. Children before parents: which walked nodes change, and their dirty copies.
@@ -81,8 +84,10 @@ export function planRestore(db: Database, snapshot: CowSnapshot): RestorePlan {
         values.push({ leaf: change(), index: i, value: snapshot.source.readValue(value) })
       }
     } else {
+      const walked = restored.children.get(node)
       node.children.forEach((child, i) => {
-        const moved = typeof child === 'number' ? undefined : dirty.get(child)
+        const read = typeof child === 'number' ? walked?.[i] : child
+        const moved = read === undefined ? undefined : dirty.get(read)
         if (moved) (change() as typeof node).children[i] = moved
       })
     }
@@ -122,8 +127,10 @@ function dirtyCopy(node: Node): Node {
  * shapes need not line up) is used by both.
  */
 function walk(a: Side, rootA: Node, b: Side, rootB: Node): void {
-  const { nodesA, nodesB } = walkApart({ ...a, root: rootA }, { ...b, root: rootB }, false)
-  for (const nodes of [nodesA, nodesB]) for (const node of nodes) assert(node.address >= 0, 'a restore walks clean trees only')
-  a.nodes = nodesA
-  b.nodes = nodesB
+  const walked = walkApart({ ...a, root: rootA }, { ...b, root: rootB }, false)
+  for (const nodes of [walked.nodesA, walked.nodesB]) for (const node of nodes) assert(node.address >= 0, 'a restore walks clean trees only')
+  a.nodes = walked.nodesA
+  a.children = walked.childrenA
+  b.nodes = walked.nodesB
+  b.children = walked.childrenB
 }

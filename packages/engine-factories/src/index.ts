@@ -1,2 +1,2 @@
-export { cowFactories, cowPerSnapshotFactory, cowSharedFactory } from './cow-factory.js'
-export { rowFactory } from './row-factory.js'
+export { cowFactories, cowPerSnapshotFactory, cowSharedFactory, cowTinyCacheFactory } from './cow-factory.js'
+export { rowFactory, rowTinyCacheFactory, TINY_CACHE_SIZE } from './row-factory.js'

@@ -1,4 +1,4 @@
-import { checkPositiveFields, DEFAULT_LOG_CHECKPOINT_POLICY, dirtyLeaves, type LogCheckpointPolicy, NO_ADDRESS, type Node, type PageAddress, spill, spillNode } from '@strata/btree'
+import { cacheWritten, checkPositiveFields, DEFAULT_LOG_CHECKPOINT_POLICY, dirtyLeaves, type LogCheckpointPolicy, NO_ADDRESS, type Node, type PageAddress, spill, spillNode } from '@strata/btree'
 import { ErrorCode, frameRecord, type Purpose, RECORD_HEADER_BYTES, sealRecord, StrataError } from '@strata/storage'
 import type { LogAddress } from './address.js'
 import { encodeCheckpoint, type StoredSnapshot } from './checkpoint-record.js'
@@ -148,7 +148,8 @@ function writeDirtyLeaves(db: Database, limit: number): number {
 /**
  * Makes the head tree durable as pages, so the log before it is no longer needed:
  * 1. Spill every dirty page, children first, each to a new place after the log's end.
- * 2. Append the pages and a CHECKPOINT record (root, sequence, space table) in one write; sync.
+ * 2. Append the pages and a CHECKPOINT record (root, sequence, space table) in one write, and
+ *    hand the written nodes to the page cache (docs/architecture.md §The page cache); sync.
  * 3. Point META at the checkpoint; sync. Recovery now starts here.
  * 4. Release the space of pages and values the new tree no longer uses, and remove segments
  *    nothing uses; clean the emptiest sealed segments.
@@ -229,6 +230,11 @@ function layOutCheckpoint(db: Database, purpose: Purpose): Promise<void> {
     db.log.fail(error as Error)
     throw error
   }
+  // The pages can be read back now: the cache takes the clean nodes from the trees in memory, so
+  // its budget bounds them. A log address names one page for ever, and a page stays in the log
+  // while a pinned root reaches it, so every reader of a branch reads the same node back.
+  cacheWritten(root, db.cache)
+  for (const n of named) if (n.node) cacheWritten(n.node, db.cache)
   db.fs.io.reassign(purpose, 'meta', record.length)
   if (purpose !== 'reclaim') db.fs.io.reassign(purpose, 'reclaim', Math.min(db.relocatedBytes, at + db.slicedBytes))
   db.relocatedBytes = 0

@@ -1,4 +1,4 @@
-import { decodeNode, decodeValue, NO_ADDRESS, type Node, PAGE_HEADER_BYTES, type PageAddress, pageImageLength, type PageSource, TaskQueue, Tree, type TreeEvents, valueRecordBytes, type ValueRef } from '@strata/btree'
+import { decodeNode, decodeValue, NO_ADDRESS, type Node, PAGE_HEADER_BYTES, type PageAddress, PageCache, pageImageLength, type PageSource, TaskQueue, Tree, type TreeEvents, valueRecordBytes, type ValueRef } from '@strata/btree'
 import { corruption, ErrorCode, type FileSystem, RECORD_HEADER_BYTES, StrataError } from '@strata/storage'
 import { type LogAddress, offsetOf, segmentOf } from './address.js'
 import type { CheckpointPolicy } from './checkpoint.js'
@@ -25,6 +25,8 @@ export class Database implements PageSource, TreeEvents {
   readonly #pageRead: Buffer
   readonly space = new SpaceMap()
   readonly tree: Tree
+  /** Clean pages by address, within the `cacheSize` budget. A log address names one page for ever. */
+  readonly cache: PageCache
   /** Nothing in the folder is written: see RowEngineOptions.readOnly. */
   readonly readOnly: boolean
   /** The newest state that is durable (or written, for sync: false) and so visible to readers. */
@@ -81,7 +83,7 @@ export class Database implements PageSource, TreeEvents {
   /** Settles once the newest checkpoint is durable (or has failed, which stops writes). */
   checkpointDone: Promise<void> = Promise.resolve()
 
-  constructor(fs: FileSystem, log: SegmentLog, meta: MetaFile, policy: CheckpointPolicy, options: { created: boolean; readOnly: boolean }) {
+  constructor(fs: FileSystem, log: SegmentLog, meta: MetaFile, policy: CheckpointPolicy, options: { created: boolean; readOnly: boolean; cacheSize: number }) {
     this.fs = fs
     this.log = log
     this.meta = meta
@@ -89,6 +91,7 @@ export class Database implements PageSource, TreeEvents {
     this.readOnly = options.readOnly
     this.pageSize = meta.current.pageSize
     this.#pageRead = Buffer.allocUnsafeSlow(this.pageSize)
+    this.cache = new PageCache(options.cacheSize)
     this.checkpointAt = meta.current.checkpoint as LogAddress
     this.seq = meta.current.checkpointSeq
     this.tree = new Tree(this, this)
@@ -122,6 +125,10 @@ export class Database implements PageSource, TreeEvents {
   }
 
   // ── PageSource: how the tree reads pages and values ─────────────────────────
+
+  cachedNode(address: PageAddress): Node {
+    return this.cache.readThrough(address, this)
+  }
 
   loadNode(address: PageAddress): Node {
     // One read of as many bytes as a page can hold (fewer at a segment's end); the header then

@@ -57,7 +57,7 @@ export function openNamed(db: Database, name: string): EngineSnapshot {
  * the log may have deleted the snapshot and its pages with it.
  */
 export function namedRoot(db: Database, entry: NamedEntry): Node {
-  entry.node ??= db.loadNode(entry.root as PageAddress)
+  entry.node ??= db.cachedNode(entry.root as PageAddress)
   return entry.node
 }
 

@@ -1,4 +1,4 @@
-import { decodeBatch, DEFAULT_PAGE_SIZE, type PageAddress, spill, Tree } from '@strata/btree'
+import { checkCacheSize, decodeBatch, DEFAULT_PAGE_SIZE, type PageAddress, spill, Tree } from '@strata/btree'
 import { corruption, ErrorCode, type FileSystem, frameRecord, holdsBytes, RECORD_HEADER_BYTES, sealRecord, StrataError } from '@strata/storage'
 import { type LogAddress, offsetOf, segmentOf } from './address.js'
 import type { CheckpointPolicy } from './checkpoint.js'
@@ -24,7 +24,7 @@ export async function openDatabase(options: RowEngineOptions, policy: Checkpoint
   const created = !MetaFile.exists(fs)
   const meta = await openOrCreate(options)
   const log = new SegmentLog(fs, meta.current.segmentBytes)
-  const db = new Database(fs, log, meta, policy, { created, readOnly: options.readOnly === true })
+  const db = new Database(fs, log, meta, policy, { created, readOnly: options.readOnly === true, cacheSize: checkCacheSize(options.cacheSize) })
   try {
     await recover(db)
   } catch (error) {

@@ -38,6 +38,11 @@ export interface RowEngineOptions {
   pageSize?: number
   /** Size at which the log starts a new segment. Default 64 MiB. */
   segmentBytes?: number
+  /**
+   * Bytes of clean pages kept in memory (docs/architecture.md §The page cache); a page not held is
+   * read from the file again. A non-negative integer; default 64 MiB.
+   */
+  cacheSize?: number
   checkpoint?: Partial<CheckpointPolicy>
   /** Create the database if the folder has none. Default true. */
   createIfMissing?: boolean
@@ -144,6 +149,10 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
 
   loadNode(address: PageAddress): Node {
     return this.#db.loadNode(address)
+  }
+
+  cachedNode(address: PageAddress): Node {
+    return this.#db.cachedNode(address)
   }
 
   readValue(ref: ValueRef): Buffer {

@@ -20,6 +20,8 @@ export const ErrorCode = {
   KEY_TOO_LARGE: 'STRATA_KEY_TOO_LARGE',
   /** A value is longer than the format allows (16 MiB). Thrown as a RangeError. */
   VALUE_TOO_LARGE: 'STRATA_VALUE_TOO_LARGE',
+  /** An open option has a value it cannot take (a `cacheSize` that is not a non-negative integer). Thrown as a RangeError. */
+  INVALID_OPTION: 'STRATA_INVALID_OPTION',
   /** The storage layer failed to write, sync or read (disk full, I/O error); nothing committed is lost. */
   IO_ERROR: 'STRATA_IO_ERROR',
   /** The log cannot address a write: its segment numbers are used up, or one append passes 4 GiB. */

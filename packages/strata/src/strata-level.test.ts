@@ -260,3 +260,24 @@ describe('StrataLevel snapshots and stats', () => {
     await db.close()
   })
 })
+
+describe.each(['row', 'cow'] as const)('StrataLevel cacheSize (%s engine)', (engine) => {
+  it('is the budget of the page cache stats() reports, and every read is right within it', async () => {
+    const db = new StrataLevel<string, string>('cache', { fs: new MemoryFileSystem(), engine, cacheSize: 64 * 1024, engineOptions: { pageSize: 512 } })
+    await db.open()
+    await db.batch(Array.from({ length: 2000 }, (_, i) => ({ type: 'put' as const, key: `k${i}`, value: `v${i}` })))
+    await db.compactRange('k', 'l')
+    for (let i = 0; i < 2000; i++) expect(await db.get(`k${i}`)).toBe(`v${i}`)
+    const { cache } = db.stats()
+    expect(cache).toMatchObject({ budget: 64 * 1024 })
+    expect(cache.cleanBytes).toBeLessThanOrEqual(64 * 1024)
+    expect(cache.evictions).toBeGreaterThan(0)
+    await db.close()
+  })
+
+  it('refuses a cacheSize that is not a non-negative integer with a RangeError coded STRATA_INVALID_OPTION', () => {
+    for (const cacheSize of [-1, 0.5, Number.NaN]) {
+      expect(() => new StrataLevel('cache', { fs: new MemoryFileSystem(), engine, cacheSize })).toThrow(expect.objectContaining({ name: 'RangeError', code: 'STRATA_INVALID_OPTION' }))
+    }
+  })
+})

@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs'
-import type { Engine, EngineStats, Operation } from '@strata/btree'
+import { checkCacheSize, type Engine, type EngineStats, type Operation } from '@strata/btree'
 import { ErrorCode, type FileSystem, MemoryFileSystem, NodeFileSystem, StrataError } from '@strata/storage'
 import { type AbstractDatabaseOptions, AbstractLevel, type AbstractSublevelOptions } from 'abstract-level'
 import { checkEngineName, DEFAULT_ENGINE, type EngineName, type EngineOptions, engineFor, engineOpener } from './engines.js'
@@ -23,6 +23,13 @@ export interface StrataLevelOptions<K, V> extends AbstractDatabaseOptions<K, V> 
   engine?: EngineName | undefined
   /** Tuning for the engine as it opens (page size of a new database, segment size, checkpoint policy). */
   engineOptions?: EngineOptions | undefined
+  /**
+   * Bytes of clean pages the engine keeps in memory, as classic-level's option of the name; a page
+   * not held is read from the file again (docs/architecture.md §The page cache). A non-negative
+   * integer, else a RangeError with code STRATA_INVALID_OPTION; default 64 MiB. Overrides
+   * `engineOptions.cacheSize`.
+   */
+  cacheSize?: number | undefined
   /**
    * The folder to keep the database's files in, instead of `location` on disk: a
    * `MemoryFileSystem` from `@strata/storage` gives a database in memory, for tests. The location
@@ -92,10 +99,12 @@ export class StrataLevel<KDefault = string, VDefault = string> extends AbstractL
    */
   constructor(location: string, options?: StrataLevelOptions<KDefault, VDefault>) {
     if (typeof location !== 'string' || location === '') throw new TypeError("The first argument 'location' must be a non-empty string")
-    const { engine, engineOptions, fs, snapshots, ...forward } = options ?? {}
+    const { engine, engineOptions, fs, snapshots, cacheSize, ...forward } = options ?? {}
     const attached = (options as { [kAttached]?: Engine } | undefined)?.[kAttached]
     const engineAsked = engine === undefined ? undefined : checkEngineName(engine)
     const retention = checkRetention(snapshots ?? {})
+    const tuning = cacheSize === undefined ? (engineOptions ?? {}) : { ...engineOptions, cacheSize: checkCacheSize(cacheSize) }
+    if (tuning.cacheSize !== undefined) checkCacheSize(tuning.cacheSize)
     // `getSync` is a manifest key abstract-level 3 reads (its suite tests getSync() when set)
     // that level-supports' typings do not list yet, hence the cast.
     super(
@@ -117,7 +126,7 @@ export class StrataLevel<KDefault = string, VDefault = string> extends AbstractL
     installFastBatch(this as unknown as AbstractLevel<unknown, unknown, unknown>)
     this.#location = location
     this.#engineAsked = engineAsked
-    this.#tuning = engineOptions ?? {}
+    this.#tuning = tuning
     this.#fs = fs
     this.#attached = attached
     this.#retention = retention
@@ -159,7 +168,8 @@ export class StrataLevel<KDefault = string, VDefault = string> extends AbstractL
 
   /**
    * The engine's accounting: bytes written and read by purpose, write amplification, file and
-   * live bytes, pinned snapshots, checkpoints.
+   * live bytes, pinned snapshots, checkpoints, and the page cache (`cache`: budget, clean and dirty
+   * bytes held, hits, misses, evictions).
    */
   stats(): EngineStats {
     return this.#open().stats()

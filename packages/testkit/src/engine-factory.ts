@@ -6,9 +6,10 @@ export interface EngineFactory {
   readonly name: string
   /**
    * Opens an engine in `fs`. `small` tunes pages, segments and checkpoints small, so that a short
-   * test reaches splits, checkpoints, segment changes and reclamation.
+   * test reaches splits, checkpoints, segment changes and reclamation. `cacheSize` is the page
+   * cache's budget, passed to the engine as given (unchecked, so a test can give a wrong one).
    */
-  open(fs: FileSystem, options?: { small?: boolean; createIfMissing?: boolean; errorIfExists?: boolean }): Promise<Engine>
+  open(fs: FileSystem, options?: { small?: boolean; createIfMissing?: boolean; errorIfExists?: boolean; cacheSize?: unknown }): Promise<Engine>
   /**
    * Where another process finds this same factory: a built ES module (a path or `file:` URL) and
    * the name it exports the factory under. Campaigns that kill a real process need it.

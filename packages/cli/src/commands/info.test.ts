@@ -44,6 +44,7 @@ describe('strata info', () => {
       freePages: null,
       preimageBytes: null,
       writeAmplification: null,
+      cache: { budget: 64 * 1024 * 1024, cleanBytes: expect.any(Number), dirtyBytes: 0, hits: expect.any(Number), misses: expect.any(Number), evictions: 0 },
       snapshots: [],
     })
     expect(info.usedBytes).toBeLessThanOrEqual(info.fileBytes)
@@ -58,6 +59,7 @@ describe('strata info', () => {
     expect(run.stdout).toContain('sequence    4 (last committed batch)\n')
     expect(run.stdout).toMatch(/file bytes {2}[\d,]+ bytes \([\d.]+ KiB\) in 1 segment and META\n/)
     expect(run.stdout).toContain('write amp.  not measured')
+    expect(run.stdout).toMatch(/page cache {2}[\d,]+ bytes( \([\d.]+ [KM]iB\))? clean of a 67,108,864 bytes \(64\.0 MiB\) budget, 0 bytes dirty; [\d,]+ hits?, [\d,]+ miss(es)?, 0 evictions in this open\n/)
     expect(run.stdout).toContain('snapshots   none named\n')
     expect(run.stdout).not.toContain('store mode')
   })
@@ -142,6 +144,7 @@ describe.each(COW_DATABASES)('strata info on a $name database', (kind) => {
       freePages: expect.any(Number),
       preimageBytes: 0,
       writeAmplification: null,
+      cache: { budget: 64 * 1024 * 1024, cleanBytes: expect.any(Number), dirtyBytes: 0, hits: expect.any(Number), misses: expect.any(Number), evictions: 0 },
       snapshots: [],
     })
     expect(filesOf(dir)).toEqual(before)

@@ -1,5 +1,5 @@
 import { resolve } from 'node:path'
-import type { EngineStats, NamedSnapshotInfo } from '@strata/btree'
+import type { CacheStats, EngineStats, NamedSnapshotInfo } from '@strata/btree'
 import type { Command } from 'commander'
 import { withDatabase } from '../database.js'
 import { bytes, count, ratio, table } from '../human-format.js'
@@ -36,6 +36,8 @@ export interface DatabaseInfo {
   preimageBytes: number | null
   /** Bytes written ÷ user bytes since the database was opened; null when nothing was written, which is always so for `info`. */
   writeAmplification: number | null
+  /** The page cache of this open: its budget (the default `cacheSize`), the clean and dirty bytes held, hits, misses and evictions. */
+  cache: CacheStats
   /** The named snapshots, by name. */
   snapshots: SnapshotSummary[]
 }
@@ -73,6 +75,7 @@ function describeDatabase(path: string, stats: EngineStats, snapshots: NamedSnap
     freePages: optional(stats.freePages),
     preimageBytes: optional(stats.preimageBytes),
     writeAmplification: stats.io.userBytes === 0 ? null : stats.io.writeAmplification,
+    cache: stats.cache,
     snapshots: snapshots.map(({ name, seq, createdAt, exclusiveBytes }) => ({ name, seq, createdAt: new Date(createdAt).toISOString(), exclusiveBytes })),
   }
 }
@@ -82,6 +85,12 @@ function filesIn(info: DatabaseInfo): string {
   if (info.segments !== null) return ` in ${count(info.segments)} segment${info.segments === 1 ? '' : 's'} and META`
   if (info.preimageBytes !== null) return info.preimageBytes > 0 ? ' in pages.db, wal.log and pre-image stores' : ' in pages.db and wal.log'
   return ''
+}
+
+/** The page cache in words: what it holds of its budget, and how its reads went in this open. */
+function describeCache(cache: CacheStats): string {
+  const reads = `${count(cache.hits)} hit${cache.hits === 1 ? '' : 's'}, ${count(cache.misses)} miss${cache.misses === 1 ? '' : 'es'}, ${count(cache.evictions)} eviction${cache.evictions === 1 ? '' : 's'}`
+  return `${bytes(cache.cleanBytes)} clean of a ${bytes(cache.budget)} budget, ${bytes(cache.dirtyBytes)} dirty; ${reads} in this open`
 }
 
 function render(info: DatabaseInfo): string {
@@ -100,6 +109,7 @@ function render(info: DatabaseInfo): string {
     ...(info.preimageBytes === null ? [] : [['pre-images', `${bytes(info.preimageBytes)} of page copies kept for named snapshots`] as const]),
     ['space amp.', info.spaceAmplification === null ? 'none (the database is empty)' : `${ratio(info.spaceAmplification)} (file bytes ÷ live bytes)`],
     ['write amp.', info.writeAmplification === null ? 'not measured: it is counted while a process writes (db.stats().io)' : ratio(info.writeAmplification)],
+    ['page cache', describeCache(info.cache)],
     ['snapshots', info.snapshots.length === 0 ? 'none named' : `${count(info.snapshots.length)} named`],
     ...info.snapshots.map(
       (s) => ['', `${JSON.stringify(s.name)} at sequence ${count(s.seq)}, created ${s.createdAt}, holds ${bytes(s.exclusiveBytes)} alone`] as const,

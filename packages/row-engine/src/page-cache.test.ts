@@ -1,0 +1,4 @@
+import { rowFactory, rowTinyCacheFactory } from '@strata/engine-factories'
+import { pageCacheSuite } from '@strata/testkit'
+
+pageCacheSuite(rowFactory, rowTinyCacheFactory)
