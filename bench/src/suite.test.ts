@@ -120,6 +120,9 @@ describe('the benchmark suite in quick mode', () => {
         if (p.deviceBytes !== undefined && sustained.deviceBackingFile) expect(p.deviceBytes).toBeGreaterThanOrEqual(p.userBytes)
       }
       if (run.store.startsWith('strata')) expect(run.ownWriteAmplification).toBeGreaterThanOrEqual(1)
+      // The longest batch is one of the batches: no longer than all of them together.
+      expect(run.longestWrite).toBeGreaterThan(0)
+      expect(run.longestWrite).toBeLessThanOrEqual(run.closedSeconds)
       if (!run.snapshotHeld) continue
       // A snapshot held and no compaction: every multiple reports the files, and they stay within the bound.
       for (const p of run.points) expect(p.space?.fileBytes).toBeGreaterThan(0)

@@ -62,6 +62,8 @@ export interface SustainedRun {
   closedSeconds: number
   /** Strata only: all bytes its storage layer wrote ÷ user bytes, close included. */
   ownWriteAmplification?: number
+  /** The longest any one durable batch took, in seconds: a write that waited behind a checkpoint, cleaning or compaction shows here. */
+  longestWrite: number
   /** Whether a named snapshot was held from the start of the workload. */
   snapshotHeld?: boolean
   /** With a snapshot held: the largest files ÷ (bound + kept) of the samples every 25 batches and at each multiple, from the first third of the run on. */
@@ -125,6 +127,7 @@ async function runStore(store: PeerName, root: string, keys: number, times: numb
     const points: SustainedPoint[] = []
     let worstSpace = 0
     let batches = 0
+    let longestWrite = 0
     for (let multiple = 1; multiple <= times; multiple++) {
       for (let done = 0; done < keys; done += BATCH) {
         const ops: Operation[] = []
@@ -137,7 +140,9 @@ async function runStore(store: PeerName, root: string, keys: number, times: numb
         }
         const started = process.hrtime.bigint()
         await db.write(ops, true)
-        seconds += Number(process.hrtime.bigint() - started) / 1e9
+        const took = Number(process.hrtime.bigint() - started) / 1e9
+        seconds += took
+        longestWrite = Math.max(longestWrite, took)
         batches++
         // Past the first third of the run, the files against the bound (the load's log settled).
         if (held && engine && batches % SPACE_SAMPLE_BATCHES === 0 && batches * BATCH * 3 > keys * times) {
@@ -160,6 +165,7 @@ async function runStore(store: PeerName, root: string, keys: number, times: numb
       points,
       closedDeviceBytes: since(),
       closedSeconds,
+      longestWrite,
       ...(own ? { ownWriteAmplification: own.totalWritten / own.userBytes } : {}),
       ...(held ? { snapshotHeld: true, worstSpace } : {}),
     }
@@ -208,6 +214,7 @@ async function main(): Promise<void> {
   const label = (run: SustainedRun) => `${run.store}${run.snapshotHeld ? ' (snapshot held)' : ''}`
   console.log(`\ndevice write amplification · puts per second, after each multiple of the database's size`)
   console.log(table(['multiple', ...runs.map(label)], Array.from({ length: times }, (_, m) => [`${m + 1}×`, ...runs.map((r) => cell(r, r.points[m] as SustainedPoint))])))
+  console.log(`\nlongest durable batch of 1,000 puts (waits behind checkpoints, cleaning and compaction included): ${runs.map((r) => `${label(r)} ${(r.longestWrite * 1000).toFixed(0)} ms`).join(', ')}`)
   console.log(`\nown write amplification (all bytes written ÷ user bytes, close included): ${runs.filter((r) => r.ownWriteAmplification !== undefined).map((r) => `${label(r)} ${r.ownWriteAmplification?.toFixed(2)}×`).join(', ')}`)
   const held = runs.filter((r) => r.snapshotHeld)
   const mib = (bytes: number) => `${(bytes / 2 ** 20).toFixed(1)} MiB`
