@@ -30,7 +30,7 @@ export { decodeNode, encodeNode, pageImageLength, pageProbe } from './page-layou
 export { loadChild, type PageSource } from './page-source.js'
 export { inlineLimit, lookup, maxKeyBytes, Tree, type TreeEvents } from './tree.js'
 export { dirtyLeaves, type PageWriter, spill, spillNode } from './spill.js'
-export type { Engine, EngineCursor, EngineSnapshot, EngineStats, NamedSnapshotInfo, NamedSnapshots, Operation, SnapshotEngine, WriteOptions } from './engine.js'
+export type { CloneOptions, CloneResult, Clones, Engine, EngineCursor, EngineSnapshot, EngineStats, NamedSnapshotInfo, NamedSnapshots, Operation, SnapshotEngine, WriteOptions } from './engine.js'
 export { copyOperations } from './engine.js'
 export { checkOperations, checkSnapshotArguments } from './engine-arguments.js'
 export { type CursorHolder, engineCursor } from './engine-cursor.js'
