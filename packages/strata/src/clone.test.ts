@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
-import { partialCloneFolder } from './clone-folder.js'
+import { partialCloneFolder } from '@strata/snapshots'
 import { StrataLevel } from './strata-level.js'
 
 const folders: string[] = []

@@ -1,9 +1,8 @@
 import { readdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
-import type { CloneOptions, CloneResult, Clones, Engine, SnapshotEngine } from '@strata/btree'
+import type { CloneOptions, CloneResult, Engine, SnapshotEngine } from '@strata/btree'
 import { type ExportResult, HEAD, type RetentionPolicy, type SnapshotInfo, SnapshotManager } from '@strata/snapshots'
 import { ErrorCode, StrataError } from '@strata/storage'
-import { cloneIntoFolder } from './clone-folder.js'
 import { fromEngine } from './formats.js'
 
 /** One key whose value differs between two states, decoded with the database's encodings. */
@@ -107,11 +106,7 @@ export class StrataSnapshots<K, V, View> {
    */
   async clone(name: string, path: string, options: CloneOptions = {}): Promise<CloneResult> {
     await this.#host.ready()
-    this.#manager$()
-    const engine = this.#host.engine()
-    if (!('clone' in engine)) throw new StrataError(ErrorCode.NOT_SUPPORTED, 'this engine makes no clones (the redirect-on-write engine does); export the snapshot instead')
-    const cloning = engine as Engine & Clones
-    return cloneIntoFolder(path, (target) => cloning.clone(name === HEAD ? undefined : name, target, options))
+    return this.#manager$().clone(name, path, options)
   }
 
   async delete(name: string): Promise<void> {
