@@ -1,4 +1,4 @@
-import type { IoReport } from '@strata/storage'
+import type { FileSystem, IoReport } from '@strata/storage'
 import type { Range } from './cursor.js'
 import type { Change, DiffCost } from './diff.js'
 import type { CacheStats } from './page-cache.js'
@@ -134,3 +134,28 @@ export interface NamedSnapshots {
 
 /** An engine with durable named snapshots. */
 export type SnapshotEngine = Engine & NamedSnapshots
+
+/** Options of {@link Clones.clone}. */
+export interface CloneOptions {
+  /** Keep the source's named snapshots in the clone (of the head only). Default false: the clone has none. */
+  snapshots?: boolean
+  /** Share files by hard link where the folders are on one file system. Default true; false copies every file. */
+  link?: boolean
+}
+
+/** What a clone did: the files it shares with its source, those it copied, and every byte it wrote. */
+export interface CloneResult {
+  linkedFiles: number
+  copiedFiles: number
+  bytesWritten: number
+}
+
+/** An engine that makes writable clones of its states (docs/snapshots.md §Clones). */
+export interface Clones {
+  /**
+   * Makes a new, independent database in the empty folder `target` whose state is named snapshot
+   * `name`'s, or the head's if `name` is undefined; durable when it resolves. The folder holds a
+   * database only once it resolves: a caller that may crash builds it under a temporary name.
+   */
+  clone(name: string | undefined, target: FileSystem, options?: CloneOptions): Promise<CloneResult>
+}

@@ -1,6 +1,9 @@
 import {
   type Change,
   checkOperations,
+  type CloneOptions,
+  type CloneResult,
+  type Clones,
   checkSnapshotArguments,
   copyOperations,
   type DiffCost,
@@ -22,6 +25,7 @@ import {
 } from '@strata/btree'
 import { ErrorCode, type FileSystem, StrataError } from '@strata/storage'
 import { checkDatabase } from './check.js'
+import { cloneDatabase } from './clone.js'
 import { type CheckpointPolicy, checkPolicy, checkpoint, DEFAULT_CHECKPOINT_POLICY } from './checkpoint.js'
 import { cleanSegments, removeEmptySegments, victims } from './cleaning.js'
 import { submit } from './commit.js'
@@ -61,7 +65,7 @@ export interface RowEngineOptions {
  * segmented log (docs/architecture.md). A commit appends its batch as one record; dirty pages are
  * written elsewhere at checkpoints; a snapshot is a pinned root.
  */
-export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents {
+export class RowEngine implements Engine, NamedSnapshots, Clones, PageSource, TreeEvents {
   readonly pageSize: number
   /** The open database: the state commits, checkpoints, cleaning, reads and recovery share. */
   readonly #db: Database
@@ -141,6 +145,20 @@ export class RowEngine implements Engine, NamedSnapshots, PageSource, TreeEvents
    */
   restoreSnapshot(name: string): Promise<void> {
     return this.#db.tasks.runChecked(() => this.#db.assertOpen(), () => restoreNamed(this.#db, name))
+  }
+
+  /**
+   * Makes a new database in the empty folder `target` at snapshot `name`'s state (the head's if
+   * undefined), durable when it resolves: sealed segments are shared by hard link (copied with
+   * `link: false`, or across file systems), and only the active segment up to a checkpoint and
+   * META are written (clone.ts).
+   */
+  clone(name: string | undefined, target: FileSystem, options: CloneOptions = {}): Promise<CloneResult> {
+    const db = this.#db
+    return db.tasks.runChecked(() => {
+      db.assertOpen()
+      if (db.readOnly) throw new StrataError(ErrorCode.READONLY, 'the database was opened read-only')
+    }, () => cloneDatabase(db, target, { name, snapshots: options.snapshots === true, link: options.link !== false }))
   }
 
   // ── PageSource and TreeEvents (database.ts) ─────────────────────────────────

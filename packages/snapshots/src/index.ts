@@ -3,4 +3,5 @@
  *
  * @module @strata/snapshots
  */
+export { partialCloneFolder } from './clone-folder.js'
 export { checkRetention, type ExportResult, type ExportTarget, HEAD, type RetentionPolicy, type SnapshotInfo, SnapshotManager } from './snapshot-manager.js'

@@ -1,4 +1,6 @@
-import type { Change, DiffCost, Engine, EngineSnapshot, NamedSnapshotInfo, SnapshotEngine } from '@strata/btree'
+import type { Change, CloneOptions, CloneResult, Clones, DiffCost, Engine, EngineSnapshot, NamedSnapshotInfo, SnapshotEngine } from '@strata/btree'
+import { ErrorCode, StrataError } from '@strata/storage'
+import { cloneIntoFolder } from './clone-folder.js'
 
 /** How many snapshots to keep, applied each time one is created. */
 export interface RetentionPolicy {
@@ -168,6 +170,19 @@ export class SnapshotManager {
       await target?.close()
     }
     return result
+  }
+
+  /**
+   * Makes a new, writable database at `path` (missing, or an empty folder) at snapshot `name`'s
+   * state (or the head's, for {@link HEAD}), durable when it resolves, built beside `path` and
+   * renamed into place. LEVEL_NOT_SUPPORTED where the engine makes no clones.
+   */
+  clone(name: string, path: string, options: CloneOptions = {}): Promise<CloneResult> {
+    if (!('clone' in this.#engine)) {
+      return Promise.reject(new StrataError(ErrorCode.NOT_SUPPORTED, 'this engine makes no clones (the redirect-on-write engine does); export the snapshot instead'))
+    }
+    const engine = this.#engine as SnapshotEngine & Clones
+    return cloneIntoFolder(path, (target) => engine.clone(name === HEAD ? undefined : name, target, options))
   }
 
   async #applyRetention(keep: string): Promise<void> {

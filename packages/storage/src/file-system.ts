@@ -47,6 +47,20 @@ export interface FileSystem {
   lock(): void
   /** Releases the lock taken by `lock`. */
   unlock(): void
+  /**
+   * Puts this folder's file `name` into folder `target` under the same name, for a clone. With
+   * `link`, by a hard link where both folders are on one file system; else (or where a link is
+   * impossible) by a copy, reflinked where the file system can. Either way the two names are
+   * independent only while neither is written in place: the caller shares only files never
+   * written again (docs/format.md §Clones). Absent where the folder cannot share files.
+   */
+  share?(name: string, target: FileSystem, options: { link: boolean }): SharedFile
+}
+
+/** How {@link FileSystem.share} put a file into the other folder, and the bytes it wrote there (0 for a link). */
+export interface SharedFile {
+  how: 'linked' | 'copied'
+  bytesWritten: number
 }
 
 /** Whether the folder `fs` has a file `name` with bytes in it (an engine's sign that a database is there). */

@@ -1,6 +1,6 @@
 import { ErrorCode, StrataError } from './errors.js'
 import { decideFault, type FaultableFileSystem, type FaultInjector, faultError } from './fault.js'
-import type { BlockFile } from './file-system.js'
+import type { BlockFile, FileSystem, SharedFile } from './file-system.js'
 import { IoStats, type Purpose } from './io-stats.js'
 
 /** The bytes of one in-memory file. */
@@ -167,6 +167,23 @@ export class MemoryFileSystem implements FaultableFileSystem {
 
   unlock(): void {
     this.#locked = false
+  }
+
+  /**
+   * A link is the same {@link MemoryFileData} under a name in each folder, as a hard link is one
+   * inode: a write in place through either name shows through the other, so tests catch one.
+   */
+  share(name: string, target: FileSystem, options: { link: boolean }): SharedFile {
+    const data = this.files.get(name)
+    if (!data) throw new StrataError(ErrorCode.IO_ERROR, `memory file ${name} does not exist`)
+    if (!(target instanceof MemoryFileSystem)) throw new StrataError(ErrorCode.NOT_SUPPORTED, `cannot share ${name} with ${target.location}: not a memory file system`)
+    if (target.files.has(name)) throw new StrataError(ErrorCode.IO_ERROR, `${target.location}/${name} already exists`)
+    const shared = options.link ? data : new MemoryFileData(data.snapshot())
+    target.files.set(name, shared)
+    target.observer?.create(name)
+    if (options.link) return { how: 'linked', bytesWritten: 0 }
+    target.observer?.write(name, 0, shared.bytes.subarray(0, shared.length))
+    return { how: 'copied', bytesWritten: shared.length }
   }
 
   /** A deep copy of every file, as a new unlocked file system. */

@@ -1,7 +1,7 @@
 import * as fs from 'node:fs'
 import { join, resolve } from 'node:path'
 import { ErrorCode, StrataError } from './errors.js'
-import type { BlockFile, FileSystem } from './file-system.js'
+import type { BlockFile, FileSystem, SharedFile } from './file-system.js'
 import { releaseFolderLock, takeFolderLock } from './folder-lock.js'
 import { IoStats, type Purpose } from './io-stats.js'
 
@@ -158,6 +158,34 @@ export class NodeFileSystem implements FileSystem {
         })
       })
     })
+  }
+
+  /**
+   * A hard link when asked and possible; else a copy with `COPYFILE_FICLONE`, which the kernel
+   * makes a reflink (no data written) on file systems that have them (btrfs, XFS, APFS) and a
+   * plain copy elsewhere. A link fails across file systems (`EXDEV`) and where links are not
+   * allowed (`EPERM`); then the file is copied.
+   */
+  share(name: string, target: FileSystem, options: { link: boolean }): SharedFile {
+    if (this.readOnly) throw this.#refused(`share ${name}`)
+    if (!(target instanceof NodeFileSystem)) throw new StrataError(ErrorCode.NOT_SUPPORTED, `cannot share ${name} with ${target.location}: not a folder on disk`)
+    const from = join(this.location, name)
+    const to = join(target.location, name)
+    if (options.link) {
+      try {
+        fs.linkSync(from, to)
+        return { how: 'linked', bytesWritten: 0 }
+      } catch (error) {
+        const code = (error as NodeJS.ErrnoException).code
+        if (code !== 'EXDEV' && code !== 'EPERM' && code !== 'EMLINK' && code !== 'ENOTSUP') throw ioError(error, `linking ${from} to ${to}`)
+      }
+    }
+    try {
+      fs.copyFileSync(from, to, fs.constants.COPYFILE_EXCL | fs.constants.COPYFILE_FICLONE)
+      return { how: 'copied', bytesWritten: fs.statSync(to).size }
+    } catch (error) {
+      throw ioError(error, `copying ${from} to ${to}`)
+    }
   }
 
   /**

@@ -1,6 +1,6 @@
 import { readdirSync, rmSync } from 'node:fs'
 import { join } from 'node:path'
-import type { Engine, SnapshotEngine } from '@strata/btree'
+import type { CloneOptions, CloneResult, Engine, SnapshotEngine } from '@strata/btree'
 import { type ExportResult, HEAD, type RetentionPolicy, type SnapshotInfo, SnapshotManager } from '@strata/snapshots'
 import { ErrorCode, StrataError } from '@strata/storage'
 import { fromEngine } from './formats.js'
@@ -95,6 +95,18 @@ export class StrataSnapshots<K, V, View> {
       removeExportLeftovers(path, before)
       throw error
     }
+  }
+
+  /**
+   * Makes a new, writable database at `path` (missing, or an empty folder) whose state is snapshot
+   * `name`'s (or the head's, for `'head'`), durable when it resolves; `new StrataLevel(path)` opens
+   * it. On the ROW engine it shares the source's sealed log segments by hard link (copied across
+   * file systems, or with `link: false`), so it takes about as long at any size. The clone has no
+   * named snapshots unless `snapshots: true`. LEVEL_NOT_SUPPORTED on the COW engine: export instead.
+   */
+  async clone(name: string, path: string, options: CloneOptions = {}): Promise<CloneResult> {
+    await this.#host.ready()
+    return this.#manager$().clone(name, path, options)
   }
 
   async delete(name: string): Promise<void> {

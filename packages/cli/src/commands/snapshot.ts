@@ -22,11 +22,11 @@ function parseMeta(text: string | undefined): unknown {
 }
 
 /**
- * Adds `strata snapshot create|list|delete|diff|export|restore`: named durable snapshots
+ * Adds `strata snapshot create|list|delete|diff|export|clone|restore`: named durable snapshots
  * (docs/snapshots.md). `list`, `diff` and `export` open the database read-only.
  */
 export function addSnapshotCommand(program: Command, output: Output): void {
-  const group = program.command('snapshot').description('named durable snapshots: create, list, delete, diff, export, restore')
+  const group = program.command('snapshot').description('named durable snapshots: create, list, delete, diff, export, clone, restore')
 
   group
     .command('create')
@@ -116,5 +116,21 @@ export function addSnapshotCommand(program: Command, output: Output): void {
     .action(async (db: string, name: string, path: string, options: JsonOption) => {
       const result = await withDatabase(db, 'read', (engine) => new SnapshotManager(engine).export(name, path, (target) => createDatabaseLike(engine, target)))
       await (options.json ? output.json({ name, path, ...result }) : output.write(`exported snapshot ${name} to ${path}: ${count(result.entries)} entries, ${bytes(result.bytes)}\n`))
+    })
+
+  group
+    .command('clone')
+    .description("make a writable database at a snapshot's state (or 'head'), sharing the source's sealed log segments by hard link (ROW engine)")
+    .argument('<db>', 'the database folder')
+    .argument('<name>', "the snapshot name, or 'head'")
+    .argument('<path>', 'the folder to create the clone in (missing or empty)')
+    .option('--snapshots', 'keep the named snapshots in the clone')
+    .option('--copy', 'copy the segments instead of linking them')
+    .option('--json', 'print JSON for scripts')
+    .action(async (db: string, name: string, path: string, options: JsonOption & { snapshots?: true; copy?: true }) => {
+      const result = await withDatabase(db, 'write', (engine) => new SnapshotManager(engine).clone(name, path, { snapshots: options.snapshots === true, link: options.copy !== true }))
+      await (options.json
+        ? output.json({ name, path, ...result })
+        : output.write(`cloned ${name} to ${path}: ${count(result.linkedFiles)} files linked, ${count(result.copiedFiles)} copied, ${bytes(result.bytesWritten)} written\n`))
     })
 }

@@ -1,0 +1,102 @@
+import type { CloneResult } from '@strata/btree'
+import { ErrorCode, type FileSystem, RECORD_HEADER_BYTES, StrataError } from '@strata/storage'
+import { logAddress, offsetOf, segmentOf } from './address.js'
+import { checkpoint } from './checkpoint.js'
+import { removeEmptySegments } from './cleaning.js'
+import type { Database } from './database.js'
+import { MetaFile } from './meta.js'
+import { deleteNamed, restoreNamed } from './named.js'
+import { openDatabase } from './recovery.js'
+import { segmentName } from './segment-log.js'
+
+/** What {@link cloneDatabase} is asked for, every option decided. */
+export interface CloneRequest {
+  /** The named snapshot whose state the clone starts at; undefined for the head. */
+  name: string | undefined
+  /** Keep the source's named snapshots in the clone. */
+  snapshots: boolean
+  /** Share sealed segments by hard link where possible (else copy them). */
+  link: boolean
+}
+
+/**
+ * Makes a new database in the empty folder `target` whose state is that of `request.name` in
+ * `db` (docs/format.md §Clones); runs on `db`'s task queue, so nothing else changes `db` meanwhile:
+ * 1. Checkpoint `db`: the head and every named snapshot are whole in the log as pages, and META
+ *    names the checkpoint record C, in the active segment S.
+ * 2. Put every segment before S into `target`, by hard link (or copy): those are sealed. Neither
+ *    database ever writes them in place again, since recovery cuts the log only from the segment
+ *    its checkpoint is in, and appends go to the newest segment.
+ * 3. Copy S up to the end of C (S is still written by `db`, so it is never shared); sync; write
+ *    the clone's META, naming C. `target` now holds `db`'s state at C, with its named snapshots.
+ * 4. Open the clone; restore it to `name`'s state and delete the snapshots it is not to keep,
+ *    each durably as on any database; then a checkpoint of its own in a fresh segment, after
+ *    which the segments the clone does not use are removed from `target` (their links only).
+ */
+export async function cloneDatabase(db: Database, target: FileSystem, request: CloneRequest): Promise<CloneResult> {
+  const { name } = request
+  db.assertWritable()
+  if (name !== undefined && !db.named.has(name)) throw new StrataError(ErrorCode.SNAPSHOT_NOT_FOUND, `no snapshot named ${JSON.stringify(name)}`)
+  if (!db.fs.share) throw new StrataError(ErrorCode.NOT_SUPPORTED, `${db.fs.location} cannot share its files with a clone`)
+  if (target.list().length > 0) throw new StrataError(ErrorCode.EXISTS, `${target.location} is not empty: a clone is made in an empty folder`)
+  const writtenBefore = target.io.report().totalWritten
+  const result: CloneResult = { linkedFiles: 0, copiedFiles: 0, bytesWritten: 0 }
+  // 1. The state to clone, whole in the log.
+  await checkpoint(db, 'meta')
+  db.assertWritable()
+  const at = db.checkpointAt
+  const seq = db.meta.current.checkpointSeq
+  const active = segmentOf(at)
+  const end = offsetOf(at) + RECORD_HEADER_BYTES + db.log.readRecord(at, 'meta').payload.length
+  // 2–3. From here to the last share nothing awaits, so no segment of `db` goes meanwhile.
+  const copied: string[] = []
+  for (const segment of db.log.segments()) {
+    if (segment >= active) continue
+    const shared = db.fs.share(segmentName(segment), target, { link: request.link })
+    if (shared.how === 'linked') result.linkedFiles++
+    else copied.push(segmentName(segment))
+    result.bytesWritten += shared.bytesWritten
+  }
+  const tail = db.log.read(logAddress(active, 0), end, 'meta')
+  const tailFile = target.open(segmentName(active), { create: true })
+  try {
+    tailFile.write(0, tail, 'meta')
+    await tailFile.sync()
+  } finally {
+    tailFile.close()
+  }
+  result.copiedFiles = copied.length + 1
+  for (const file of copied) {
+    const copy = target.open(file)
+    try {
+      await copy.sync()
+    } finally {
+      copy.close()
+    }
+  }
+  await target.syncDirectory()
+  const meta = await MetaFile.create(target, { generation: 0, pageSize: db.pageSize, segmentBytes: db.meta.current.segmentBytes, checkpoint: at, checkpointSeq: seq })
+  meta.close()
+  // 4. The clone's own state.
+  target.lock()
+  try {
+    const clone = await openDatabase({ fs: target, createIfMissing: false }, db.policy)
+    try {
+      if (name !== undefined) await restoreNamed(clone, name)
+      if (!request.snapshots) for (const other of [...clone.named.keys()]) await deleteNamed(clone, other)
+      clone.log.roll()
+      await checkpoint(clone, 'meta')
+      removeEmptySegments(clone)
+      await clone.log.sync()
+      await target.syncDirectory()
+    } finally {
+      await clone.checkpointDone
+      clone.log.close()
+      clone.meta.close()
+    }
+  } finally {
+    target.unlock()
+  }
+  result.bytesWritten += target.io.report().totalWritten - writtenBefore
+  return result
+}
