@@ -1,7 +1,15 @@
+import type { Operation } from './engine.js'
+
 /** A group holds at most this many bytes of keys and values, unless its first batch alone is larger. */
 export const GROUP_MAX_BYTES = 1024 * 1024
 /** A group holds at most this many operations, unless its first batch alone has more. */
 export const GROUP_MAX_OPERATIONS = 16_384
+
+/** A batch in a write group: its operations (keys and values already copied) and whether it is durable. */
+export interface PendingBatch {
+  readonly ops: Operation[]
+  readonly sync: boolean
+}
 
 /** Items joined into one group ({@link TaskQueue.joinGroup}), with their callers' promises. */
 interface Group<T> {
@@ -85,6 +93,16 @@ export class TaskQueue {
       group.bytes += size.bytes
       group.operations += size.operations
     })
+  }
+
+  /**
+   * {@link joinGroup} for an engine's write: the batch `ops` (already copied), weighed by its key
+   * and value bytes and its operations. `commit` gets the group's batches in order.
+   */
+  joinWrite(ops: Operation[], sync: boolean, commit: (group: PendingBatch[]) => Promise<void>): Promise<void> {
+    let bytes = 0
+    for (const op of ops) bytes += op.key.length + (op.type === 'put' ? op.value.length : 0)
+    return this.joinGroup<PendingBatch>({ ops, sync }, { bytes, operations: ops.length }, commit)
   }
 
   /** Resolves once every task queued so far has settled. */

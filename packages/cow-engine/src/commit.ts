@@ -1,13 +1,7 @@
-import { BatchLayout, type LoggedOperation, type Operation } from '@strata/btree'
+import { BatchLayout, type LoggedOperation, type PendingBatch } from '@strata/btree'
 import { assert, ErrorCode, StrataError } from '@strata/storage'
 import type { Database } from './database.js'
 import { walValueAddress } from './wal-values.js'
-
-/** A batch handed to `write`: its operations (keys and values already copied) and whether it is durable. */
-export interface PendingBatch {
-  readonly ops: Operation[]
-  readonly sync: boolean
-}
 
 /**
  * Commits a group of batches to the WAL and the head tree (docs/architecture.md §COW commits and

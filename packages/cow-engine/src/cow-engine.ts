@@ -2,7 +2,7 @@ import { type Change, checkCacheSize, checkOperations, checkPositiveFields, chec
 import { ErrorCode, type FileSystem, OverlayFileSystem, type Purpose, StrataError } from '@strata/storage'
 import { checkDatabase } from './check.js'
 import { type CheckpointChanges, type CheckpointPolicy, checkpoint, DEFAULT_CHECKPOINT_POLICY, wantsCheckpoint } from './checkpoint.js'
-import { commit, type PendingBatch } from './commit.js'
+import { commit } from './commit.js'
 import type { Database } from './database.js'
 import { createNamed, deleteNamed, NamedHandle, type NamedHost, namedSnapshot, registerNamed, restoreNamed, snapshotInfo } from './named.js'
 import { PerSnapshotStore } from './per-snapshot-store.js'
@@ -212,10 +212,8 @@ export class CowEngine implements Engine, NamedSnapshots {
     }
     if (ops.length === 0) return Promise.resolve()
     const owned = copyOperations(ops)
-    let bytes = 0
-    for (const op of owned) bytes += op.key.length + (op.type === 'put' ? op.value.length : 0)
     // Batches written while the queue is busy share one append and at most one sync.
-    return this.#tasks.joinGroup<PendingBatch>({ ops: owned, sync: options.sync !== false }, { bytes, operations: owned.length }, async (group) => {
+    return this.#tasks.joinWrite(owned, options.sync !== false, async (group) => {
       const db = this.#db
       await commit(db, group)
       this.#reads.visible = db.tree.freeze()

@@ -1,4 +1,4 @@
-import { BatchLayout, BatchUndo, compareKeys, isRef, type LoggedOperation, type Operation, valueRecordBytes } from '@strata/btree'
+import { BatchLayout, BatchUndo, compareKeys, isRef, type LoggedOperation, type Operation, type PendingBatch, valueRecordBytes } from '@strata/btree'
 import { ErrorCode, StrataError } from '@strata/storage'
 import { segmentOf } from './address.js'
 import { queueCheckpointTurn, startSegment, wantsCheckpoint } from './checkpoint.js'
@@ -19,20 +19,12 @@ export interface SyncingBatch {
   out: boolean
 }
 
-/** A batch handed to `write`: its operations (keys and values already copied) and whether it is durable. */
-export interface PendingBatch {
-  readonly ops: Operation[]
-  readonly sync: boolean
-}
-
 /**
  * Commits a batch in a group (docs/architecture.md §Group commit): batches written while the
  * queue is busy share one append and at most one sync. Resolves once the batch is committed.
  */
 export function submit(db: Database, ops: Operation[], sync: boolean): Promise<void> {
-  let bytes = 0
-  for (const op of ops) bytes += op.key.length + (op.type === 'put' ? op.value.length : 0)
-  return db.tasks.joinGroup<PendingBatch>({ ops, sync }, { bytes, operations: ops.length }, (group) => commit(db, group))
+  return db.tasks.joinWrite(ops, sync, (group) => commit(db, group))
 }
 
 /**
