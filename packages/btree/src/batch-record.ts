@@ -78,49 +78,65 @@ export function encodeBatch(seq: number, ops: LoggedOperation[], durableThrough:
   sealRecord(buf, LogRecordType.BATCH, salt)
 }
 
-/**
- * Decodes a BATCH payload. Keys and inline values are views of `payload`, which may be a log scan's
- * buffer that the next record overwrites: whoever keeps them copies them or keeps the buffer.
- */
-export function decodeBatch(payload: Buffer, file: string, offset: number): { seq: number; ops: LoggedOperation[]; durableThrough: number | undefined } {
+/** A BATCH payload checked whole: its sequence number, where each operation starts, its durable-through mark. */
+export interface BatchOutline {
+  seq: number
+  /** Offsets in the payload of the operations, in the batch's order (see {@link operationAt}). */
+  offsets: number[]
+  durableThrough: number | undefined
+}
+
+/** Checks a BATCH payload's structure and finds its operations. Throws LEVEL_CORRUPTION if malformed. */
+export function outlineBatch(payload: Buffer, file: string, offset: number): BatchOutline {
   const bad = () => corruption(file, offset, 'malformed batch record')
   if (payload.length < 12) throw bad()
   const seq = readU64(payload, 0)
   const count = payload.readUInt32LE(8)
-  const ops: LoggedOperation[] = []
+  const offsets: number[] = []
   let at = 12
   for (let i = 0; i < count; i++) {
     if (at + 3 > payload.length) throw bad()
-    const kind = payload.readUInt8(at)
-    const keyLength = payload.readUInt16LE(at + 1)
-    at += 3
-    if (at + keyLength > payload.length) throw bad()
-    const key = payload.subarray(at, at + keyLength)
-    at += keyLength
-    if (kind === DEL) {
-      ops.push({ type: 'del', key })
-      continue
-    }
+    offsets.push(at)
+    const kind = payload[at] as number
+    at += 3 + payload.readUInt16LE(at + 1)
+    if (at > payload.length) throw bad()
+    if (kind === DEL) continue
     if (at + 4 > payload.length) throw bad()
     const length = payload.readUInt32LE(at)
     at += 4
-    if (kind === PUT_INLINE) {
-      if (at + length > payload.length) throw bad()
-      ops.push({ type: 'put', key, value: payload.subarray(at, at + length) })
-      at += length
-    } else if (kind === PUT_REF) {
-      if (at + 8 > payload.length) throw bad()
-      const ref: ValueRef = { address: readU64(payload, at), length }
-      ops.push({ type: 'put', key, value: ref })
-      at += 8
-    } else {
-      throw bad()
-    }
+    if (kind === PUT_INLINE) at += length
+    else if (kind === PUT_REF) at += 8
+    else throw bad()
+    if (at > payload.length) throw bad()
   }
   // Batches written before the durable-through mark end with their last operation.
-  if (at === payload.length) return { seq, ops, durableThrough: undefined }
+  if (at === payload.length) return { seq, offsets, durableThrough: undefined }
   if (at + 8 !== payload.length) throw bad()
-  return { seq, ops, durableThrough: readU64(payload, at) }
+  return { seq, offsets, durableThrough: readU64(payload, at) }
+}
+
+/**
+ * The operation at `at` in a BATCH payload {@link outlineBatch} checked. Its key and inline value
+ * are views of `payload`, which may be a log scan's buffer that the next record overwrites:
+ * whoever keeps them copies them or keeps the buffer.
+ */
+export function operationAt(payload: Buffer, at: number): LoggedOperation {
+  const kind = payload[at] as number
+  const keyEnd = at + 3 + payload.readUInt16LE(at + 1)
+  const key = payload.subarray(at + 3, keyEnd)
+  if (kind === DEL) return { type: 'del', key }
+  const length = payload.readUInt32LE(keyEnd)
+  if (kind === PUT_INLINE) return { type: 'put', key, value: payload.subarray(keyEnd + 4, keyEnd + 4 + length) }
+  return { type: 'put', key, value: { address: readU64(payload, keyEnd + 4), length } satisfies ValueRef }
+}
+
+/** Where an operation's key starts, from the operation's start: after its u8 kind and its u16 key length (little-endian, just before the key). */
+export const OPERATION_KEY_OFFSET = 3
+
+/** Decodes a BATCH payload ({@link outlineBatch}, then {@link operationAt} for each operation, with the same caveat). */
+export function decodeBatch(payload: Buffer, file: string, offset: number): { seq: number; ops: LoggedOperation[]; durableThrough: number | undefined } {
+  const { seq, offsets, durableThrough } = outlineBatch(payload, file, offset)
+  return { seq, ops: offsets.map((at) => operationAt(payload, at)), durableThrough }
 }
 
 /** Bytes of the framed VALUE record for this key and value, with a header of `recordHeaderBytes`. */

@@ -3,7 +3,7 @@
  *
  * @module @strata/btree
  */
-export { BatchLayout, batchRecordBytes, decodeBatch, decodeValue, encodeBatch, encodeValue, type LoggedOperation, LogRecordType, valueRecordBytes } from './batch-record.js'
+export { BatchLayout, type BatchOutline, batchRecordBytes, decodeBatch, operationAt, outlineBatch, decodeValue, encodeBatch, encodeValue, type LoggedOperation, LogRecordType, valueRecordBytes } from './batch-record.js'
 export { BatchUndo } from './batch-undo.js'
 export { checkTree, type TreeShape } from './check.js'
 export { checkPositiveFields, DEFAULT_LOG_CHECKPOINT_POLICY, type LogCheckpointPolicy } from './checkpoint-policy.js'
@@ -28,6 +28,7 @@ export {
 } from './node.js'
 export { decodeNode, encodeNode, pageImageLength, pageProbe } from './page-layout.js'
 export { loadChild, type PageSource } from './page-source.js'
+export { REPLAY_RUN_OPERATIONS, ReplayRun } from './replay-run.js'
 export { inlineLimit, lookup, maxKeyBytes, Tree, type TreeEvents } from './tree.js'
 export { cacheWritten, dirtyBytes, dirtyLeaves, type PageWriter, spill, spillNode } from './spill.js'
 export { type CacheStats, cacheStats, checkCacheSize, DEFAULT_CACHE_SIZE, PageCache } from './page-cache.js'

@@ -118,17 +118,32 @@ export function apply(db: Database, seq: number, ops: LoggedOperation[]): void {
   db.publish(false)
 }
 
+/**
+ * Applies the operations `each` yields, in key order (the last write to a key last), as one
+ * state at `seq`: a replayed run's (docs/architecture.md §Replay).
+ */
+export function applyRun(db: Database, seq: number, each: (apply: (op: LoggedOperation) => void) => void): void {
+  db.tree.birth = seq
+  each((op) => applyOperation(db, op))
+  db.seq = seq
+  db.publish(false)
+}
+
 /** Applies operations to the head, nodes made born at `birth`; `undo` notes what each key held. */
 function applyOps(db: Database, birth: number, ops: LoggedOperation[], undo?: BatchUndo): void {
   db.tree.birth = birth
   for (const op of ops) {
-    if (op.type === 'del') {
-      db.tree.del(op.key)
-    } else {
-      if (isRef(op.value)) db.space.use(op.value.address, valueRecordBytes(op.key.length, op.value.length))
-      db.tree.put(op.key, op.value)
-    }
+    applyOperation(db, op)
     undo?.note(op.key)
+  }
+}
+
+function applyOperation(db: Database, op: LoggedOperation): void {
+  if (op.type === 'del') {
+    db.tree.del(op.key)
+  } else {
+    if (isRef(op.value)) db.space.use(op.value.address, valueRecordBytes(op.key.length, op.value.length))
+    db.tree.put(op.key, op.value)
   }
 }
 

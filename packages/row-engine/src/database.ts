@@ -23,6 +23,11 @@ export class Database implements PageSource, TreeEvents {
   readonly pageSize: number
   /** Where {@link Database.loadNode} reads a page before copying out its image. */
   readonly #pageRead: Buffer
+  /**
+   * While set (a replay's key-ordered walk over the leaves, which a checkpoint laid out in key
+   * order), a page read reads this many bytes from the page on and serves the next pages from them.
+   */
+  #readAhead: { window: Buffer; start: number; got: number } | undefined
   readonly space = new SpaceMap()
   readonly tree: Tree
   /** Clean pages by address, within the `cacheSize` budget. A log address names one page for ever. */
@@ -137,7 +142,7 @@ export class Database implements PageSource, TreeEvents {
     // read itself, and the page's own copy comes from Node's pool of small buffers.
     const where = segmentName(segmentOf(address))
     const read = this.#pageRead
-    const got = this.log.readInto(address, read, 'page')
+    const got = this.#readAhead ? this.#readAheadInto(address, read) : this.log.readInto(address, read, 'page')
     if (got < PAGE_HEADER_BYTES) throw corruption(where, offsetOf(address), 'truncated page')
     const length = pageImageLength(read)
     const image =
@@ -145,6 +150,24 @@ export class Database implements PageSource, TreeEvents {
         ? Buffer.from(read.subarray(0, length))
         : Buffer.concat([read.subarray(0, got), this.log.read(address + got, length - got, 'page')])
     return decodeNode(image, address, 0, where, offsetOf(address))
+  }
+
+  /** Turns read-ahead of `bytes` on (see `#readAhead`), or off with 0. */
+  readAhead(bytes: number): void {
+    this.#readAhead = bytes > 0 ? { window: Buffer.allocUnsafeSlow(bytes), start: 0, got: 0 } : undefined
+  }
+
+  /** Reads the page at `address` into `read` through the read-ahead window; returns the bytes read (fewer at a segment's end). */
+  #readAheadInto(address: PageAddress, read: Buffer): number {
+    const ahead = this.#readAhead as { window: Buffer; start: number; got: number }
+    let at = address - ahead.start
+    // Outside the window, or running past its end where the segment goes on: read the window anew.
+    if (at < 0 || at >= ahead.got || (at + read.length > ahead.got && ahead.got === ahead.window.length)) {
+      ahead.start = address
+      ahead.got = this.log.readInto(address, ahead.window, 'page')
+      at = 0
+    }
+    return ahead.window.copy(read, 0, at, Math.min(ahead.got, at + read.length))
   }
 
   readValue(ref: ValueRef): Buffer {

@@ -1,10 +1,10 @@
-import { checkCacheSize, decodeBatch, DEFAULT_PAGE_SIZE, type PageAddress, spill, Tree } from '@strata/btree'
+import { checkCacheSize, decodeBatch, DEFAULT_PAGE_SIZE, operationAt, outlineBatch, type PageAddress, ReplayRun, spill, Tree } from '@strata/btree'
 import { corruption, ErrorCode, type FileSystem, frameRecord, holdsBytes, RECORD_HEADER_BYTES, sealRecord, StrataError } from '@strata/storage'
 import { type LogAddress, offsetOf, segmentOf } from './address.js'
 import type { CheckpointPolicy } from './checkpoint.js'
 import { decodeCheckpoint, encodeCheckpoint } from './checkpoint-record.js'
 import { removeEmptySegments } from './cleaning.js'
-import { apply } from './commit.js'
+import { apply, applyRun } from './commit.js'
 import { Database } from './database.js'
 import { MetaFile } from './meta.js'
 import { dropSnapshot, nameSnapshot, restoreTo } from './named.js'
@@ -14,6 +14,10 @@ import { type ScannedRecord, SEGMENT_PATTERN, SegmentLog, segmentName } from './
 import { decodeDropRecord, decodeRestoreRecord, decodeSnapshotRecord } from './snapshot-records.js'
 
 const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024
+/** Log bytes of batches replayed as one run at most: bounds the memory a replay holds besides the tree. */
+const REPLAY_RUN_BYTES = 16 * 1024 * 1024
+/** Bytes a replay reads at once when it reads a page: the leaves a run changes, in key order, mostly lie in order too. */
+const REPLAY_READ_AHEAD_BYTES = 256 * 1024
 
 /**
  * Opens the database in `options.fs` (creating it if the options allow) and recovers its head;
@@ -66,15 +70,30 @@ async function recover(db: Database): Promise<void> {
   }
   db.space.restoreHeld(checkpoint.held)
   let end = (at + RECORD_HEADER_BYTES + record.payload.length) as LogAddress
+  // Batches go in as runs, in key order (§Replay); a record of another kind sees the state before it.
+  const run = new ReplayRun(REPLAY_RUN_BYTES)
+  db.readAhead(REPLAY_READ_AHEAD_BYTES)
+  let seq = db.seq
   for (const r of db.log.scan(end, 'log')) {
     const file = segmentName(segmentOf(r.address))
     const offset = offsetOf(r.address)
     if (r.type === RecordType.BATCH) {
-      const batch = decodeBatch(r.payload, file, offset)
-      if (batch.seq !== db.seq + 1) break
-      apply(db, batch.seq, batch.ops)
-      db.logSinceCheckpoint += r.next - r.address
-    } else if (r.type === RecordType.SNAPSHOT) {
+      const batch = outlineBatch(r.payload, file, offset)
+      if (batch.seq !== seq + 1) break
+      if (!run.fits(r.payload.length, batch.offsets.length)) replayRun(db, run, seq)
+      if (run.fits(r.payload.length, batch.offsets.length)) {
+        run.add(batch.seq, r.payload, batch.offsets, r.next - r.address)
+      } else {
+        // A batch larger than a run goes in alone.
+        apply(db, batch.seq, batch.offsets.map((at) => operationAt(r.payload, at)))
+        db.logSinceCheckpoint += r.next - r.address
+      }
+      seq = batch.seq
+      end = r.next
+      continue
+    }
+    replayRun(db, run, seq)
+    if (r.type === RecordType.SNAPSHOT) {
       const snapshot = decodeSnapshotRecord(r.payload, file, offset)
       if (snapshot.seq !== db.seq) break
       nameSnapshot(db, snapshot.name, snapshot.createdAt, snapshot.meta)
@@ -84,9 +103,12 @@ async function recover(db: Database): Promise<void> {
       const restore = decodeRestoreRecord(r.payload, file, offset)
       if (restore.seq !== db.seq + 1) break
       restoreTo(db, restore.name, restore.seq)
+      seq = db.seq
     }
     end = r.next
   }
+  replayRun(db, run, seq)
+  db.readAhead(0)
   refuseDamage(db, end)
   db.publish(true)
   // Read-only: the head lives in memory only; the log's tail and leftover segments stay as they are.
@@ -106,6 +128,13 @@ async function recover(db: Database): Promise<void> {
   await db.fs.syncDirectory()
   // Segments a crash kept from being removed hold nothing the checkpoint uses.
   removeEmptySegments(db)
+}
+
+/** Applies the batches gathered in `run` as one, in key order, at `seq` (its last batch's); empties it. */
+function replayRun(db: Database, run: ReplayRun, seq: number): void {
+  if (run.size === 0) return
+  db.logSinceCheckpoint += run.bytes
+  applyRun(db, seq, (apply) => run.drain(apply))
 }
 
 /**
