@@ -130,6 +130,11 @@ export function operationAt(payload: Buffer, at: number): LoggedOperation {
   return { type: 'put', key, value: { address: readU64(payload, keyEnd + 4), length } satisfies ValueRef }
 }
 
+/** Whether the operation at `at` in a checked BATCH payload puts a value kept out of line (a VALUE record). */
+export function putsOutOfLine(payload: Buffer, at: number): boolean {
+  return payload[at] === PUT_REF
+}
+
 /** Where an operation's key starts, from the operation's start: after its u8 kind and its u16 key length (little-endian, just before the key). */
 export const OPERATION_KEY_OFFSET = 3
 

@@ -1,4 +1,4 @@
-import { type LoggedOperation, OPERATION_KEY_OFFSET, operationAt } from './batch-record.js'
+import { type LoggedOperation, OPERATION_KEY_OFFSET, operationAt, putsOutOfLine } from './batch-record.js'
 
 /** Operations a run holds at most: their sort keys pack an operation's index into 21 bits. */
 export const REPLAY_RUN_OPERATIONS = 2 ** 21
@@ -59,7 +59,12 @@ export class ReplayRun {
     this.#bytes += bytes
   }
 
-  /** Calls `apply` with each operation gathered, in key order, and its batch's sequence number; empties the run. */
+  /**
+   * Calls `apply` with the operations gathered, in key order, each with its batch's sequence
+   * number, and empties the run. An operation that a later one in the run to the same key
+   * overwrites is passed over, unless it puts a value kept out of line: the state after the run is
+   * the same, and the space accounting of each VALUE record sees its put and its overwrite.
+   */
   drain(apply: (op: LoggedOperation, seq: number) => void): void {
     const held = this.#held
     const starts = this.#starts
@@ -68,14 +73,33 @@ export class ReplayRun {
     this.#starts = []
     this.#seqs = []
     this.#bytes = 0
-    for (const i of keyOrder(held, starts)) apply(operationAt(held, starts[i] as number), seqs[i] as number)
+    const order = keyOrder(held, starts)
+    for (let k = 0; k < order.length; k++) {
+      const at = starts[order[k] as number] as number
+      const next = k + 1 < order.length ? (starts[order[k + 1] as number] as number) : -1
+      if (next >= 0 && !putsOutOfLine(held, at) && sameKey(held, at, next)) continue
+      apply(operationAt(held, at), seqs[order[k] as number] as number)
+    }
   }
 }
 
+/** Whether the operations at `a` and `b` of a checked payload have the same key. */
+function sameKey(held: Buffer, a: number, b: number): boolean {
+  const length = held.readUInt16LE(a + OPERATION_KEY_OFFSET - 2)
+  if (held.readUInt16LE(b + OPERATION_KEY_OFFSET - 2) !== length) return false
+  for (let j = OPERATION_KEY_OFFSET; j < OPERATION_KEY_OFFSET + length; j++) if (held[a + j] !== held[b + j]) return false
+  return true
+}
+
+/** Groups that tie on their sort keys up to this size are ordered by comparing their keys; larger ones by the next bytes' sort keys. */
+const COMPARE_BELOW = 32
+
 /**
- * The operations' indexes in key order, ties in index order. A native sort of numbers does most
- * of the work: each sort key is the four key bytes after the prefix every key shares, above the
- * index; only operations whose four bytes tie are then compared whole.
+ * The operations' indexes in key order, ties in index order: a most-significant-digit radix sort
+ * whose digits are native sorts of numbers. From the prefix every key shares on, each sort key is
+ * three key bytes (zeros past the key's end), then how many bytes the key has from there (up to 4),
+ * then the index: keys that tie with bytes left are ordered by the next three bytes, and keys that
+ * tie having ended are equal, in index order.
  */
 function keyOrder(held: Buffer, starts: number[]): Int32Array {
   const n = starts.length
@@ -90,36 +114,46 @@ function keyOrder(held: Buffer, starts: number[]): Int32Array {
     while (j < limit && held[a + j] === held[b + j]) j++
     shared = j
   }
-  const sortKeys = new Float64Array(n)
-  for (let i = 0; i < n; i++) {
-    const start = keyStart(i) + shared
-    const end = keyStart(i) + keyLength(i)
-    let word = 0
-    for (let j = 0; j < 4; j++) word = word * 256 + (start + j < end ? (held[start + j] as number) : 0)
-    sortKeys[i] = word * INDEX_BITS + i
-  }
-  sortKeys.sort()
   const order = new Int32Array(n)
-  for (let i = 0; i < n; i++) order[i] = (sortKeys[i] as number) % INDEX_BITS
-  // Keys whose four bytes tie: whole keys decide, then the index.
-  const compare = (x: number, y: number): number => {
+  for (let i = 0; i < n; i++) order[i] = i
+  const compareFrom = (offset: number) => (x: number, y: number): number => {
     const a = keyStart(x)
     const b = keyStart(y)
     const al = keyLength(x)
     const bl = keyLength(y)
     const limit = Math.min(al, bl)
-    for (let j = shared; j < limit; j++) {
+    for (let j = offset; j < limit; j++) {
       const d = (held[a + j] as number) - (held[b + j] as number)
       if (d !== 0) return d
     }
     return al - bl || x - y
   }
-  for (let from = 0; from < n; ) {
-    const word = Math.floor((sortKeys[from] as number) / INDEX_BITS)
-    let to = from + 1
-    while (to < n && Math.floor((sortKeys[to] as number) / INDEX_BITS) === word) to++
-    if (to - from > 1) order.subarray(from, to).sort(compare)
-    from = to
+  // Sorts order[from, to) by the key bytes from `offset` on (the bytes before it tie).
+  const sortGroup = (from: number, to: number, offset: number): void => {
+    const sortKeys = new Float64Array(to - from)
+    for (let k = from; k < to; k++) {
+      const i = order[k] as number
+      const start = keyStart(i) + offset
+      const left = keyLength(i) - offset
+      let digit = 0
+      for (let j = 0; j < 3; j++) digit = digit * 256 + (j < left ? (held[start + j] as number) : 0)
+      digit = digit * 256 + Math.max(0, Math.min(left, 4))
+      sortKeys[k - from] = digit * INDEX_BITS + i
+    }
+    sortKeys.sort()
+    for (let k = from; k < to; k++) order[k] = (sortKeys[k - from] as number) % INDEX_BITS
+    for (let g = 0; g < sortKeys.length; ) {
+      const digit = Math.floor((sortKeys[g] as number) / INDEX_BITS)
+      let h = g + 1
+      while (h < sortKeys.length && Math.floor((sortKeys[h] as number) / INDEX_BITS) === digit) h++
+      // A tie with bytes left (4 in the digit's last place): the next bytes decide.
+      if (h - g > 1 && digit % 256 === 4) {
+        if (h - g < COMPARE_BELOW) order.subarray(from + g, from + h).sort(compareFrom(offset + 3))
+        else sortGroup(from + g, from + h, offset + 3)
+      }
+      g = h
+    }
   }
+  sortGroup(0, n, shared)
   return order
 }
