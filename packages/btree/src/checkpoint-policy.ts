@@ -8,8 +8,14 @@ export interface LogCheckpointPolicy {
   minLogBytes: number
   /** Checkpoint once the log since the last one holds `ratio` × the bytes of the pages it dirtied. */
   ratio: number
-  /** Always checkpoint once the log since the last one holds this many bytes (bounds recovery time and log size). */
+  /** Always checkpoint once the log since the last one holds this many bytes (bounds the log's size). */
   maxLogBytes: number
+  /**
+   * Always checkpoint once replaying the log since the last one, after a crash, would take about
+   * this many milliseconds ({@link replayEstimateMs}): bounds the restart after a crash, at the
+   * cost of more page writes (docs/architecture.md §Replay).
+   */
+  maxReplayMs: number
 }
 
 /** The defaults of {@link LogCheckpointPolicy}; docs/architecture.md §Checkpoint policy gives the measurements behind them. */
@@ -17,6 +23,36 @@ export const DEFAULT_LOG_CHECKPOINT_POLICY: LogCheckpointPolicy = {
   minLogBytes: 8 * 1024 * 1024,
   ratio: 1,
   maxLogBytes: 256 * 1024 * 1024,
+  maxReplayMs: 2000,
+}
+
+/**
+ * How fast a replay goes on the machine the defaults were measured on (docs/architecture.md
+ * §Replay): milliseconds per MiB of log replayed, and per MiB of pages the log dirtied, which the
+ * replay reads back and changes.
+ */
+export const REPLAY_SPEED = { msPerLogMiB: 15, msPerPageMiB: 16.5 } as const
+
+/**
+ * The milliseconds a replay of `logBytes` of log that dirtied `dirtiedBytes` of pages would take,
+ * at {@link REPLAY_SPEED} × `scale` (an engine's measure of its own machine against that one).
+ */
+export function replayEstimateMs(logBytes: number, dirtiedBytes: number, scale = 1): number {
+  return (scale * (logBytes * REPLAY_SPEED.msPerLogMiB + dirtiedBytes * REPLAY_SPEED.msPerPageMiB)) / (1024 * 1024)
+}
+
+/** A replay shorter than this tells too little about the machine's speed to rescale the estimate by it. */
+const CALIBRATION_MIN_LOG_BYTES = 8 * 1024 * 1024
+
+/**
+ * The scale to estimate replays with after one of `logBytes` and `dirtiedBytes` took `ms`: the
+ * replay's own measure against {@link REPLAY_SPEED}, kept within a factor of 4 either way (a
+ * replay on a busy machine should not make the next restart target meaningless), or `scale`
+ * unchanged when the replay was too short to tell.
+ */
+export function calibrateReplay(scale: number, logBytes: number, dirtiedBytes: number, ms: number): number {
+  if (logBytes < CALIBRATION_MIN_LOG_BYTES) return scale
+  return Math.min(4, Math.max(0.25, ms / replayEstimateMs(logBytes, dirtiedBytes)))
 }
 
 /** `policy` with every field checked: a field that is not a positive number is a RangeError. */

@@ -24,6 +24,23 @@ export function copyOperations(ops: readonly Operation[]): Operation[] {
   return ops.map((op) => (op.type === 'put' ? { type: 'put', key: copy(op.key), value: copy(op.value) } : { type: 'del', key: copy(op.key) }))
 }
 
+/**
+ * How far an open's replay of the log has come (docs/architecture.md §Replay): an engine that
+ * finds a log to replay reports it as it starts, after each run of batches, and when it is done.
+ */
+export interface RecoveryProgress {
+  /** Bytes of log after the checkpoint, at most what the replay reads (its tail may prove torn). */
+  logBytes: number
+  /** Bytes of log replayed so far. */
+  replayedBytes: number
+  /** Batches replayed so far. */
+  batches: number
+  /** Milliseconds since the replay began. */
+  elapsedMs: number
+  /** Whether the replay is over (the last report). */
+  done: boolean
+}
+
 /** Options of `Engine.write`. */
 export interface WriteOptions {
   /** Wait until the batch is durable (survives power loss) before resolving. Default true. */

@@ -21,6 +21,7 @@ export class ReplayRun {
   #starts: number[] = []
   #seqs: number[] = []
   #bytes = 0
+  #batches = 0
 
   /** A run that holds up to `capacity` bytes of payloads. */
   constructor(capacity: number) {
@@ -30,6 +31,11 @@ export class ReplayRun {
   /** Log bytes of the batches gathered. */
   get bytes(): number {
     return this.#bytes
+  }
+
+  /** Batches gathered. */
+  get batches(): number {
+    return this.#batches
   }
 
   /** Operations gathered. */
@@ -57,6 +63,7 @@ export class ReplayRun {
       this.#seqs.push(seq)
     }
     this.#bytes += bytes
+    this.#batches++
   }
 
   /**
@@ -73,6 +80,7 @@ export class ReplayRun {
     this.#starts = []
     this.#seqs = []
     this.#bytes = 0
+    this.#batches = 0
     const order = keyOrder(held, starts)
     for (let k = 0; k < order.length; k++) {
       const at = starts[order[k] as number] as number

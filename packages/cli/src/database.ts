@@ -5,6 +5,7 @@ import { RowEngine } from '@strata/row-engine'
 import { ErrorCode, NodeFileSystem } from '@strata/storage'
 import { type EngineName, engineOf } from 'strata'
 import { CliError } from './cli-error.js'
+import { recoveryBar } from './progress.js'
 
 /**
  * How a command opens a database: `read` never writes to the folder (the lock aside: see
@@ -37,7 +38,9 @@ function databaseFolder(path: string, readOnly: boolean): { fs: NodeFileSystem; 
 export function openDatabase(path: string, mode: OpenMode): Promise<SnapshotEngine> {
   const readOnly = mode === 'read'
   const { fs, engine } = databaseFolder(path, readOnly)
-  return engine === 'row' ? RowEngine.open({ fs, createIfMissing: false, readOnly }) : CowEngine.open({ fs, createIfMissing: false, readOnly })
+  // A database left by a crash replays its log as it opens: a bar on the terminal shows how far.
+  const onRecovery = recoveryBar()
+  return engine === 'row' ? RowEngine.open({ fs, createIfMissing: false, readOnly, onRecovery }) : CowEngine.open({ fs, createIfMissing: false, readOnly, onRecovery })
 }
 
 /** Runs `task` on the database at `path` and closes it, whether `task` succeeds or not. */

@@ -1,4 +1,4 @@
-import { cacheWritten, DEFAULT_LOG_CHECKPOINT_POLICY, isRef, leafValue, type LogCheckpointPolicy, NO_ADDRESS, type Node, type PageAddress, setLeafValue, spill } from '@strata/btree'
+import { cacheWritten, DEFAULT_LOG_CHECKPOINT_POLICY, replayEstimateMs, isRef, leafValue, type LogCheckpointPolicy, NO_ADDRESS, type Node, type PageAddress, setLeafValue, spill } from '@strata/btree'
 import { assert, frameRecord, type Purpose, sealRecord } from '@strata/storage'
 import { type CheckpointRecord, encodeCheckpoint, PAGE_RECORD_PREFIX, RESTORE_FLAG, stampPageRecord } from './checkpoint-record.js'
 import type { Database } from './database.js'
@@ -47,7 +47,7 @@ export function spaceBound(policy: CheckpointPolicy, liveBytes: number): number 
  * less than half the page file, a checkpoint comes a little before the ratio asks.
  */
 export function wantsCheckpoint(policy: CheckpointPolicy, logged: number, dirtied: number, space: SpaceFigures): boolean {
-  if (logged >= policy.maxLogBytes) return true
+  if (logged >= policy.maxLogBytes || replayEstimateMs(logged, dirtied) >= policy.maxReplayMs) return true
   if (logged < Math.min(policy.minLogBytes, Math.max(policy.minLogBytes / 8, space.liveBytes / 4))) return false
   const owed = policy.ratio * dirtied
   if (logged >= owed) return true

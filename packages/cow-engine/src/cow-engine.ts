@@ -1,4 +1,4 @@
-import { type Change, checkCacheSize, checkOperations, checkPositiveFields, checkSnapshotArguments, copyOperations, DEFAULT_PAGE_SIZE, type DiffCost, type Engine, type EngineCursor, type EngineSnapshot, type EngineStats, engineStats, type NamedSnapshotInfo, type NamedSnapshots, type Operation, type Range, TaskQueue, type WriteOptions } from '@strata/btree'
+import { type Change, checkCacheSize, checkOperations, checkPositiveFields, checkSnapshotArguments, copyOperations, DEFAULT_PAGE_SIZE, type DiffCost, type Engine, type EngineCursor, type EngineSnapshot, type EngineStats, engineStats, type NamedSnapshotInfo, type NamedSnapshots, type Operation, type Range, type RecoveryProgress, TaskQueue, type WriteOptions } from '@strata/btree'
 import { ErrorCode, type FileSystem, OverlayFileSystem, type Purpose, StrataError } from '@strata/storage'
 import { checkDatabase } from './check.js'
 import { type CheckpointChanges, type CheckpointPolicy, checkpoint, DEFAULT_CHECKPOINT_POLICY, wantsCheckpoint } from './checkpoint.js'
@@ -29,6 +29,11 @@ export interface CowEngineOptions {
    * read from the file again. A non-negative integer; default 64 MiB.
    */
   cacheSize?: number
+  /**
+   * Called as an open replays the WAL after a crash: as it starts, every 64 batches, and when it is
+   * done (docs/architecture.md §Replay). Not called when there is nothing to replay.
+   */
+  onRecovery?: (progress: RecoveryProgress) => void
   /** Create the database if the folder has none. Default true. */
   createIfMissing?: boolean
   /** Fail if the folder already has a database. Default false. */
@@ -104,6 +109,7 @@ export class CowEngine implements Engine, NamedSnapshots {
         mode,
         openStore: (storeMode, pageSize) => (storeMode === 'shared' ? new SharedStore(fs, pageSize) : new PerSnapshotStore(fs, pageSize)),
         cacheSize,
+        onRecovery: options.onRecovery,
       })
       return new CowEngine(db, policy, readOnly)
     } catch (error) {

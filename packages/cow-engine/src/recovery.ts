@@ -1,4 +1,4 @@
-import { decodeBatch, encodeNode, type LoggedOperation, Tree } from '@strata/btree'
+import { decodeBatch, encodeNode, type LoggedOperation, type RecoveryProgress, Tree } from '@strata/btree'
 import { corruption, ErrorCode, type FileSystem, holdsBytes, StrataError } from '@strata/storage'
 import { Catalogue } from './catalogue.js'
 import { type CheckpointRecord, decodeCheckpoint, decodePageRecord, RESTORE_FLAG } from './checkpoint-record.js'
@@ -25,12 +25,18 @@ export interface OpenRequest {
   openStore: (mode: StoreMode, pageSize: number) => PreimageStore
   /** The page cache's budget in bytes. */
   cacheSize: number
+  onRecovery?: ((progress: RecoveryProgress) => void) | undefined
 }
+
+/** Batches between two progress reports of a replay. */
+const REPORT_EVERY_BATCHES = 64
 
 /** A batch found in the WAL after the last complete checkpoint. */
 interface LoggedBatch {
   seq: number
   ops: LoggedOperation[]
+  /** Bytes of its record in the WAL. */
+  bytes: number
 }
 
 /** A checkpoint whose CHECKPOINT record is in the WAL: its record, its page images, and the LSN after it. */
@@ -98,7 +104,7 @@ export async function openDatabase(request: OpenRequest): Promise<Database> {
     db.tree.replaceRoot(db.loadNode(pageNumber(meta.root)))
     db.tree.dataBytes = meta.dataBytes
     // 6. Replay.
-    for (const batch of scan.batches) db.apply(batch.seq, batch.ops)
+    replay(db, scan.batches, scan.logBytes, request.onRecovery)
     // 7. New records follow the last valid one.
     if (scan.end === undefined) wal.reset(meta.walBase)
     else wal.resume(scan.end)
@@ -148,18 +154,32 @@ async function repairCopies(request: OpenRequest, pages: PageFile, complete: Com
   return store
 }
 
+/** Applies the batches found after the last complete checkpoint, in order, reporting progress to `onRecovery`. */
+function replay(db: Database, batches: LoggedBatch[], logBytes: number, onRecovery: OpenRequest['onRecovery']): void {
+  const started = performance.now()
+  let replayedBytes = 0
+  const report = (done: number, over: boolean) => onRecovery?.({ logBytes, replayedBytes, batches: done, elapsedMs: performance.now() - started, done: over })
+  if (batches.length > 0) report(0, false)
+  batches.forEach((batch, i) => {
+    db.apply(batch.seq, batch.ops)
+    replayedBytes += batch.bytes
+    if ((i + 1) % REPORT_EVERY_BATCHES === 0 && i + 1 < batches.length) report(i + 1, false)
+  })
+  if (batches.length > 0) report(batches.length, true)
+}
+
 /** The WAL's records after the meta's checkpoint: the batches to replay, a complete checkpoint to redo, where the valid records end. */
-function scanWal(fs: FileSystem, wal: Wal, meta: Meta): { batches: LoggedBatch[]; complete?: CompleteCheckpoint; end?: number } {
+function scanWal(fs: FileSystem, wal: Wal, meta: Meta): { batches: LoggedBatch[]; logBytes: number; complete?: CompleteCheckpoint; end?: number } {
   const where = `${fs.location}/${WAL_FILE}`
   const base = wal.headerBase
   if (base === undefined) {
     // No valid header: a reset cut short leaves none and no records; anything else is damage.
     if (wal.hasRecordBytes()) throw corruption(where, 0, 'bad WAL header')
-    return { batches: [] }
+    return { batches: [], logBytes: 0 }
   }
   if (base > meta.walBase) throw corruption(where, 0, 'the WAL is newer than the meta')
   // A WAL that ends before the meta's LSN is the previous generation, reset cut short.
-  if (meta.walBase > wal.end) return { batches: [] }
+  if (meta.walBase > wal.end) return { batches: [], logBytes: 0 }
   let seq = meta.seq
   let batches: LoggedBatch[] = []
   let images: PageWrite[] = []
@@ -170,7 +190,7 @@ function scanWal(fs: FileSystem, wal: Wal, meta: Meta): { batches: LoggedBatch[]
       const batch = decodeBatch(r.payload, where, r.lsn)
       if (batch.seq !== seq + 1) break
       seq = batch.seq
-      batches.push(batch)
+      batches.push({ seq: batch.seq, ops: batch.ops, bytes: r.next - r.lsn })
     } else if (r.type === RecordType.PAGE) {
       const { page, image } = decodePageRecord(r.payload, meta.pageSize, where, r.lsn)
       images.push({ page, image, purpose: 'page' })
@@ -199,7 +219,8 @@ function scanWal(fs: FileSystem, wal: Wal, meta: Meta): { batches: LoggedBatch[]
     const what = batch ? `commit ${batch.seq}` : 'a checkpoint'
     throw corruption(where, wal.offsetOf(end), `bad WAL record followed by ${what} at offset ${wal.offsetOf(later.lsn)}`)
   }
-  return complete ? { batches, complete, end } : { batches, end }
+  const logBytes = batches.reduce((sum, b) => sum + b.bytes, 0)
+  return complete ? { batches, logBytes, complete, end } : { batches, logBytes, end }
 }
 
 /** Finishes a checkpoint from its WAL images: the pages in place, then the meta. Idempotent. */

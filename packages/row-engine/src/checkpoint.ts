@@ -1,4 +1,4 @@
-import { cacheWritten, checkPositiveFields, DEFAULT_LOG_CHECKPOINT_POLICY, dirtyLeaves, type LogCheckpointPolicy, NO_ADDRESS, type Node, type PageAddress, spill, spillNode } from '@strata/btree'
+import { cacheWritten, checkPositiveFields, replayEstimateMs, DEFAULT_LOG_CHECKPOINT_POLICY, dirtyLeaves, type LogCheckpointPolicy, NO_ADDRESS, type Node, type PageAddress, spill, spillNode } from '@strata/btree'
 import { ErrorCode, frameRecord, type Purpose, RECORD_HEADER_BYTES, sealRecord, StrataError } from '@strata/storage'
 import type { LogAddress } from './address.js'
 import { encodeCheckpoint, type StoredSnapshot } from './checkpoint-record.js'
@@ -38,9 +38,9 @@ export function checkPolicy(policy: CheckpointPolicy): CheckpointPolicy {
 export function wantsCheckpoint(db: Database): boolean {
   const p = db.policy
   const since = db.logSinceCheckpoint
-  if (since >= p.maxLogBytes) return true
-  if (since < minLogBytes(db)) return false
   const dirtied = db.dirtiedSinceCheckpoint
+  if (since >= p.maxLogBytes || replayEstimateMs(since, dirtied, db.replayScale) >= p.maxReplayMs) return true
+  if (since < minLogBytes(db)) return false
   const owed = p.ratio * dirtied
   if (since >= owed) return true
   // Early only while the pages dirtied grow with the log: a checkpoint that rewrites most of the

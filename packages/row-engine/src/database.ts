@@ -58,6 +58,8 @@ export class Database implements PageSource, TreeEvents {
   logSinceCheckpoint = 0
   /** Bytes of the clean pages the head changed since the newest checkpoint: the policy weighs the log against them. */
   dirtiedSinceCheckpoint = 0
+  /** This machine's replay speed against the estimate's (`calibrateReplay`), as the last replay measured it. */
+  replayScale = 1
   /** Checkpoints made durable in this session. */
   checkpoints = 0
   /** Writes, checkpoints, cleaning and named snapshot changes, one at a time. */

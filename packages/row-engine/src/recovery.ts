@@ -1,4 +1,4 @@
-import { checkCacheSize, decodeBatch, DEFAULT_PAGE_SIZE, operationAt, outlineBatch, type PageAddress, ReplayRun, spill, Tree } from '@strata/btree'
+import { calibrateReplay, checkCacheSize, decodeBatch, DEFAULT_PAGE_SIZE, operationAt, outlineBatch, type PageAddress, ReplayRun, spill, Tree } from '@strata/btree'
 import { corruption, ErrorCode, type FileSystem, frameRecord, holdsBytes, RECORD_HEADER_BYTES, sealRecord, StrataError } from '@strata/storage'
 import { type LogAddress, offsetOf, segmentOf } from './address.js'
 import type { CheckpointPolicy } from './checkpoint.js'
@@ -30,7 +30,7 @@ export async function openDatabase(options: RowEngineOptions, policy: Checkpoint
   const log = new SegmentLog(fs, meta.current.segmentBytes)
   const db = new Database(fs, log, meta, policy, { created, readOnly: options.readOnly === true, cacheSize: checkCacheSize(options.cacheSize) })
   try {
-    await recover(db)
+    await recover(db, options.onRecovery)
   } catch (error) {
     log.close()
     meta.close()
@@ -46,7 +46,7 @@ export async function openDatabase(options: RowEngineOptions, policy: Checkpoint
  * 3. Stop at the first record that is torn, fails its checksum or breaks the sequence; cut
  *    the log there, so new records follow the last valid one.
  */
-async function recover(db: Database): Promise<void> {
+async function recover(db: Database, onRecovery: RowEngineOptions['onRecovery']): Promise<void> {
   // A damaged META slot may have named a newer checkpoint than the one the other slot names,
   // whose segments may be gone since: start from the newest whole checkpoint in the log.
   if (db.meta.damagedSlot !== undefined) {
@@ -72,6 +72,8 @@ async function recover(db: Database): Promise<void> {
   let end = (at + RECORD_HEADER_BYTES + record.payload.length) as LogAddress
   // Batches go in as runs, in key order (§Replay); a record of another kind sees the state before it.
   const run = new ReplayRun(REPLAY_RUN_BYTES)
+  const started = performance.now()
+  const progress = replayProgress(db, end, started, onRecovery)
   db.readAhead(REPLAY_READ_AHEAD_BYTES)
   let seq = db.seq
   for (const r of db.log.scan(end, 'log')) {
@@ -80,19 +82,20 @@ async function recover(db: Database): Promise<void> {
     if (r.type === RecordType.BATCH) {
       const batch = outlineBatch(r.payload, file, offset)
       if (batch.seq !== seq + 1) break
-      if (!run.fits(r.payload.length, batch.offsets.length)) replayRun(db, run, seq)
+      if (!run.fits(r.payload.length, batch.offsets.length)) replayRun(db, run, seq, progress)
       if (run.fits(r.payload.length, batch.offsets.length)) {
         run.add(batch.seq, r.payload, batch.offsets, r.next - r.address)
       } else {
         // A batch larger than a run goes in alone.
         apply(db, batch.seq, batch.offsets.map((at) => operationAt(r.payload, at)))
         db.logSinceCheckpoint += r.next - r.address
+        progress?.(1, false)
       }
       seq = batch.seq
       end = r.next
       continue
     }
-    replayRun(db, run, seq)
+    replayRun(db, run, seq, progress)
     if (r.type === RecordType.SNAPSHOT) {
       const snapshot = decodeSnapshotRecord(r.payload, file, offset)
       if (snapshot.seq !== db.seq) break
@@ -107,8 +110,11 @@ async function recover(db: Database): Promise<void> {
     }
     end = r.next
   }
-  replayRun(db, run, seq)
+  replayRun(db, run, seq, progress)
   db.readAhead(0)
+  progress?.(0, true)
+  // The policy keeps the next restart's replay under its target at the speed this one had.
+  db.replayScale = calibrateReplay(db.replayScale, db.logSinceCheckpoint, db.dirtiedSinceCheckpoint, performance.now() - started)
   refuseDamage(db, end)
   db.publish(true)
   // Read-only: the head lives in memory only; the log's tail and leftover segments stay as they are.
@@ -130,11 +136,29 @@ async function recover(db: Database): Promise<void> {
   removeEmptySegments(db)
 }
 
+/** Reports a replay's progress: batches replayed since the last report, and whether it is over. */
+type Progress = (batches: number, done: boolean) => void
+
+/** The replay's reporter, which reports its start at once; undefined if nobody listens or there is no log to replay. */
+function replayProgress(db: Database, from: LogAddress, started: number, onRecovery: RowEngineOptions['onRecovery']): Progress | undefined {
+  const logBytes = db.log.bytesFrom(from)
+  if (!onRecovery || logBytes === 0) return undefined
+  let batches = 0
+  const report: Progress = (more, done) => {
+    batches += more
+    onRecovery({ logBytes, replayedBytes: Math.min(logBytes, db.logSinceCheckpoint), batches, elapsedMs: performance.now() - started, done })
+  }
+  report(0, false)
+  return report
+}
+
 /** Applies the batches gathered in `run` as one, in key order, at `seq` (its last batch's); empties it. */
-function replayRun(db: Database, run: ReplayRun, seq: number): void {
+function replayRun(db: Database, run: ReplayRun, seq: number, progress: Progress | undefined): void {
   if (run.size === 0) return
+  const batches = run.batches
   db.logSinceCheckpoint += run.bytes
   applyRun(db, seq, (apply) => run.drain(apply))
+  progress?.(batches, false)
 }
 
 /**

@@ -37,7 +37,7 @@ describe('RowEngine named snapshots under crashes', () => {
 
 describe('RowEngine checkpoint policy', () => {
   it('rejects a threshold that is not a positive number, and turns that are not whole pages, with a RangeError', async () => {
-    for (const checkpoint of [{ ratio: 0 }, { minLogBytes: -1 }, { maxLogBytes: Number.NaN }, { slicePages: 0 }, { slicePages: 1.5 }]) {
+    for (const checkpoint of [{ ratio: 0 }, { minLogBytes: -1 }, { maxLogBytes: Number.NaN }, { maxReplayMs: 0 }, { slicePages: 0 }, { slicePages: 1.5 }]) {
       await expect(RowEngine.open({ fs: new MemoryFileSystem(), checkpoint })).rejects.toThrow(RangeError)
     }
     const engine = await RowEngine.open({ fs: new MemoryFileSystem(), checkpoint: { slicePages: 1 } })

@@ -19,6 +19,7 @@ import {
   type PageAddress,
   type PageSource,
   type Range,
+  type RecoveryProgress,
   type TreeEvents,
   type ValueRef,
   type WriteOptions,
@@ -48,6 +49,11 @@ export interface RowEngineOptions {
    */
   cacheSize?: number
   checkpoint?: Partial<CheckpointPolicy>
+  /**
+   * Called as an open replays the log after a crash: as it starts, after each run of batches,
+   * and when it is done (docs/architecture.md §Replay). Not called when there is nothing to replay.
+   */
+  onRecovery?: (progress: RecoveryProgress) => void
   /** Create the database if the folder has none. Default true. */
   createIfMissing?: boolean
   /** Fail if the folder already has a database. Default false. */

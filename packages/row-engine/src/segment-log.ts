@@ -78,6 +78,13 @@ export class SegmentLog {
     return [...this.#files.keys()].sort((a, b) => a - b)
   }
 
+  /** Bytes in the segment files from `address` on (what a scan from there reads at most). */
+  bytesFrom(address: LogAddress): number {
+    let bytes = 0
+    for (const [n, file] of this.#files) if (n >= segmentOf(address)) bytes += file.size() - (n === segmentOf(address) ? offsetOf(address) : 0)
+    return bytes
+  }
+
   get activeSegment(): number {
     return this.#active
   }

@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { MemoryFileSystem } from '@strata/storage'
+import type { RecoveryProgress } from '@strata/btree'
 import { unpack } from 'msgpackr'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { msgpack } from './msgpack-encoding.js'
@@ -279,5 +280,31 @@ describe.each(['row', 'cow'] as const)('StrataLevel cacheSize (%s engine)', (eng
     for (const cacheSize of [-1, 0.5, Number.NaN]) {
       expect(() => new StrataLevel('cache', { fs: new MemoryFileSystem(), engine, cacheSize })).toThrow(expect.objectContaining({ name: 'RangeError', code: 'STRATA_INVALID_OPTION' }))
     }
+  })
+})
+
+describe.each(['row', 'cow'] as const)("StrataLevel 'recovery' events (%s engine)", (engine) => {
+  it('an open after a crash emits its replay progress, ending with done; a clean open emits none', async () => {
+    const fs = new MemoryFileSystem()
+    const db = new StrataLevel<string, string>('recovery', { fs, engine })
+    await db.open()
+    for (let b = 0; b < 50; b++) await db.batch(Array.from({ length: 20 }, (_, i) => ({ type: 'put' as const, key: `k${b}-${i}`, value: `v${b}` })))
+    // A crash: the folder as it is while the database is open.
+    const crashed = fs.clone()
+    await db.close()
+    const events: RecoveryProgress[] = []
+    const after = new StrataLevel<string, string>('recovery', { fs: crashed, engine })
+    after.on('recovery', (progress: RecoveryProgress) => events.push(progress))
+    await after.open()
+    expect(events[0]).toMatchObject({ replayedBytes: 0, done: false })
+    expect(events.at(-1)).toMatchObject({ batches: 50, done: true })
+    expect(await after.get('k49-19')).toBe('v49')
+    await after.close()
+    const clean: RecoveryProgress[] = []
+    const again = new StrataLevel<string, string>('recovery', { fs: crashed, engine })
+    again.on('recovery', (progress: RecoveryProgress) => clean.push(progress))
+    await again.open()
+    expect(clean).toEqual([])
+    await again.close()
   })
 })

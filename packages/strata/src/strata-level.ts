@@ -1,5 +1,5 @@
 import { existsSync } from 'node:fs'
-import { checkCacheSize, type Engine, type EngineStats, type Operation } from '@strata/btree'
+import { checkCacheSize, type Engine, type EngineStats, type Operation, type RecoveryProgress } from '@strata/btree'
 import { ErrorCode, type FileSystem, MemoryFileSystem, NodeFileSystem, StrataError } from '@strata/storage'
 import { type AbstractDatabaseOptions, AbstractLevel, type AbstractSublevelOptions } from 'abstract-level'
 import { checkEngineName, DEFAULT_ENGINE, type EngineName, type EngineOptions, engineFor, engineOpener } from './engines.js'
@@ -79,6 +79,11 @@ const CLEAR_BATCH = 1000
 /**
  * An embedded, snapshotting database with the abstract-level 3 interface: a drop-in for
  * `level`/`classic-level` whose snapshots are pinned roots, instant at any size.
+ *
+ * Besides abstract-level's events, an open that replays the log after a crash emits
+ * `'recovery'` with a {@link RecoveryProgress} as the replay starts, as it goes, and when it is
+ * done (`progress.done`); listen before `open()` (or before the first operation, which opens the
+ * database) to show it. An open with nothing to replay emits none.
  */
 export class StrataLevel<KDefault = string, VDefault = string> extends AbstractLevel<Encoded, KDefault, VDefault> {
   readonly #location: string
@@ -236,7 +241,13 @@ export class StrataLevel<KDefault = string, VDefault = string> extends AbstractL
       // The folder's files say its engine; on disk they are read through a read-only handle, so
       // telling them apart needs no write access.
       const name = engineFor(this.#fs ?? new NodeFileSystem(this.#location, { readOnly: true }), this.#engineAsked)
-      this.#engine = await engineOpener(name)({ fs, createIfMissing: options.createIfMissing, errorIfExists: options.errorIfExists, tuning: this.#tuning })
+      // An open that replays a log after a crash says how far it has come (docs/durability.md §Restart after a crash).
+      const asked = this.#tuning.onRecovery
+      const onRecovery = (progress: RecoveryProgress) => {
+        asked?.(progress)
+        this.emit('recovery', progress)
+      }
+      this.#engine = await engineOpener(name)({ fs, createIfMissing: options.createIfMissing, errorIfExists: options.errorIfExists, tuning: { ...this.#tuning, onRecovery } })
       this.#engineName = name
     } catch (error) {
       throw this.#explainOpenError(error)
