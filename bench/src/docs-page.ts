@@ -13,6 +13,8 @@ import { type CowBenchResults, studySections } from './docs-study.js'
 import type { ConcurrencyResults } from './concurrency.js'
 import { CONCURRENCY_TARGETS, concurrencyRatio, concurrencySection } from './docs-concurrency.js'
 import { closedAmplification, closedRate, pointAmplification, sustainedSection } from './docs-sustained.js'
+import { RESTART_TARGET, restartRatio, restartSection } from './docs-restart.js'
+import type { RestartResults } from './restart.js'
 import { throughputSection } from './docs-throughput.js'
 import { ycsbCell, ycsbSection } from './docs-ycsb.js'
 import { markdownTable } from './harness.js'
@@ -47,6 +49,7 @@ interface Results {
   throughput: ThroughputResults | undefined
   concurrency: ConcurrencyResults | undefined
   ycsb: YcsbResults | undefined
+  restart: RestartResults | undefined
 }
 
 function readResults(dir: string): Results {
@@ -63,6 +66,7 @@ function readResults(dir: string): Results {
     throughput: read('throughput.json'),
     concurrency: read('concurrency.json'),
     ycsb: read('ycsb.json'),
+    restart: read('restart.json'),
   }
 }
 
@@ -90,7 +94,7 @@ Every figure, table, chart and verdict on this page is generated from the JSON r
 (results in a temporary folder, this page left alone); \`pnpm bench:docs\` rewrites this page from
 the results already in \`bench/results/\`. Each part also runs alone: \`pnpm bench:engine\`,
 \`pnpm bench:level\`, \`pnpm bench:snapshots\`, \`pnpm bench:cow\`, \`pnpm bench:study\`, \`pnpm bench:peers\`,
-\`pnpm bench:sustained\`, \`pnpm bench:throughput\`, \`pnpm bench:concurrency\`, \`pnpm bench:ycsb\`. \`--dir <folder>\` puts the databases on the block device you want to
+\`pnpm bench:sustained\`, \`pnpm bench:throughput\`, \`pnpm bench:concurrency\`, \`pnpm bench:ycsb\`, \`pnpm bench:restart\`. \`--dir <folder>\` puts the databases on the block device you want to
 measure; \`--only engine,study\` runs some parts.
 ${r.peers?.deviceBackingFile ? `
 This run measured the peers on a block device of its own (\`--peers-dir\`), so that no other
@@ -180,6 +184,12 @@ ${r.cow ? claim('the first overwrite after a snapshot costs COW one extra page r
     lines.push(`YCSB at 64 clients (§YCSB, ${y.records.toLocaleString('en-US')} records, durable writes), StrataLevel on the ROW engine: ${line('A')}; ${line('B')}.
 `)
   }
+  if (r.restart) {
+    const x = r.restart
+    const cells = RESTART_TARGET.sizes.filter((keys) => x.runs.some((run) => run.keys === keys)).map((keys) => `${keys.toLocaleString('en-US')} keys ${times(restartRatio(x, keys), 1)}`)
+    lines.push(`Restart after SIGKILL during durable overwrite batches (§Restart after a crash), ROW's worst reopen ÷ level's: ${cells.length > 0 ? cells.join(', ') : `${x.runs.map((run) => run.keys).filter((k, i, all) => all.indexOf(k) === i).map((keys) => `${keys.toLocaleString('en-US')} keys ${times(restartRatio(x, keys), 1)}`).join(', ')} (the target's sizes did not run)`} (target ≤ ${RESTART_TARGET.ratio}×).
+`)
+  }
   const targets: Target[] = [...(r.engine ? engineTargets(r.engine) : []), ...(r.level ? levelTargets(r.level) : [])]
   if (targets.length > 0) {
     lines.push(`The project's speed targets (engine and abstract-level benchmarks, ${r.engine ? `${r.engine.keys.toLocaleString('en-US')} keys` : ''}; details below):
@@ -190,6 +200,15 @@ ${markdownTable(['target', 'measured', 'target', 'verdict'], targets.map(([label
   return `## Summary
 
 ${lines.join('\n')}`
+}
+
+/** level's and lmdb's write amplification on the block device, for their points on the restart frontier. */
+function restartPeerAmplification(r: Results): Partial<Record<'level' | 'lmdb', number>> {
+  const level = r.sustained?.runs.find((x) => x.store === 'level')
+  const keys = r.restart?.frontierKeys
+  const lmdb = r.peers && keys !== undefined ? deviceAmplification(r.peers.runs, 'lmdb', 'uniform', keys, 1000) : undefined
+  const levelWa = level ? closedAmplification(level) : undefined
+  return { ...(levelWa === undefined ? {} : { level: levelWa }), ...(lmdb === undefined ? {} : { lmdb }) }
 }
 
 /** Where the measurement and the literature part ways, and why. */
@@ -315,6 +334,7 @@ export async function renderDocs(where: DocsLocation): Promise<string> {
   if (r.throughput) sections.push(await throughputSection(r.throughput, charts))
   if (r.concurrency) sections.push(await concurrencySection(r.concurrency, charts))
   if (r.ycsb) sections.push(await ycsbSection(r.ycsb, charts))
+  if (r.restart) sections.push(await restartSection(r.restart, restartPeerAmplification(r), charts))
   if (r.engine) sections.push(engineSection(r.engine))
   if (r.level) sections.push(levelSection(r.level))
   if (r.snapshots) sections.push(namedSnapshotSection(r.snapshots))

@@ -274,12 +274,15 @@ export function worstReopen(run: RestartRun): number {
 
 /** The replay targets the frontier runs the ROW engine under (Infinity: bounded by the other rules alone). */
 export const FRONTIER_TARGETS = [250, 500, 1000, 2000, 4000, Number.POSITIVE_INFINITY]
+/** A quick run's: the default and none. */
+const QUICK_FRONTIER_TARGETS = [DEFAULT_LOG_CHECKPOINT_POLICY.maxReplayMs, Number.POSITIVE_INFINITY]
 
 async function main(): Promise<void> {
   const quick = args.quick === true
-  const sizes = (args.keys ?? (quick ? '20000' : '100000,1000000')).split(',').map(Number)
-  const kills = Number(args.kills ?? (quick ? 2 : 4))
-  const frontierKeys = Number(args['frontier-keys'] ?? (quick ? 20000 : 1_000_000))
+  const sizes = (args.keys ?? (quick ? '5000' : '100000,1000000')).split(',').map(Number)
+  const kills = Number(args.kills ?? (quick ? 1 : 4))
+  const frontierKeys = Number(args['frontier-keys'] ?? (quick ? 5000 : 1_000_000))
+  const targets = quick ? QUICK_FRONTIER_TARGETS : FRONTIER_TARGETS
   if (sizes.some((n) => !Number.isInteger(n) || n < BATCH) || !Number.isInteger(frontierKeys) || frontierKeys < BATCH) throw new RangeError('--keys and --frontier-keys take whole numbers of at least 1000')
   if (!Number.isInteger(kills) || kills < 1 || kills > KILL_SHARES.length) throw new RangeError(`--kills must be a whole number from 1 to ${KILL_SHARES.length}`)
   const root = mkdtempSync(join(args.dir as string, 'strata-restart-'))
@@ -299,8 +302,8 @@ async function main(): Promise<void> {
         runs.push(run)
       }
     }
-    progress.stage('restart: frontier', FRONTIER_TARGETS.length * (kills + 1))
-    for (const target of FRONTIER_TARGETS) {
+    progress.stage('restart: frontier', targets.length * (kills + 1))
+    for (const target of targets) {
       const maxReplayMs = Number.isFinite(target) ? target : 2 ** 40
       frontier.push(await runStore('strata-row', root, frontierKeys, kills, undefined, () => progress.tick(), maxReplayMs))
     }

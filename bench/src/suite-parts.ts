@@ -103,4 +103,12 @@ export const PART_SPECS: readonly PartSpec[] = [
     args: ({ quick, dir }, out) => [...(quick ? ['--quick'] : []), '--dir', dir, '--out', join(out, 'ycsb.json')],
     command: 'pnpm bench:ycsb',
   },
+  {
+    name: 'restart',
+    title: 'restart after SIGKILL during durable writes (Strata ROW and COW, level, lmdb) and the ROW restart / write-amplification frontier',
+    script: 'restart.js',
+    result: 'restart.json',
+    args: ({ quick, dir }, out) => [...(quick ? ['--quick'] : []), '--dir', dir, '--out', join(out, 'restart.json')],
+    command: 'pnpm bench:restart',
+  },
 ]

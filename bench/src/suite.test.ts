@@ -18,6 +18,7 @@ import { PARTS } from './suite-options.js'
 import type { ThroughputResults } from './throughput.js'
 import { OPERATIONS, THROUGHPUT_STORES } from './throughput-stores.js'
 import type { YcsbResults } from './ycsb.js'
+import { RESTART_STORES, type RestartResults } from './restart.js'
 import { YCSB_WORKLOADS } from './ycsb-workloads.js'
 
 /** Standard error for the suite, as a pipe rather than a terminal: no progress bars in the test's output. */
@@ -168,6 +169,22 @@ describe('the benchmark suite in quick mode', () => {
     }
   })
 
+  it('kills a writer of every store and times each reopen, and runs the ROW frontier', () => {
+    const restart = readJson<RestartResults>(join(out, 'restart.json'))
+    expect(restart.runs.map((r) => r.store)).toEqual([...RESTART_STORES])
+    for (const run of [...restart.runs, ...restart.frontier]) {
+      expect(run.kills.length).toBeGreaterThanOrEqual(2)
+      for (const k of run.kills) {
+        expect(k.batches).toBeGreaterThan(0)
+        expect(k.reopenMs).toBeGreaterThan(0)
+      }
+      expect(run.cleanOpenMs).toBeGreaterThan(0)
+    }
+    expect(restart.frontier.map((r) => r.maxReplayMs)).toContain(restart.defaultMaxReplayMs)
+    // Every frontier run saw whole checkpoint cycles: a write amplification of at least the log's.
+    for (const run of restart.frontier) expect(run.cycleWriteAmplification).toBeGreaterThanOrEqual(1)
+  })
+
   it('keeps the engine and abstract-level benchmarks working', () => {
     const engine = readJson<EngineResults>(join(out, 'engine.json'))
     expect(engine.results.map((r) => r.store)).toEqual(['strata-row', 'lmdb', 'level', 'memory-level'])
@@ -179,11 +196,11 @@ describe('the benchmark suite in quick mode', () => {
 
   it('renders the docs page and its charts as SVG', () => {
     const page = readFileSync(join(docs, 'benchmarks.md'), 'utf8')
-    for (const heading of ['# Benchmarks', '# The write-amplification study', '# Peers on one ruler', '# Sustained writes', '# Throughput', '# Concurrent writers', '# YCSB', '# Engine benchmark', '# abstract-level benchmark', '# Where the figures differ from the literature']) {
+    for (const heading of ['# Benchmarks', '# The write-amplification study', '# Peers on one ruler', '# Sustained writes', '# Throughput', '# Concurrent writers', '# YCSB', '# Restart after a crash', '# Engine benchmark', '# abstract-level benchmark', '# Where the figures differ from the literature']) {
       expect(page).toContain(heading)
     }
     const charts = readdirSync(join(docs, 'img')).filter((f) => f.endsWith('.svg'))
-    expect(charts.sort()).toEqual(['concurrency', 'first-overwrite', 'peers-by-batch', 'peers-by-workload', 'snapshot-creation', 'space-by-snapshots', 'sustained', 'throughput', 'wa-by-batch', 'wa-by-purpose', 'wa-by-snapshots', 'ycsb-p99', 'ycsb-throughput'].map((n) => `${n}.svg`))
+    expect(charts.sort()).toEqual(['concurrency', 'first-overwrite', 'peers-by-batch', 'peers-by-workload', 'restart-frontier', 'snapshot-creation', 'space-by-snapshots', 'sustained', 'throughput', 'wa-by-batch', 'wa-by-purpose', 'wa-by-snapshots', 'ycsb-p99', 'ycsb-throughput'].map((n) => `${n}.svg`))
     for (const chart of charts) {
       expect(page).toContain(`(img/${chart})`)
       const svg = readFileSync(join(docs, 'img', chart), 'utf8')

@@ -11,9 +11,11 @@ export interface LogCheckpointPolicy {
   /** Always checkpoint once the log since the last one holds this many bytes (bounds the log's size). */
   maxLogBytes: number
   /**
-   * Always checkpoint once replaying the log since the last one, after a crash, would take about
-   * this many milliseconds ({@link replayEstimateMs}): bounds the restart after a crash, at the
-   * cost of more page writes (docs/architecture.md §Replay).
+   * Always checkpoint once applying the log since the last one, after a crash, would take about
+   * this many milliseconds ({@link replayEstimateMs} of the log alone): bounds the part of a restart
+   * that grows with the log, at the cost of more page writes. Reading back the pages the log
+   * dirtied comes on top, up to the whole tree, and a checkpoint does not shorten it for long
+   * (docs/architecture.md §Replay).
    */
   maxReplayMs: number
 }

@@ -47,7 +47,7 @@ export function spaceBound(policy: CheckpointPolicy, liveBytes: number): number 
  * less than half the page file, a checkpoint comes a little before the ratio asks.
  */
 export function wantsCheckpoint(policy: CheckpointPolicy, logged: number, dirtied: number, space: SpaceFigures): boolean {
-  if (logged >= policy.maxLogBytes || replayEstimateMs(logged, dirtied) >= policy.maxReplayMs) return true
+  if (logged >= policy.maxLogBytes || replayEstimateMs(logged, 0) >= policy.maxReplayMs) return true
   if (logged < Math.min(policy.minLogBytes, Math.max(policy.minLogBytes / 8, space.liveBytes / 4))) return false
   const owed = policy.ratio * dirtied
   if (logged >= owed) return true

@@ -38,9 +38,9 @@ export function checkPolicy(policy: CheckpointPolicy): CheckpointPolicy {
 export function wantsCheckpoint(db: Database): boolean {
   const p = db.policy
   const since = db.logSinceCheckpoint
-  const dirtied = db.dirtiedSinceCheckpoint
-  if (since >= p.maxLogBytes || replayEstimateMs(since, dirtied, db.replayScale) >= p.maxReplayMs) return true
+  if (since >= p.maxLogBytes || replayEstimateMs(since, 0, db.replayScale) >= p.maxReplayMs) return true
   if (since < minLogBytes(db)) return false
+  const dirtied = db.dirtiedSinceCheckpoint
   const owed = p.ratio * dirtied
   if (since >= owed) return true
   // Early only while the pages dirtied grow with the log: a checkpoint that rewrites most of the

@@ -71,7 +71,8 @@ async function recover(db: Database, onRecovery: RowEngineOptions['onRecovery'])
   db.space.restoreHeld(checkpoint.held)
   let end = (at + RECORD_HEADER_BYTES + record.payload.length) as LogAddress
   // Batches go in as runs, in key order (§Replay); a record of another kind sees the state before it.
-  const run = new ReplayRun(REPLAY_RUN_BYTES)
+  // No larger than the log: fresh memory costs a page fault per page on first touch.
+  const run = new ReplayRun(Math.min(REPLAY_RUN_BYTES, db.log.bytesFrom(end)))
   const started = performance.now()
   const progress = replayProgress(db, end, started, onRecovery)
   db.readAhead(REPLAY_READ_AHEAD_BYTES)

@@ -79,7 +79,7 @@ export function replayCases(open: (fs: MemoryFileSystem, options: ReplayOpenOpti
     await clean.close()
   })
 
-  it('checkpoints once the estimated replay reaches maxReplayMs, so the replay after a crash stays within it', async () => {
+  it('checkpoints once the estimated replay of the log reaches maxReplayMs, so the log to replay after a crash stays within it', async () => {
     // The log 200 batches write without a checkpoint, and a target a tenth of it would reach.
     const fs = new MemoryFileSystem()
     const probe = await open(fs, { checkpoint: ONLY_BY_TIME })
@@ -92,8 +92,9 @@ export function replayCases(open: (fs: MemoryFileSystem, options: ReplayOpenOpti
     const engine = await open(bounded, { checkpoint: { ...ONLY_BY_TIME, maxReplayMs: target } })
     const model = new Map<string, Buffer>()
     await writeBatches(engine, model, 200, 11)
-    // The estimate weighs the pages the log dirtied too: at least ten checkpoints.
-    expect(engine.stats().checkpoints).toBeGreaterThanOrEqual(10)
+    // A checkpoint each tenth of the log (the last one may still be under way).
+    expect(engine.stats().checkpoints).toBeGreaterThanOrEqual(8)
+    expect(engine.stats().checkpoints).toBeLessThanOrEqual(11)
     const crashed = bounded.clone()
     await engine.close()
     const reports: RecoveryProgress[] = []
