@@ -30,7 +30,7 @@ export interface CowEngineOptions {
    */
   cacheSize?: number
   /**
-   * Called as an open replays the WAL after a crash: as it starts, every 64 batches, and when it is
+   * Called as an open replays the WAL after a crash: as it starts, after each run of batches, and when it is
    * done (docs/architecture.md §Replay). Not called when there is nothing to replay.
    */
   onRecovery?: (progress: RecoveryProgress) => void

@@ -96,15 +96,29 @@ export class Database implements PageSource, TreeEvents {
     // In key order (stable, so the last write to a key still wins), consecutive operations find
     // their path in cache.
     const ordered = ops.length > 16 ? ops.slice().sort((a, b) => compareKeys(a.key, b.key)) : ops
-    for (const op of ordered) {
-      if (op.type === 'del') {
-        this.tree.del(op.key)
-        continue
-      }
-      if (isRef(op.value) && isWalValue(op.value.address)) this.values.logged(lsnOf(op.value.address), op.value.length, seq)
-      this.tree.put(op.key, op.value)
-    }
+    for (const op of ordered) this.#applyOperation(op, seq)
     this.seq = seq
+  }
+
+  /**
+   * Applies the operations `each` yields, in key order (the last write to a key last), each with
+   * its batch's sequence number, as one state at `seq`: a replayed run's (docs/architecture.md §Replay).
+   */
+  applyRun(seq: number, each: (apply: (op: LoggedOperation, batchSeq: number) => void) => void): void {
+    this.applyingSeq = seq
+    this.tree.birth = seq
+    each((op, batchSeq) => this.#applyOperation(op, batchSeq))
+    this.seq = seq
+  }
+
+  /** Applies one operation of batch `seq` to the head. */
+  #applyOperation(op: LoggedOperation, seq: number): void {
+    if (op.type === 'del') {
+      this.tree.del(op.key)
+      return
+    }
+    if (isRef(op.value) && isWalValue(op.value.address)) this.values.logged(lsnOf(op.value.address), op.value.length, seq)
+    this.tree.put(op.key, op.value)
   }
 
   // ── PageSource of the head ──────────────────────────────────────────────────

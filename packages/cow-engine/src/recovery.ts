@@ -1,4 +1,4 @@
-import { decodeBatch, encodeNode, type LoggedOperation, type RecoveryProgress, Tree } from '@strata/btree'
+import { decodeBatch, encodeNode, operationAt, outlineBatch, type RecoveryProgress, ReplayRun, Tree } from '@strata/btree'
 import { corruption, ErrorCode, type FileSystem, holdsBytes, StrataError } from '@strata/storage'
 import { Catalogue } from './catalogue.js'
 import { type CheckpointRecord, decodeCheckpoint, decodePageRecord, RESTORE_FLAG } from './checkpoint-record.js'
@@ -28,13 +28,15 @@ export interface OpenRequest {
   onRecovery?: ((progress: RecoveryProgress) => void) | undefined
 }
 
-/** Batches between two progress reports of a replay. */
-const REPORT_EVERY_BATCHES = 64
+/** Bytes of batch payloads a replay run holds at most (docs/architecture.md §Replay). */
+const REPLAY_RUN_BYTES = 16 * 1024 * 1024
 
 /** A batch found in the WAL after the last complete checkpoint. */
 interface LoggedBatch {
   seq: number
-  ops: LoggedOperation[]
+  /** Its payload, a view of the WAL as read, and where each operation starts in it (`outlineBatch`). */
+  payload: Buffer
+  offsets: number[]
   /** Bytes of its record in the WAL. */
   bytes: number
 }
@@ -154,18 +156,44 @@ async function repairCopies(request: OpenRequest, pages: PageFile, complete: Com
   return store
 }
 
-/** Applies the batches found after the last complete checkpoint, in order, reporting progress to `onRecovery`. */
+/**
+ * Applies the batches found after the last complete checkpoint in runs, in key order
+ * (docs/architecture.md §Replay), reporting progress to `onRecovery` as it starts, after each run
+ * and when it is done.
+ */
 function replay(db: Database, batches: LoggedBatch[], logBytes: number, onRecovery: OpenRequest['onRecovery']): void {
+  if (batches.length === 0) return
   const started = performance.now()
   let replayedBytes = 0
-  const report = (done: number, over: boolean) => onRecovery?.({ logBytes, replayedBytes, batches: done, elapsedMs: performance.now() - started, done: over })
-  if (batches.length > 0) report(0, false)
-  batches.forEach((batch, i) => {
-    db.apply(batch.seq, batch.ops)
-    replayedBytes += batch.bytes
-    if ((i + 1) % REPORT_EVERY_BATCHES === 0 && i + 1 < batches.length) report(i + 1, false)
-  })
-  if (batches.length > 0) report(batches.length, true)
+  let replayed = 0
+  const report = (done: boolean) => onRecovery?.({ logBytes, replayedBytes, batches: replayed, elapsedMs: performance.now() - started, done })
+  report(false)
+  // No larger than the WAL: fresh memory costs a page fault per page on first touch.
+  const run = new ReplayRun(Math.min(REPLAY_RUN_BYTES, logBytes))
+  let last = db.seq
+  const flush = () => {
+    if (run.size === 0) return
+    const bytes = run.bytes
+    const count = run.batches
+    db.applyRun(last, (apply) => run.drain(apply))
+    replayedBytes += bytes
+    replayed += count
+    report(false)
+  }
+  for (const batch of batches) {
+    if (!run.fits(batch.payload.length, batch.offsets.length)) flush()
+    if (run.fits(batch.payload.length, batch.offsets.length)) {
+      run.add(batch.seq, batch.payload, batch.offsets, batch.bytes)
+    } else {
+      // A batch larger than a run goes in alone.
+      db.apply(batch.seq, batch.offsets.map((at) => operationAt(batch.payload, at)))
+      replayedBytes += batch.bytes
+      replayed++
+    }
+    last = batch.seq
+  }
+  flush()
+  report(true)
 }
 
 /** The WAL's records after the meta's checkpoint: the batches to replay, a complete checkpoint to redo, where the valid records end. */
@@ -187,10 +215,10 @@ function scanWal(fs: FileSystem, wal: Wal, meta: Meta): { batches: LoggedBatch[]
   let end = meta.walBase
   for (const r of wal.scan(meta.walBase, 'log')) {
     if (r.type === RecordType.BATCH) {
-      const batch = decodeBatch(r.payload, where, r.lsn)
+      const batch = outlineBatch(r.payload, where, r.lsn)
       if (batch.seq !== seq + 1) break
       seq = batch.seq
-      batches.push({ seq: batch.seq, ops: batch.ops, bytes: r.next - r.lsn })
+      batches.push({ seq: batch.seq, payload: r.payload, offsets: batch.offsets, bytes: r.next - r.lsn })
     } else if (r.type === RecordType.PAGE) {
       const { page, image } = decodePageRecord(r.payload, meta.pageSize, where, r.lsn)
       images.push({ page, image, purpose: 'page' })
