@@ -14,7 +14,7 @@ import type { ConcurrencyResults } from './concurrency.js'
 import { CONCURRENCY_TARGETS, concurrencyRatio, concurrencySection } from './docs-concurrency.js'
 import { closedAmplification, closedRate, pointAmplification, sustainedSection } from './docs-sustained.js'
 import { RESTART_TARGET, restartRatio, restartSection } from './docs-restart.js'
-import type { RestartResults } from './restart.js'
+import type { RestartResults } from './restart-results.js'
 import { throughputSection } from './docs-throughput.js'
 import { ycsbCell, ycsbSection } from './docs-ycsb.js'
 import { markdownTable } from './harness.js'
@@ -204,8 +204,8 @@ ${lines.join('\n')}`
 
 /** level's and lmdb's write amplification on the block device, for their points on the restart frontier. */
 function restartPeerAmplification(r: Results): Partial<Record<'level' | 'lmdb', number>> {
-  const level = r.sustained?.runs.find((x) => x.store === 'level')
   const keys = r.restart?.frontierKeys
+  const level = r.sustained?.keys === keys ? r.sustained?.runs.find((x) => x.store === 'level') : undefined
   const lmdb = r.peers && keys !== undefined ? deviceAmplification(r.peers.runs, 'lmdb', 'uniform', keys, 1000) : undefined
   const levelWa = level ? closedAmplification(level) : undefined
   return { ...(levelWa === undefined ? {} : { level: levelWa }), ...(lmdb === undefined ? {} : { lmdb }) }

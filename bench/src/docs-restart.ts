@@ -2,17 +2,13 @@
 import type { ChartWriter } from './chart-writer.js'
 import { mark, thousands, times } from './docs-format.js'
 import { median, markdownTable } from './harness.js'
-import type { RestartResults, RestartRun, RestartStore } from './restart.js'
+import { type RestartResults, type RestartRun, type RestartStore, worstReopen as worst } from './restart-results.js'
 import { colourScale } from './svg-chart.js'
 
 /** The issue's target: Strata's worst reopen at most this many times level's, at these sizes. */
 export const RESTART_TARGET = { ratio: 10, sizes: [1_000_000, 10_000_000] } as const
 /** The write-amplification bounds the default policy must keep on the sustained part: at most 3× on Strata's own counters, at most a third of level's. */
 export const SUSTAINED_BOUNDS = { own: 3, ofLevel: 1 / 3 } as const
-
-function worst(run: RestartRun): number {
-  return Math.max(...run.kills.map((k) => k.reopenMs))
-}
 
 function find(results: RestartResults, store: RestartStore, keys: number): RestartRun | undefined {
   return results.runs.find((r) => r.store === store && r.keys === keys)
@@ -103,10 +99,13 @@ export async function restartSection(results: RestartResults, peerAmplification:
 a writer process of durable ${thousands(results.batch)}-op batches of uniform random overwrites and kills it with
 SIGKILL; this process then times the reopen (the open call, resolved, in a warm process) and reads a
 key. The first writer of each store and size runs until it has seen three checkpoints (Strata), which
-tells the checkpoint cycle; the later ones are killed at shares of that cycle (30 %, 60 %, 90 %, 98 %
-and on), the last just before a checkpoint, where the log to replay is longest. LevelDB and LMDB are
-killed after as many batches as ROW's cycle. The clean open is the median of three opens after a
-clean close. Strata runs its default checkpoint policy (\`maxReplayMs\` ${results.defaultMaxReplayMs}).
+tells the checkpoint cycle, and is killed as the third one completes (the first batch count in each
+row); the later ones are killed at shares of that cycle (30 %, 60 %, 90 %, 98 % and on), the last
+just before a checkpoint, where the log to replay is longest. LevelDB and LMDB are killed after as
+many batches as ROW's cycle. The clean open is the median of three opens after a clean close.
+Strata runs its default checkpoint policy (\`maxReplayMs\` ${results.defaultMaxReplayMs}). This is a process kill: the
+operating system still holds the files' pages, so the reopen reads them from memory; after a power
+loss the replay reads the pages it dirtied from the disk, and takes longer.
 
 ${markdownTable(['keys', 'store', 'worst reopen', 'median', 'batches written before each kill', 'clean open', 'worst ÷ level'], rows)}
 
@@ -129,8 +128,8 @@ ${chart}
 Under uniform random overwrites every leaf is dirtied within a few hundred batches, so each
 checkpoint rewrites about the whole tree whatever its target, and a shorter cycle spreads that
 rewrite over fewer user bytes: write amplification grows about as 1 / cycle, while the replay shrinks
-about as the cycle. Neither end reaches LevelDB's restart, which replays at most a 4 MiB log into a
-memtable, at a write amplification a third of LevelDB's; docs/architecture.md §Replay gives where
-the replay's time goes.
+about as the cycle, down to the pages' share, which stays the whole tree. No point of it comes near
+LevelDB's restart, which replays at most a 4 MiB log into a memtable; docs/architecture.md §Replay
+gives where the replay's time goes.
 `
 }

@@ -26,53 +26,15 @@ import { ClassicLevel } from 'classic-level'
 import { open as openLmdb } from 'lmdb'
 import { benchKey, median, random, table } from './harness.js'
 import { partProgress } from './progress.js'
-import { type RunRecord, runRecord, writeJson } from './result-file.js'
+import { runRecord, writeJson } from './result-file.js'
+import { type KillPoint, RESTART_STORES, type RestartResults, type RestartRun, type RestartStore, worstReopen } from './restart-results.js'
 import { removeFolder } from './stores.js'
 import { incompressibleValue } from './workloads.js'
-
-/** A store the restart part kills and reopens. */
-export type RestartStore = 'strata-row' | 'strata-cow' | 'level' | 'lmdb'
-export const RESTART_STORES: readonly RestartStore[] = ['strata-row', 'strata-cow', 'level', 'lmdb']
 
 const BATCH = 1000
 const VALUE_BYTES = 100
 /** Where in the checkpoint cycle the kills fall, as shares of it (the last just before a checkpoint). */
 const KILL_SHARES = [0.3, 0.6, 0.9, 0.98, 0.5, 0.75, 0.95, 0.99]
-
-/** One kill and the reopen after it. */
-export interface KillPoint {
-  /** Durable batches the killed process had written. */
-  batches: number
-  /** Milliseconds the reopen took (open resolved), in this process. */
-  reopenMs: number
-}
-
-/** One store at one size. */
-export interface RestartRun {
-  store: RestartStore
-  keys: number
-  /** The replay target, for the frontier's ROW runs (undefined: the default policy). */
-  maxReplayMs?: number
-  /** Batches between two checkpoints as the calibration run saw them (Strata), or the batches it ran (peers). */
-  cycleBatches: number
-  /** Strata: all bytes written ÷ user bytes between the calibration run's first and last checkpoint. */
-  cycleWriteAmplification?: number
-  kills: KillPoint[]
-  /** Milliseconds of an open after a clean close, median of three. */
-  cleanOpenMs: number
-}
-
-/** The part's results file. */
-export interface RestartResults extends RunRecord {
-  benchmark: 'restart'
-  valueBytes: number
-  batch: number
-  defaultMaxReplayMs: number
-  runs: RestartRun[]
-  /** The frontier's ROW runs, one per replay target, at `frontierKeys`. */
-  frontier: RestartRun[]
-  frontierKeys: number
-}
 
 const { values: args, positionals } = parseArgs({
   allowPositionals: true,
@@ -265,11 +227,6 @@ async function runStore(store: RestartStore, root: string, keys: number, kills: 
   } finally {
     removeFolder(dir)
   }
-}
-
-/** The worst reopen of a run, in milliseconds. */
-export function worstReopen(run: RestartRun): number {
-  return Math.max(...run.kills.map((k) => k.reopenMs))
 }
 
 /** The replay targets the frontier runs the ROW engine under (Infinity: bounded by the other rules alone). */

@@ -18,7 +18,7 @@ import { PARTS } from './suite-options.js'
 import type { ThroughputResults } from './throughput.js'
 import { OPERATIONS, THROUGHPUT_STORES } from './throughput-stores.js'
 import type { YcsbResults } from './ycsb.js'
-import { RESTART_STORES, type RestartResults } from './restart.js'
+import { RESTART_STORES, type RestartResults } from './restart-results.js'
 import { YCSB_WORKLOADS } from './ycsb-workloads.js'
 
 /** Standard error for the suite, as a pipe rather than a terminal: no progress bars in the test's output. */

@@ -48,12 +48,14 @@ const CALIBRATION_MIN_LOG_BYTES = 8 * 1024 * 1024
 
 /**
  * The scale to estimate replays with after one of `logBytes` and `dirtiedBytes` took `ms`: the
- * replay's own measure against {@link REPLAY_SPEED}, kept within a factor of 4 either way (a
- * replay on a busy machine should not make the next restart target meaningless), or `scale`
- * unchanged when the replay was too short to tell.
+ * replay's own measure against {@link REPLAY_SPEED}, kept within a factor of 4 either way (a replay
+ * on a busy machine should not make the next restart target meaningless), or `scale` unchanged
+ * when the replay was too short to tell, or when reading back pages was most of its estimate: the
+ * scale rescales the policy's bound on the log's share, and a replay of pages from a cold cache
+ * (after a reboot) says little about that.
  */
 export function calibrateReplay(scale: number, logBytes: number, dirtiedBytes: number, ms: number): number {
-  if (logBytes < CALIBRATION_MIN_LOG_BYTES) return scale
+  if (logBytes < CALIBRATION_MIN_LOG_BYTES || replayEstimateMs(0, dirtiedBytes) > replayEstimateMs(logBytes, 0)) return scale
   return Math.min(4, Math.max(0.25, ms / replayEstimateMs(logBytes, dirtiedBytes)))
 }
 

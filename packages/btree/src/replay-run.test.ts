@@ -73,6 +73,20 @@ describe('ReplayRun', () => {
     )
   })
 
+  it('orders many writes to a few long keys, whose bytes tie far into the key', () => {
+    const long = (tail: number) => Buffer.concat([Buffer.alloc(600, 7), Buffer.from([tail])])
+    const batches = Array.from({ length: 8 }, (_, b) => ({
+      seq: b + 1,
+      ops: Array.from({ length: 30 }, (_, j): LoggedOperation => ({ type: 'put', key: long((b * 7 + j) % 3), value: Buffer.from([b, j]) })),
+    }))
+    const run = new ReplayRun(1 << 20)
+    for (const b of batches) {
+      const payload = payloadOf(b.seq, b.ops)
+      run.add(b.seq, payload, outlineBatch(payload, 'x', 0).offsets, payload.length)
+    }
+    expect(drained(run)).toEqual(expectedOrder(batches))
+  })
+
   it('is reused once drained, and refuses what does not fit', () => {
     const run = new ReplayRun(3000)
     const batch = (seq: number) => ({ seq, ops: Array.from({ length: 20 }, () => ({ type: 'put' as const, key: randomBytes(8), value: randomBytes(40) })) })

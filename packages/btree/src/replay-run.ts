@@ -2,7 +2,8 @@ import { type LoggedOperation, OPERATION_KEY_OFFSET, operationAt, putsOutOfLine 
 
 /** Operations a run holds at most: their sort keys pack an operation's index into 21 bits. */
 export const REPLAY_RUN_OPERATIONS = 2 ** 21
-const INDEX_BITS = 2 ** 21
+/** What a sort key's digit is multiplied by to leave room for an operation's index below it. */
+const INDEX_SPAN = REPLAY_RUN_OPERATIONS
 
 /**
  * Replayed batches gathered to go into the tree as one (docs/architecture.md §Replay): applied in
@@ -104,7 +105,7 @@ const COMPARE_BELOW = 32
 
 /**
  * The operations' indexes in key order, ties in index order: a most-significant-digit radix sort
- * whose digits are native sorts of numbers. From the prefix every key shares on, each sort key is
+ * whose digits are native sorts of numbers. From the prefix a group's keys share on, each sort key is
  * three key bytes (zeros past the key's end), then how many bytes the key has from there (up to 4),
  * then the index: keys that tie with bytes left are ordered by the next three bytes, and keys that
  * tie having ended are equal, in index order.
@@ -113,15 +114,6 @@ function keyOrder(held: Buffer, starts: number[]): Int32Array {
   const n = starts.length
   const keyStart = (i: number): number => (starts[i] as number) + OPERATION_KEY_OFFSET
   const keyLength = (i: number): number => held.readUInt16LE((starts[i] as number) + OPERATION_KEY_OFFSET - 2)
-  let shared = n === 0 ? 0 : keyLength(0)
-  for (let i = 1; i < n && shared > 0; i++) {
-    const a = keyStart(0)
-    const b = keyStart(i)
-    const limit = Math.min(shared, keyLength(i))
-    let j = 0
-    while (j < limit && held[a + j] === held[b + j]) j++
-    shared = j
-  }
   const order = new Int32Array(n)
   for (let i = 0; i < n; i++) order[i] = i
   const compareFrom = (offset: number) => (x: number, y: number): number => {
@@ -136,8 +128,23 @@ function keyOrder(held: Buffer, starts: number[]): Int32Array {
     }
     return al - bl || x - y
   }
-  // Sorts order[from, to) by the key bytes from `offset` on (the bytes before it tie).
-  const sortGroup = (from: number, to: number, offset: number): void => {
+  // How many bytes the keys of order[from, to) share, `offset` of them known to.
+  const sharedFrom = (from: number, to: number, offset: number): number => {
+    const first = keyStart(order[from] as number)
+    let shared = keyLength(order[from] as number)
+    for (let k = from + 1; k < to && shared > offset; k++) {
+      const other = keyStart(order[k] as number)
+      const limit = Math.min(shared, keyLength(order[k] as number))
+      let j = offset
+      while (j < limit && held[first + j] === held[other + j]) j++
+      shared = j
+    }
+    return Math.max(offset, shared)
+  }
+  // Sorts order[from, to) by the key bytes from `known` on (the bytes before it tie), starting
+  // past the bytes they all share.
+  const sortGroup = (from: number, to: number, known: number): void => {
+    const offset = sharedFrom(from, to, known)
     const sortKeys = new Float64Array(to - from)
     for (let k = from; k < to; k++) {
       const i = order[k] as number
@@ -146,14 +153,14 @@ function keyOrder(held: Buffer, starts: number[]): Int32Array {
       let digit = 0
       for (let j = 0; j < 3; j++) digit = digit * 256 + (j < left ? (held[start + j] as number) : 0)
       digit = digit * 256 + Math.max(0, Math.min(left, 4))
-      sortKeys[k - from] = digit * INDEX_BITS + i
+      sortKeys[k - from] = digit * INDEX_SPAN + i
     }
     sortKeys.sort()
-    for (let k = from; k < to; k++) order[k] = (sortKeys[k - from] as number) % INDEX_BITS
+    for (let k = from; k < to; k++) order[k] = (sortKeys[k - from] as number) % INDEX_SPAN
     for (let g = 0; g < sortKeys.length; ) {
-      const digit = Math.floor((sortKeys[g] as number) / INDEX_BITS)
+      const digit = Math.floor((sortKeys[g] as number) / INDEX_SPAN)
       let h = g + 1
-      while (h < sortKeys.length && Math.floor((sortKeys[h] as number) / INDEX_BITS) === digit) h++
+      while (h < sortKeys.length && Math.floor((sortKeys[h] as number) / INDEX_SPAN) === digit) h++
       // A tie with bytes left (4 in the digit's last place): the next bytes decide.
       if (h - g > 1 && digit % 256 === 4) {
         if (h - g < COMPARE_BELOW) order.subarray(from + g, from + h).sort(compareFrom(offset + 3))
@@ -162,6 +169,6 @@ function keyOrder(held: Buffer, starts: number[]): Int32Array {
       g = h
     }
   }
-  sortGroup(0, n, shared)
+  if (n > 0) sortGroup(0, n, 0)
   return order
 }

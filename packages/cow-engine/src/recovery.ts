@@ -172,7 +172,8 @@ function replay(db: Database, batches: LoggedBatch[], logBytes: number, onRecove
   const run = new ReplayRun(Math.min(REPLAY_RUN_BYTES, logBytes))
   let last = db.seq
   const flush = () => {
-    if (run.size === 0) return
+    // A run may hold batches without operations (written by versions before empty batches were dropped).
+    if (run.batches === 0) return
     const bytes = run.bytes
     const count = run.batches
     db.applyRun(last, (apply) => run.drain(apply))

@@ -83,6 +83,7 @@ async function recover(db: Database, onRecovery: RowEngineOptions['onRecovery'])
     if (r.type === RecordType.BATCH) {
       const batch = outlineBatch(r.payload, file, offset)
       if (batch.seq !== seq + 1) break
+      progress?.found()
       if (!run.fits(r.payload.length, batch.offsets.length)) replayRun(db, run, seq, progress)
       if (run.fits(r.payload.length, batch.offsets.length)) {
         run.add(batch.seq, r.payload, batch.offsets, r.next - r.address)
@@ -90,13 +91,14 @@ async function recover(db: Database, onRecovery: RowEngineOptions['onRecovery'])
         // A batch larger than a run goes in alone.
         apply(db, batch.seq, batch.offsets.map((at) => operationAt(r.payload, at)))
         db.logSinceCheckpoint += r.next - r.address
-        progress?.(1, false)
+        progress?.replayed(1)
       }
       seq = batch.seq
       end = r.next
       continue
     }
-    replayRun(db, run, seq, progress)
+    // A named snapshot's record sees the state before it; other records (VALUE, PAGE) change nothing.
+    if (r.type === RecordType.SNAPSHOT || r.type === RecordType.DROP || r.type === RecordType.RESTORE) replayRun(db, run, seq, progress)
     if (r.type === RecordType.SNAPSHOT) {
       const snapshot = decodeSnapshotRecord(r.payload, file, offset)
       if (snapshot.seq !== db.seq) break
@@ -113,7 +115,7 @@ async function recover(db: Database, onRecovery: RowEngineOptions['onRecovery'])
   }
   replayRun(db, run, seq, progress)
   db.readAhead(0)
-  progress?.(0, true)
+  progress?.done()
   // The policy keeps the next restart's replay under its target at the speed this one had.
   db.replayScale = calibrateReplay(db.replayScale, db.logSinceCheckpoint, db.dirtiedSinceCheckpoint, performance.now() - started)
   refuseDamage(db, end)
@@ -137,29 +139,47 @@ async function recover(db: Database, onRecovery: RowEngineOptions['onRecovery'])
   removeEmptySegments(db)
 }
 
-/** Reports a replay's progress: batches replayed since the last report, and whether it is over. */
-type Progress = (batches: number, done: boolean) => void
+/** A replay's reports to `onRecovery`: the first when it finds a batch to replay, then after each run, then when it is done. */
+interface Progress {
+  /** A batch to replay was found (the first one starts the reports). */
+  found(): void
+  /** `batches` more were applied. */
+  replayed(batches: number): void
+  /** The replay is over (reported only if it found a batch). */
+  done(): void
+}
 
-/** The replay's reporter, which reports its start at once; undefined if nobody listens or there is no log to replay. */
+/** The replay's reporter; undefined if nobody listens. */
 function replayProgress(db: Database, from: LogAddress, started: number, onRecovery: RowEngineOptions['onRecovery']): Progress | undefined {
+  if (!onRecovery) return undefined
   const logBytes = db.log.bytesFrom(from)
-  if (!onRecovery || logBytes === 0) return undefined
+  let begun = false
   let batches = 0
-  const report: Progress = (more, done) => {
-    batches += more
-    onRecovery({ logBytes, replayedBytes: Math.min(logBytes, db.logSinceCheckpoint), batches, elapsedMs: performance.now() - started, done })
+  const report = (done: boolean) => onRecovery({ logBytes, replayedBytes: Math.min(logBytes, db.logSinceCheckpoint), batches, elapsedMs: performance.now() - started, done })
+  return {
+    found() {
+      if (begun) return
+      begun = true
+      report(false)
+    },
+    replayed(more) {
+      batches += more
+      report(false)
+    },
+    done() {
+      if (begun) report(true)
+    },
   }
-  report(0, false)
-  return report
 }
 
 /** Applies the batches gathered in `run` as one, in key order, at `seq` (its last batch's); empties it. */
 function replayRun(db: Database, run: ReplayRun, seq: number, progress: Progress | undefined): void {
-  if (run.size === 0) return
+  // A run may hold batches without operations (written by versions before empty batches were dropped).
+  if (run.batches === 0) return
   const batches = run.batches
   db.logSinceCheckpoint += run.bytes
   applyRun(db, seq, (apply) => run.drain(apply))
-  progress?.(batches, false)
+  progress?.replayed(batches)
 }
 
 /**
