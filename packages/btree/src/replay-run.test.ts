@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto'
 import fc from 'fast-check'
 import { describe, expect, it } from 'vitest'
 import { encodeBatch, type LoggedOperation, outlineBatch } from './batch-record.js'
-import { ReplayRun } from './replay-run.js'
+import { ReplayRun, ReplayRuns } from './replay-run.js'
 import { RECORD_HEADER_BYTES } from '@strata/storage'
 import { batchRecordBytes } from './batch-record.js'
 
@@ -102,5 +102,27 @@ describe('ReplayRun', () => {
       expect(() => run.add(3, third, outlineBatch(third, 'x', 0).offsets, 1)).toThrow(RangeError)
       expect(drained(run)).toEqual(expectedOrder(batches))
     }
+  })
+
+  it('ReplayRuns applies a run when the next batch does not fit or on flush, and a batch larger than a run alone', () => {
+    const events: string[] = []
+    const batch = (seq: number, n: number) => ({ seq, ops: Array.from({ length: n }, (_, j): LoggedOperation => ({ type: 'put', key: Buffer.from([seq, j]), value: Buffer.alloc(10, seq) })) })
+    // Runs of at most 450 payload bytes: a 10-op batch is 210 bytes, a 30-op one 590.
+    const runs = new ReplayRuns(450, {
+      applyRun: (seq, each) => {
+        const seqs: number[] = []
+        each((_op, batchSeq) => seqs.push(batchSeq))
+        events.push(`run ${seq}: ${[...new Set(seqs)].join(',')}`)
+      },
+      applyBatch: (seq, ops) => events.push(`alone ${seq}: ${ops.length}`),
+      applied: (batches, bytes) => events.push(`applied ${batches} ${bytes}`),
+    })
+    for (const b of [batch(1, 10), batch(2, 30), batch(3, 10), batch(4, 10)]) {
+      const payload = payloadOf(b.seq, b.ops)
+      runs.add(b.seq, payload, outlineBatch(payload, 'x', 0).offsets, payload.length)
+    }
+    runs.flush()
+    runs.flush()
+    expect(events).toEqual(['run 1: 1', 'applied 1 210', 'alone 2: 30', 'applied 1 590', 'run 4: 3,4', 'applied 2 420'])
   })
 })

@@ -100,6 +100,59 @@ function sameKey(held: Buffer, a: number, b: number): boolean {
   return true
 }
 
+/** Bytes of batch payloads a replay run holds at most: bounds the memory a replay holds besides the tree. */
+export const REPLAY_RUN_BYTES = 16 * 1024 * 1024
+
+/** What {@link ReplayRuns} applies batches to: an engine's head as it recovers. */
+export interface ReplayTarget {
+  /** Applies a run as one state at `seq`, its last batch's: `each` yields the operations in key order, each with its batch's sequence number. */
+  applyRun(seq: number, each: (apply: (op: LoggedOperation, batchSeq: number) => void) => void): void
+  /** Applies batch `seq`, too large for a run, on its own. */
+  applyBatch(seq: number, ops: LoggedOperation[]): void
+  /** `batches` batches, `bytes` of log, were applied. */
+  applied(batches: number, bytes: number): void
+}
+
+/**
+ * A replay's batches, gathered into runs and applied to `target` a run at a time (docs/architecture.md
+ * §Replay): a run is applied when the next batch does not fit, when the caller flushes (before a record
+ * that must see the state before it, and at the end), and a batch larger than a run goes in alone.
+ */
+export class ReplayRuns {
+  readonly #run: ReplayRun
+  #last = 0
+
+  /** Runs for a replay of at most `logBytes` of log (a run is no larger: fresh memory costs a page fault per page). */
+  constructor(
+    logBytes: number,
+    readonly target: ReplayTarget,
+  ) {
+    this.#run = new ReplayRun(Math.min(REPLAY_RUN_BYTES, logBytes))
+  }
+
+  /** Adds batch `seq`, `bytes` of log, whose operations start at `offsets` in `payload` (`outlineBatch` checked it; it is copied). */
+  add(seq: number, payload: Buffer, offsets: number[], bytes: number): void {
+    if (!this.#run.fits(payload.length, offsets.length)) this.flush()
+    if (this.#run.fits(payload.length, offsets.length)) {
+      this.#run.add(seq, payload, offsets, bytes)
+      this.#last = seq
+      return
+    }
+    this.target.applyBatch(seq, offsets.map((at) => operationAt(payload, at)))
+    this.target.applied(1, bytes)
+  }
+
+  /** Applies the batches gathered. */
+  flush(): void {
+    // A run may hold batches without operations (written by versions before empty batches were dropped).
+    const batches = this.#run.batches
+    if (batches === 0) return
+    const bytes = this.#run.bytes
+    this.target.applyRun(this.#last, (apply) => this.#run.drain(apply))
+    this.target.applied(batches, bytes)
+  }
+}
+
 /** Groups that tie on their sort keys up to this size are ordered by comparing their keys; larger ones by the next bytes' sort keys. */
 const COMPARE_BELOW = 32
 

@@ -1,4 +1,4 @@
-import { decodeBatch, encodeNode, operationAt, outlineBatch, type RecoveryProgress, ReplayRun, Tree } from '@strata/btree'
+import { decodeBatch, encodeNode, outlineBatch, type RecoveryProgress, ReplayRuns, Tree } from '@strata/btree'
 import { corruption, ErrorCode, type FileSystem, holdsBytes, StrataError } from '@strata/storage'
 import { Catalogue } from './catalogue.js'
 import { type CheckpointRecord, decodeCheckpoint, decodePageRecord, RESTORE_FLAG } from './checkpoint-record.js'
@@ -27,9 +27,6 @@ export interface OpenRequest {
   cacheSize: number
   onRecovery?: ((progress: RecoveryProgress) => void) | undefined
 }
-
-/** Bytes of batch payloads a replay run holds at most (docs/architecture.md §Replay). */
-const REPLAY_RUN_BYTES = 16 * 1024 * 1024
 
 /** A batch found in the WAL after the last complete checkpoint. */
 interface LoggedBatch {
@@ -168,32 +165,17 @@ function replay(db: Database, batches: LoggedBatch[], logBytes: number, onRecove
   let replayed = 0
   const report = (done: boolean) => onRecovery?.({ logBytes, replayedBytes, batches: replayed, elapsedMs: performance.now() - started, done })
   report(false)
-  // No larger than the WAL: fresh memory costs a page fault per page on first touch.
-  const run = new ReplayRun(Math.min(REPLAY_RUN_BYTES, logBytes))
-  let last = db.seq
-  const flush = () => {
-    // A run may hold batches without operations (written by versions before empty batches were dropped).
-    if (run.batches === 0) return
-    const bytes = run.bytes
-    const count = run.batches
-    db.applyRun(last, (apply) => run.drain(apply))
-    replayedBytes += bytes
-    replayed += count
-    report(false)
-  }
-  for (const batch of batches) {
-    if (!run.fits(batch.payload.length, batch.offsets.length)) flush()
-    if (run.fits(batch.payload.length, batch.offsets.length)) {
-      run.add(batch.seq, batch.payload, batch.offsets, batch.bytes)
-    } else {
-      // A batch larger than a run goes in alone.
-      db.apply(batch.seq, batch.offsets.map((at) => operationAt(batch.payload, at)))
-      replayedBytes += batch.bytes
-      replayed++
-    }
-    last = batch.seq
-  }
-  flush()
+  const runs = new ReplayRuns(logBytes, {
+    applyRun: (seq, each) => db.applyRun(seq, each),
+    applyBatch: (seq, ops) => db.apply(seq, ops),
+    applied: (count, bytes) => {
+      replayedBytes += bytes
+      replayed += count
+      report(false)
+    },
+  })
+  for (const batch of batches) runs.add(batch.seq, batch.payload, batch.offsets, batch.bytes)
+  runs.flush()
   report(true)
 }
 

@@ -1,4 +1,4 @@
-import { calibrateReplay, checkCacheSize, decodeBatch, DEFAULT_PAGE_SIZE, operationAt, outlineBatch, type PageAddress, ReplayRun, spill, Tree } from '@strata/btree'
+import { calibrateReplay, checkCacheSize, decodeBatch, DEFAULT_PAGE_SIZE, outlineBatch, type PageAddress, ReplayRuns, spill, Tree } from '@strata/btree'
 import { corruption, ErrorCode, type FileSystem, frameRecord, holdsBytes, RECORD_HEADER_BYTES, sealRecord, StrataError } from '@strata/storage'
 import { type LogAddress, offsetOf, segmentOf } from './address.js'
 import type { CheckpointPolicy } from './checkpoint.js'
@@ -14,8 +14,6 @@ import { type ScannedRecord, SEGMENT_PATTERN, SegmentLog, segmentName } from './
 import { decodeDropRecord, decodeRestoreRecord, decodeSnapshotRecord } from './snapshot-records.js'
 
 const DEFAULT_SEGMENT_BYTES = 64 * 1024 * 1024
-/** Log bytes of batches replayed as one run at most: bounds the memory a replay holds besides the tree. */
-const REPLAY_RUN_BYTES = 16 * 1024 * 1024
 /** Bytes a replay reads at once when it reads a page: the leaves a run changes, in key order, mostly lie in order too. */
 const REPLAY_READ_AHEAD_BYTES = 256 * 1024
 
@@ -71,10 +69,16 @@ async function recover(db: Database, onRecovery: RowEngineOptions['onRecovery'])
   db.space.restoreHeld(checkpoint.held)
   let end = (at + RECORD_HEADER_BYTES + record.payload.length) as LogAddress
   // Batches go in as runs, in key order (§Replay); a record of another kind sees the state before it.
-  // No larger than the log: fresh memory costs a page fault per page on first touch.
-  const run = new ReplayRun(Math.min(REPLAY_RUN_BYTES, db.log.bytesFrom(end)))
   const started = performance.now()
   const progress = replayProgress(db, end, started, onRecovery)
+  const runs = new ReplayRuns(db.log.bytesFrom(end), {
+    applyRun: (seq, each) => applyRun(db, seq, each),
+    applyBatch: (seq, ops) => apply(db, seq, ops),
+    applied: (batches, bytes) => {
+      db.logSinceCheckpoint += bytes
+      progress?.replayed(batches)
+    },
+  })
   db.readAhead(REPLAY_READ_AHEAD_BYTES)
   let seq = db.seq
   for (const r of db.log.scan(end, 'log')) {
@@ -84,21 +88,13 @@ async function recover(db: Database, onRecovery: RowEngineOptions['onRecovery'])
       const batch = outlineBatch(r.payload, file, offset)
       if (batch.seq !== seq + 1) break
       progress?.found()
-      if (!run.fits(r.payload.length, batch.offsets.length)) replayRun(db, run, seq, progress)
-      if (run.fits(r.payload.length, batch.offsets.length)) {
-        run.add(batch.seq, r.payload, batch.offsets, r.next - r.address)
-      } else {
-        // A batch larger than a run goes in alone.
-        apply(db, batch.seq, batch.offsets.map((at) => operationAt(r.payload, at)))
-        db.logSinceCheckpoint += r.next - r.address
-        progress?.replayed(1)
-      }
+      runs.add(batch.seq, r.payload, batch.offsets, r.next - r.address)
       seq = batch.seq
       end = r.next
       continue
     }
     // A named snapshot's record sees the state before it; other records (VALUE, PAGE) change nothing.
-    if (r.type === RecordType.SNAPSHOT || r.type === RecordType.DROP || r.type === RecordType.RESTORE) replayRun(db, run, seq, progress)
+    if (r.type === RecordType.SNAPSHOT || r.type === RecordType.DROP || r.type === RecordType.RESTORE) runs.flush()
     if (r.type === RecordType.SNAPSHOT) {
       const snapshot = decodeSnapshotRecord(r.payload, file, offset)
       if (snapshot.seq !== db.seq) break
@@ -113,7 +109,7 @@ async function recover(db: Database, onRecovery: RowEngineOptions['onRecovery'])
     }
     end = r.next
   }
-  replayRun(db, run, seq, progress)
+  runs.flush()
   db.readAhead(0)
   progress?.done()
   // The policy keeps the next restart's replay under its target at the speed this one had.
@@ -170,16 +166,6 @@ function replayProgress(db: Database, from: LogAddress, started: number, onRecov
       if (begun) report(true)
     },
   }
-}
-
-/** Applies the batches gathered in `run` as one, in key order, at `seq` (its last batch's); empties it. */
-function replayRun(db: Database, run: ReplayRun, seq: number, progress: Progress | undefined): void {
-  // A run may hold batches without operations (written by versions before empty batches were dropped).
-  if (run.batches === 0) return
-  const batches = run.batches
-  db.logSinceCheckpoint += run.bytes
-  applyRun(db, seq, (apply) => run.drain(apply))
-  progress?.replayed(batches)
 }
 
 /**
