@@ -1,6 +1,7 @@
-import { type Change, checkCacheSize, checkOperations, checkPositiveFields, checkSnapshotArguments, copyOperations, DEFAULT_PAGE_SIZE, type DiffCost, type Engine, type EngineCursor, type EngineSnapshot, type EngineStats, engineStats, type NamedSnapshotInfo, type NamedSnapshots, type Operation, type Range, type RecoveryProgress, TaskQueue, type WriteOptions } from '@strata/btree'
+import { type Change, type CloneOptions, type CloneResult, type Clones, checkCacheSize, checkOperations, checkPositiveFields, checkSnapshotArguments, copyOperations, DEFAULT_PAGE_SIZE, type DiffCost, type Engine, type EngineCursor, type EngineSnapshot, type EngineStats, engineStats, type NamedSnapshotInfo, type NamedSnapshots, type Operation, type Range, type RecoveryProgress, TaskQueue, type WriteOptions } from '@strata/btree'
 import { ErrorCode, type FileSystem, OverlayFileSystem, type Purpose, StrataError } from '@strata/storage'
 import { checkDatabase } from './check.js'
+import { checkCloneTarget, copyDatabaseFiles } from './clone.js'
 import { type CheckpointChanges, type CheckpointPolicy, checkpoint, DEFAULT_CHECKPOINT_POLICY, wantsCheckpoint } from './checkpoint.js'
 import { commit } from './commit.js'
 import type { Database } from './database.js'
@@ -56,7 +57,7 @@ export interface CowEngineOptions {
  * store, and snapshot reads take pages from there when present. Named snapshots are durable: each
  * is a checkpoint's state, recorded in the catalogue with the list of its copies.
  */
-export class CowEngine implements Engine, NamedSnapshots {
+export class CowEngine implements Engine, NamedSnapshots, Clones {
   readonly pageSize: number
   readonly #db: Database
   readonly #policy: CheckpointPolicy
@@ -198,6 +199,35 @@ export class CowEngine implements Engine, NamedSnapshots {
    */
   restoreSnapshot(name: string): Promise<void> {
     return this.#tasks.runChecked(() => this.#assertOpen(), () => restoreNamed(this.#host, name))
+  }
+
+  /**
+   * Makes a new database in the empty folder `target` at snapshot `name`'s state (the head's if
+   * undefined), durable when it resolves (docs/snapshots.md §Clones). Pages are updated in place
+   * here, so nothing can be shared: after a checkpoint every file is copied (a reflink where the
+   * file system has them, else every byte), and the clone then restores `name` and deletes the
+   * snapshots it is not to keep, each durably as on any database. `link` is ignored.
+   */
+  clone(name: string | undefined, target: FileSystem, options: CloneOptions = {}): Promise<CloneResult> {
+    return this.#tasks.runChecked(() => this.#assertOpen(), async () => {
+      this.#assertWritable()
+      checkCloneTarget(this.#db, name, target)
+      const writtenBefore = target.io.report().totalWritten
+      // The head and every named snapshot whole in the files, nothing of them in the WAL alone.
+      await this.#checkpoint('meta', true)
+      this.#assertWritable()
+      const result = await copyDatabaseFiles(this.#db, target)
+      const clone = await CowEngine.open({ fs: target, createIfMissing: false, store: this.storeMode, cacheSize: this.#db.cache.budget })
+      try {
+        if (name !== undefined) await clone.restoreSnapshot(name)
+        if (options.snapshots !== true) for (const other of clone.listSnapshots()) await clone.deleteSnapshot(other.name)
+      } finally {
+        // Closing checkpoints: the clone's own state is durable before it resolves.
+        await clone.close()
+      }
+      result.bytesWritten += target.io.report().totalWritten - writtenBefore
+      return result
+    })
   }
 
   /** The changes from `from` to `to` (undefined: the head), in key order; both states are held while the walk goes on. */

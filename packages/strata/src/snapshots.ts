@@ -101,8 +101,9 @@ export class StrataSnapshots<K, V, View> {
    * Makes a new, writable database at `path` (missing, or an empty folder) whose state is snapshot
    * `name`'s (or the head's, for `'head'`), durable when it resolves; `new StrataLevel(path)` opens
    * it. On the ROW engine it shares the source's sealed log segments by hard link (copied across
-   * file systems, or with `link: false`), so it takes about as long at any size. The clone has no
-   * named snapshots unless `snapshots: true`. LEVEL_NOT_SUPPORTED on the COW engine: export instead.
+   * file systems, or with `link: false`), so it takes about as long at any size; on the COW engine
+   * it copies every file (a reflink where the file system can), so it grows with the database. The
+   * clone has no named snapshots unless `snapshots: true`.
    */
   async clone(name: string, path: string, options: CloneOptions = {}): Promise<CloneResult> {
     await this.#host.ready()

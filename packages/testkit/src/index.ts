@@ -1,4 +1,5 @@
 export { buildFactoriesFirst } from './built-factories.js'
+export { type CloneEngine, cloneCases, type OpenClone } from './clone-cases.js'
 export { engineConformance } from './conformance.js'
 export { type CorruptionCampaignOptions, type CorruptionReport, corruptionCampaign } from './corruption-campaign.js'
 export { type CrashCampaignOptions, type CrashReport, crashCampaign } from './crash-campaign.js'

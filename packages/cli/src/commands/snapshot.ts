@@ -120,12 +120,12 @@ export function addSnapshotCommand(program: Command, output: Output): void {
 
   group
     .command('clone')
-    .description("make a writable database at a snapshot's state (or 'head'), sharing the source's sealed log segments by hard link (ROW engine)")
+    .description("make a writable database at a snapshot's state (or 'head'), sharing the source's sealed log segments by hard link (ROW) or copying its files (COW)")
     .argument('<db>', 'the database folder')
     .argument('<name>', "the snapshot name, or 'head'")
     .argument('<path>', 'the folder to create the clone in (missing or empty)')
     .option('--snapshots', 'keep the named snapshots in the clone')
-    .option('--copy', 'copy the segments instead of linking them')
+    .option('--copy', 'copy the segments instead of linking them (ROW; COW always copies)')
     .option('--json', 'print JSON for scripts')
     .action(async (db: string, name: string, path: string, options: JsonOption & { snapshots?: true; copy?: true }) => {
       const result = await withDatabase(db, 'write', (engine) => new SnapshotManager(engine).clone(name, path, { snapshots: options.snapshots === true, link: options.copy !== true }))
