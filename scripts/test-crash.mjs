@@ -4,9 +4,10 @@
 // of the default test suite; `pnpm test:crash --long` runs long ones. Knobs (each overrides the
 // size it names): --commits N (per crash-state run), --seeds N (crash-state and fault runs, each
 // its own seed), --seed N (the first seed), --kills N, --mutations N, --cases N and --steps N (per
-// fault run), --runs N (disk-full children), --only crash,snapshots,kill,corrupt,faults,full.
+// fault run), --runs N (disk-full children), --clones N (clones made, each crashed at every point),
+// --only crash,snapshots,clone,kill,corrupt,faults,full.
 import { parseArgs } from 'node:util'
-import { corruptionCampaign, crashCampaign, describeTally, snapshotCrashCampaign, diskFullCampaign, faultCampaign, killCampaign } from '../packages/testkit/dist/index.js'
+import { cloneCrashCampaign, corruptionCampaign, crashCampaign, describeTally, snapshotCrashCampaign, diskFullCampaign, faultCampaign, killCampaign } from '../packages/testkit/dist/index.js'
 import { cowFactories, rowFactory } from '../packages/engine-factories/dist/index.js'
 
 /** The engines the campaigns run on; a new engine's factory (with a `location`) joins here. */
@@ -23,6 +24,7 @@ const { values } = parseArgs({
     cases: { type: 'string' },
     steps: { type: 'string' },
     runs: { type: 'string' },
+    clones: { type: 'string' },
     only: { type: 'string' },
   },
 })
@@ -39,7 +41,8 @@ const mutations = size('mutations', 1200, 10_000)
 const cases = size('cases', 150, 1000)
 const steps = size('steps', 60, 120)
 const runs = size('runs', 4, 20)
-const only = new Set((values.only ?? 'crash,snapshots,kill,corrupt,faults,full').split(','))
+const clones = size('clones', 8, 40)
+const only = new Set((values.only ?? 'crash,snapshots,clone,kill,corrupt,faults,full').split(','))
 
 let failures = 0
 const show = (name, report, line) => {
@@ -65,6 +68,12 @@ for (const factory of FACTORIES) {
       const r = await snapshotCrashCampaign(factory, { operations: commits, seed })
       show(`${factory.name} named snapshots under crashes, seed ${seed}`, r, `${r.operations} operations (${r.concurrent} issued before the one before resolved); ${describeTally(r.tally)}; ${r.recoveries} distinct disks opened (${((Date.now() - started) / 1000).toFixed(1)} s)`)
     }
+  }
+  if (only.has('clone')) {
+    const started = Date.now()
+    const r = await cloneCrashCampaign(factory, { clones, seed: firstSeed })
+    if (r.tally.syncsInFlight === 0 || r.tally.reordered === 0 || r.tally.lostEntries === 0) r.failures.push('the crash states were kinder than a real disk (see the counts)')
+    show(`${factory.name} clones under crashes`, r, `${r.clones} clones (${r.ofNamed} of a named snapshot, ${r.withSnapshots} keeping snapshots, ${r.linked} linking files); clone folders: ${r.targetStates} crash states, ${r.opened} distinct disks opened as the whole clone, ${r.refused} refused with a code; ${r.sourceStates} source states; ${describeTally(r.tally)} (${((Date.now() - started) / 1000).toFixed(1)} s)`)
   }
   if (only.has('kill')) {
     const r = await killCampaign(factory, { kills, seed: firstSeed })

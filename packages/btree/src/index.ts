@@ -6,6 +6,7 @@
 export { BatchLayout, type BatchOutline, batchRecordBytes, decodeBatch, operationAt, outlineBatch, decodeValue, encodeBatch, encodeValue, type LoggedOperation, LogRecordType, valueRecordBytes } from './batch-record.js'
 export { BatchUndo } from './batch-undo.js'
 export { checkTree, type TreeShape } from './check.js'
+export { beginClone, CLONE_MARKER, endClone, refuseUnfinishedClone } from './clone-marker.js'
 export { calibrateReplay, checkPositiveFields, DEFAULT_LOG_CHECKPOINT_POLICY, type LogCheckpointPolicy, REPLAY_SPEED, replayEstimateMs } from './checkpoint-policy.js'
 export { Cursor, type Range } from './cursor.js'
 export { checkSizes, DEFAULT_PAGE_SIZE, MAX_KEY_BYTES, MAX_VALUE_BYTES } from './limits.js'

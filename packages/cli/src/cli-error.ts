@@ -53,6 +53,8 @@ export const ExitCode = {
   NOT_A_DEMO_DATABASE: 13,
   /** STRATA_BENCH_UNAVAILABLE: `bench` where the benchmark suite is not installed (outside the Strata repository). */
   BENCH_UNAVAILABLE: 14,
+  /** STRATA_CLONE_INCOMPLETE: the folder holds a clone that a crash or a failure cut short. */
+  CLONE_INCOMPLETE: 15,
 } as const
 
 /** One exit status: the code that gives it and what it means, as `strata --help` lists it. */
@@ -79,6 +81,7 @@ export const EXIT_STATUSES: readonly ExitStatus[] = [
   { status: ExitCode.DATABASE_EXISTS, code: ErrorCode.EXISTS, meaning: 'snapshot export: the target already holds a database' },
   { status: ExitCode.NOT_A_DEMO_DATABASE, code: CliErrorCode.NOT_A_DEMO_DATABASE, meaning: 'demo: the folder holds a database the demo did not make' },
   { status: ExitCode.BENCH_UNAVAILABLE, code: CliErrorCode.BENCH_UNAVAILABLE, meaning: 'bench: the benchmark suite is not installed (it runs in a clone of the Strata repository)' },
+  { status: ExitCode.CLONE_INCOMPLETE, code: ErrorCode.CLONE_INCOMPLETE, meaning: 'a clone cut short by a crash or failure: delete the folder and clone again' },
 ]
 
 const EXIT_BY_CODE = new Map(EXIT_STATUSES.flatMap(({ code, status }) => (code === undefined ? [] : [[code, status] as const])))

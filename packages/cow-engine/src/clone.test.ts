@@ -1,5 +1,6 @@
-import { MemoryFileSystem, type FileSystem } from '@strata/storage'
-import { cloneCases } from '@strata/testkit'
+import { cowFactories } from '@strata/engine-factories'
+import { type FileSystem, MemoryFileSystem } from '@strata/storage'
+import { cloneCases, cloneCrashCampaign, describeTally, expectUnkind } from '@strata/testkit'
 import { describe, expect, it } from 'vitest'
 import { CowEngine } from './cow-engine.js'
 
@@ -27,3 +28,17 @@ describe('CowEngine clones copy', () => {
     await engine.close()
   })
 })
+
+for (const factory of cowFactories) {
+  describe(`${factory.name} clones under crashes`, () => {
+    it('a crash at any point of a clone leaves the source whole and the clone refused or whole, on an unkind disk', async () => {
+      const report = await cloneCrashCampaign(factory, { clones: 4 })
+      console.log(`${factory.name} clone crash campaign: ${report.clones} clones (${report.ofNamed} of a named snapshot, ${report.withSnapshots} keeping snapshots); clone folders: ${report.targetStates} crash states, ${report.opened} distinct disks opened as the whole clone, ${report.refused} refused; ${report.sourceStates} source states; ${describeTally(report.tally)}`)
+      expect(report.failures.slice(0, 10)).toEqual([])
+      expect(report.opened).toBeGreaterThan(0)
+      expect(report.refused).toBeGreaterThan(0)
+      expect(report.linked).toBe(0)
+      expectUnkind(report.tally, 500)
+    })
+  })
+}

@@ -1,4 +1,4 @@
-import { type Change, type CloneOptions, type CloneResult, type Clones, checkCacheSize, checkOperations, checkPositiveFields, checkSnapshotArguments, copyOperations, DEFAULT_PAGE_SIZE, type DiffCost, type Engine, type EngineCursor, type EngineSnapshot, type EngineStats, engineStats, type NamedSnapshotInfo, type NamedSnapshots, type Operation, type Range, type RecoveryProgress, TaskQueue, type WriteOptions } from '@strata/btree'
+import { beginClone, type Change, type CloneOptions, type CloneResult, type Clones, checkCacheSize, checkOperations, checkPositiveFields, checkSnapshotArguments, copyOperations, DEFAULT_PAGE_SIZE, type DiffCost, type Engine, type EngineCursor, type EngineSnapshot, type EngineStats, engineStats, type NamedSnapshotInfo, type NamedSnapshots, type Operation, type Range, type RecoveryProgress, endClone, refuseUnfinishedClone, TaskQueue, type WriteOptions } from '@strata/btree'
 import { ErrorCode, type FileSystem, OverlayFileSystem, type Purpose, StrataError } from '@strata/storage'
 import { checkDatabase } from './check.js'
 import { checkCloneTarget, copyDatabaseFiles } from './clone.js'
@@ -90,8 +90,16 @@ export class CowEngine implements Engine, NamedSnapshots, Clones {
     registerNamed(db, (s) => this.#retire(s))
   }
 
-  /** Opens (or creates) the database in `options.fs`, recovering to the newest valid commit. */
-  static async open(options: CowEngineOptions): Promise<CowEngine> {
+  /**
+   * Opens (or creates) the database in `options.fs`, recovering to the newest valid commit.
+   * STRATA_CLONE_INCOMPLETE if the folder holds a clone cut short.
+   */
+  static open(options: CowEngineOptions): Promise<CowEngine> {
+    return CowEngine.#open(options, false)
+  }
+
+  /** {@link open}; `ofClone` opens a clone still under way, whose marker is there (clone.ts). */
+  static async #open(options: CowEngineOptions, ofClone: boolean): Promise<CowEngine> {
     const readOnly = options.readOnly === true
     // A read-only open recovers as any open does; what recovery writes stays in memory.
     const fs = readOnly ? new OverlayFileSystem(options.fs) : options.fs
@@ -102,6 +110,7 @@ export class CowEngine implements Engine, NamedSnapshots, Clones {
     fs.lock()
     let db: Database | undefined
     try {
+      if (!ofClone) refuseUnfinishedClone(fs)
       db = await openDatabase({
         fs,
         pageSize: options.pageSize ?? DEFAULT_PAGE_SIZE,
@@ -213,11 +222,13 @@ export class CowEngine implements Engine, NamedSnapshots, Clones {
       this.#assertWritable()
       checkCloneTarget(this.#db, name, target)
       const writtenBefore = target.io.report().totalWritten
+      // Until the clone is whole, an open of `target` refuses it.
+      await beginClone(target)
       // The head and every named snapshot whole in the files, nothing of them in the WAL alone.
       await this.#checkpoint('meta', true)
       this.#assertWritable()
       const result = await copyDatabaseFiles(this.#db, target)
-      const clone = await CowEngine.open({ fs: target, createIfMissing: false, store: this.storeMode, cacheSize: this.#db.cache.budget })
+      const clone = await CowEngine.#open({ fs: target, createIfMissing: false, store: this.storeMode, cacheSize: this.#db.cache.budget }, true)
       try {
         if (name !== undefined) await clone.restoreSnapshot(name)
         if (options.snapshots !== true) for (const other of clone.listSnapshots()) await clone.deleteSnapshot(other.name)
@@ -225,6 +236,7 @@ export class CowEngine implements Engine, NamedSnapshots, Clones {
         // Closing checkpoints: the clone's own state is durable before it resolves.
         await clone.close()
       }
+      await endClone(target)
       result.bytesWritten += target.io.report().totalWritten - writtenBefore
       return result
     })

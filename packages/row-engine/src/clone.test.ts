@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Operation } from '@strata/btree'
 import { type FileSystem, MemoryFileSystem, NodeFileSystem } from '@strata/storage'
-import { between, cloneCases, seededRandom } from '@strata/testkit'
+import { rowFactory } from '@strata/engine-factories'
+import { between, cloneCases, cloneCrashCampaign, describeTally, expectUnkind, seededRandom } from '@strata/testkit'
 import { afterEach, describe, expect, it } from 'vitest'
 import { RowEngine } from './row-engine.js'
 
@@ -58,5 +59,17 @@ describe('RowEngine clones share sealed segments', () => {
       expect(same.length).toBe(result.linkedFiles)
       for (const name of same) expect(statSync(join(target, name)).nlink).toBe(2)
     })
+  })
+})
+
+describe('RowEngine clones under crashes', () => {
+  it('a crash at any point of a clone leaves the source whole and the clone refused or whole, on an unkind disk', async () => {
+    const report = await cloneCrashCampaign(rowFactory, { clones: 6 })
+    console.log(`RowEngine clone crash campaign: ${report.clones} clones (${report.ofNamed} of a named snapshot, ${report.withSnapshots} keeping snapshots, ${report.linked} linking files); clone folders: ${report.targetStates} crash states, ${report.opened} distinct disks opened as the whole clone, ${report.refused} refused; ${report.sourceStates} source states; ${describeTally(report.tally)}`)
+    expect(report.failures.slice(0, 10)).toEqual([])
+    expect(report.opened).toBeGreaterThan(0)
+    expect(report.refused).toBeGreaterThan(0)
+    expect(report.linked).toBeGreaterThan(0)
+    expectUnkind(report.tally, 500)
   })
 })

@@ -1,4 +1,4 @@
-import type { CloneResult } from '@strata/btree'
+import { beginClone, type CloneResult, endClone } from '@strata/btree'
 import { ErrorCode, type FileSystem, RECORD_HEADER_BYTES, StrataError } from '@strata/storage'
 import { logAddress, offsetOf, segmentOf } from './address.js'
 import { checkpoint } from './checkpoint.js'
@@ -21,7 +21,9 @@ export interface CloneRequest {
 
 /**
  * Makes a new database in the empty folder `target` whose state is that of `request.name` in
- * `db` (docs/format.md §Clones); runs on `db`'s task queue, so nothing else changes `db` meanwhile:
+ * `db` (docs/format.md §Clones); runs on `db`'s task queue, so nothing else changes `db` meanwhile.
+ * `target` holds the clone marker throughout (clone-marker.ts in @strata/btree), so an open
+ * refuses it until the last step is durable:
  * 1. Checkpoint `db`: the head and every named snapshot are whole in the log as pages, and META
  *    names the checkpoint record C, in the active segment S.
  * 2. Put every segment before S into `target`, by hard link (or copy): those are sealed. Neither
@@ -41,6 +43,7 @@ export async function cloneDatabase(db: Database, target: FileSystem, request: C
   if (target.list().length > 0) throw new StrataError(ErrorCode.EXISTS, `${target.location} is not empty: a clone is made in an empty folder`)
   const writtenBefore = target.io.report().totalWritten
   const result: CloneResult = { linkedFiles: 0, copiedFiles: 0, bytesWritten: 0 }
+  await beginClone(target)
   // 1. The state to clone, whole in the log.
   await checkpoint(db, 'meta')
   db.assertWritable()
@@ -97,6 +100,7 @@ export async function cloneDatabase(db: Database, target: FileSystem, request: C
   } finally {
     target.unlock()
   }
+  await endClone(target)
   result.bytesWritten += target.io.report().totalWritten - writtenBefore
   return result
 }

@@ -20,6 +20,7 @@ import {
   type PageSource,
   type Range,
   type RecoveryProgress,
+  refuseUnfinishedClone,
   type TreeEvents,
   type ValueRef,
   type WriteOptions,
@@ -87,6 +88,7 @@ export class RowEngine implements Engine, NamedSnapshots, Clones, PageSource, Tr
     const policy = checkPolicy({ ...DEFAULT_CHECKPOINT_POLICY, ...options.checkpoint })
     fs.lock()
     try {
+      refuseUnfinishedClone(fs)
       return new RowEngine(await openDatabase(options, policy))
     } catch (error) {
       fs.unlock()

@@ -8,6 +8,8 @@ type Event =
   | { kind: 'write'; name: string; offset: number; data: Buffer }
   | { kind: 'truncate'; name: string; size: number }
   | { kind: 'create'; name: string }
+  /** A new name for another folder's file, whose bytes (durable there) are `data`: a hard link. */
+  | { kind: 'link'; name: string; data: Buffer }
   | { kind: 'remove'; name: string }
   /** A file's sync began: it covers that file's writes and truncations recorded before it. */
   | { kind: 'sync-start'; name: string; sync: number }
@@ -98,7 +100,9 @@ interface Choice {
  *   files end sooner than syncs of large ones, so a later sync may complete first);
  * - only a *completed* sync of a file makes that file's earlier writes and truncations durable;
  * - unsynced writes of any file may be lost, torn or reordered, not only the last one;
- * - creating and removing a file is durable only once a directory sync begun after it completes.
+ * - creating and removing a file is durable only once a directory sync begun after it completes;
+ *   so is a hard link made by {@link MemoryFileSystem.share}, whose bytes are its file's (durable
+ *   in the folder it came from).
  * Every boundary between events is a crash point, syncs in flight included.
  */
 export class CrashFileSystem extends MemoryFileSystem {
@@ -120,6 +124,7 @@ export class CrashFileSystem extends MemoryFileSystem {
       syncDirectory: () => this.#sync({ kind: 'dir-sync-start', sync: this.#syncs++ }, 0),
       truncate: (name, size) => events.push({ kind: 'truncate', name, size }),
       create: (name) => events.push({ kind: 'create', name }),
+      link: (name, data) => events.push({ kind: 'link', name, data: Buffer.from(data) }),
       remove: (name) => events.push({ kind: 'remove', name }),
     }
     this.observer = observer
@@ -223,8 +228,10 @@ class DiskModel {
 
   apply(event: Event, seq: number): void {
     switch (event.kind) {
-      case 'create': {
-        const track: FileTrack = { durable: new MemoryFileData(), pending: [] }
+      case 'create':
+      case 'link': {
+        // A link's bytes are durable already, in the file it names; its name is not, until a directory sync.
+        const track: FileTrack = { durable: new MemoryFileData(event.kind === 'link' ? Buffer.from(event.data) : undefined), pending: [] }
         this.#live.set(event.name, track)
         this.#entries.push({ kind: 'create', name: event.name, track, seq })
         return

@@ -40,6 +40,8 @@ export const ErrorCode = {
   SNAPSHOT_EXISTS: 'STRATA_SNAPSHOT_EXISTS',
   /** No named snapshot has that name. */
   SNAPSHOT_NOT_FOUND: 'STRATA_SNAPSHOT_NOT_FOUND',
+  /** The folder holds a clone that a crash or a failure cut short (its `CLONING` file is there). */
+  CLONE_INCOMPLETE: 'STRATA_CLONE_INCOMPLETE',
 } as const
 
 /** One of the stable error codes in {@link ErrorCode}. */

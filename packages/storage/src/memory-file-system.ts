@@ -45,6 +45,12 @@ export interface MemoryFileSystemObserver {
   syncDirectory?(): void | Promise<void>
   truncate(name: string, size: number): void
   create(name: string): void
+  /**
+   * `name` is created as a new name for a file of another folder, whose bytes `data` are (a hard
+   * link): the bytes are the other folder's, durable there, and only the new name needs a
+   * directory sync. Observers without it hear a creation.
+   */
+  link?(name: string, data: Uint8Array): void
   remove(name: string): void
 }
 
@@ -180,8 +186,12 @@ export class MemoryFileSystem implements FaultableFileSystem {
     if (target.files.has(name)) throw new StrataError(ErrorCode.IO_ERROR, `${target.location}/${name} already exists`)
     const shared = options.link ? data : new MemoryFileData(data.snapshot())
     target.files.set(name, shared)
+    if (options.link) {
+      if (target.observer?.link) target.observer.link(name, shared.bytes.subarray(0, shared.length))
+      else target.observer?.create(name)
+      return { how: 'linked', bytesWritten: 0 }
+    }
     target.observer?.create(name)
-    if (options.link) return { how: 'linked', bytesWritten: 0 }
     target.observer?.write(name, 0, shared.bytes.subarray(0, shared.length))
     return { how: 'copied', bytesWritten: shared.length }
   }

@@ -46,6 +46,24 @@ describe('crash-simulating file system', () => {
     expect(bytes.subarray(0, 100).every((b) => b === 1)).toBe(true)
   })
 
+  it('keeps a hard link\'s bytes, and loses its name until a directory sync', async () => {
+    const source = new MemoryFileSystem()
+    const sealed = source.open('seg', { create: true })
+    sealed.write(0, Buffer.from('sealed bytes'), 'log')
+    sealed.close()
+    const fs = new CrashFileSystem()
+    source.share?.('seg', fs, { link: true })
+    const beforeSync = fs.point
+    await fs.syncDirectory()
+    const states = [...fs.crashStates()]
+    // Before the directory sync: the name may be lost, never the bytes of a name that is kept.
+    const early = states.filter((s) => s.point === beforeSync)
+    expect(early.some((s) => !s.fs.exists('seg'))).toBe(true)
+    for (const s of early) if (s.fs.exists('seg')) expect(s.fs.files.get('seg')?.snapshot().toString()).toBe('sealed bytes')
+    // After it, every state has the file whole: the link wrote nothing that could be lost.
+    for (const s of states.filter((x) => x.point === fs.point)) expect(s.fs.files.get('seg')?.snapshot().toString()).toBe('sealed bytes')
+  })
+
   it('gives one state per event boundary, from any starting point', async () => {
     const fs = new CrashFileSystem()
     const file = fs.open('a', { create: true })

@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -87,6 +87,26 @@ describe('db.snapshots.clone', () => {
     const clone = new StrataLevel<string, string>(join(base, 'clone'))
     expect(await clone.get('a')).toBe('1')
     await clone.close()
+  })
+
+  it('an open refuses a folder holding a clone cut short, on either engine, and a new clone replaces it', async () => {
+    for (const engine of ['row', 'cow'] as const) {
+      const base = folder()
+      const db = new StrataLevel<string, string>(join(base, 'db'), { engine })
+      await db.put('a', '1')
+      await db.snapshots.clone('head', join(base, 'clone'))
+      // What a crash part way leaves: the clone's files with the marker still there.
+      writeFileSync(join(base, 'clone', 'CLONING'), '')
+      const cut = new StrataLevel<string, string>(join(base, 'clone'))
+      await expect(cut.open()).rejects.toMatchObject({ code: 'LEVEL_DATABASE_NOT_OPEN', cause: { code: 'STRATA_CLONE_INCOMPLETE' } })
+      expect(readdirSync(join(base, 'clone')).sort()).not.toContain('LOCK')
+      rmSync(join(base, 'clone'), { recursive: true })
+      await db.snapshots.clone('head', join(base, 'clone'))
+      await db.close()
+      const clone = new StrataLevel<string, string>(join(base, 'clone'))
+      expect(await clone.get('a')).toBe('1')
+      await clone.close()
+    }
   })
 
   it('the COW engine clones by copying its files, and the clone outlives its source', async () => {

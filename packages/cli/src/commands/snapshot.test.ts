@@ -1,3 +1,4 @@
+import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import {
@@ -71,6 +72,9 @@ describe.each(DATABASE_KINDS)('strata snapshot on a $name database', (kind) => {
     expect((await strata('get', dir, 'order:0001')).stdout).toBe('{"total":-1}\n')
     expect(await strata('snapshot', 'clone', dir, 'end-of-day', clone)).toMatchObject({ status: 12, stderr: expect.stringContaining('STRATA_DATABASE_EXISTS') })
     expect((await strata('check', clone)).status).toBe(0)
+    // A clone cut short (its marker still there) is refused by every command, with status 15.
+    writeFileSync(join(clone, 'CLONING'), '')
+    expect(await strata('info', clone)).toMatchObject({ status: 15, stderr: expect.stringContaining('STRATA_CLONE_INCOMPLETE') })
   })
 })
 
