@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs'
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
@@ -16,6 +16,22 @@ function folder(): string {
 }
 
 const order = (i: number) => `order:${String(i).padStart(6, '0')}`
+
+/** A new folder on another file system than the temporary folder (a tmpfs such as /dev/shm), or undefined if the machine has none. */
+function folderOnAnotherMount(): string | undefined {
+  const here = statSync(tmpdir()).dev
+  for (const candidate of ['/dev/shm', `/run/user/${process.getuid?.() ?? 0}`, process.cwd()]) {
+    try {
+      if (statSync(candidate).dev === here) continue
+      const dir = mkdtempSync(join(candidate, 'strata-clone-'))
+      folders.push(dir)
+      return dir
+    } catch {
+      // Not there, or not writable: try the next.
+    }
+  }
+  return undefined
+}
 
 async function entries(db: StrataLevel<string, string>): Promise<[string, string][]> {
   const out: [string, string][] = []
@@ -107,6 +123,33 @@ describe('db.snapshots.clone', () => {
       expect(await clone.get('a')).toBe('1')
       await clone.close()
     }
+  })
+
+  it('a clone on another file system copies what it would link, and outlives its source', async () => {
+    const base = folder()
+    const other = folderOnAnotherMount()
+    // Where the machine has no second file system, the forced copy takes the same path (EXDEV is what forces it there).
+    const target = join(other ?? base, 'clone')
+    const db = new StrataLevel<string, string>(join(base, 'db'), { engineOptions: { segmentBytes: 64 * 1024, checkpoint: { minLogBytes: 16 * 1024, maxLogBytes: 64 * 1024 } } })
+    // Loaded in key order over several checkpoints, so sealed segments hold pages the head still uses.
+    for (let b = 0; b < 60; b++) await db.batch(Array.from({ length: 50 }, (_, i) => ({ type: 'put' as const, key: order(b * 50 + i), value: `v${b * 50 + i}`.repeat(20) })))
+    await db.snapshots.create('nightly')
+    await db.put(order(1), 'after')
+    const made = await db.snapshots.clone('nightly', target, other ? {} : { link: false })
+    console.log(`clone across file systems: ${other ? `${tmpdir()} to ${other}` : 'no second file system here, forced copy'}: ${JSON.stringify(made)}`)
+    expect(made.linkedFiles).toBe(0)
+    expect(made.copiedFiles).toBeGreaterThan(1)
+    if (other) {
+      expect(statSync(target).dev).not.toBe(statSync(join(base, 'db')).dev)
+      // On the source's own file system the same clone links: the other mount is what made it copy.
+      expect((await db.snapshots.clone('nightly', join(base, 'beside'))).linkedFiles).toBeGreaterThan(0)
+    }
+    await db.close()
+    rmSync(join(base, 'db'), { recursive: true })
+    const clone = new StrataLevel<string, string>(target)
+    expect(await clone.get(order(1))).toBe('v1'.repeat(20))
+    expect((await entries(clone)).length).toBe(3000)
+    await clone.close()
   })
 
   it('the COW engine clones by copying its files, and the clone outlives its source', async () => {
