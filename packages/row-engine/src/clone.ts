@@ -1,6 +1,6 @@
 import { beginClone, type CloneResult, endClone } from '@strata/btree'
 import { ErrorCode, type FileSystem, RECORD_HEADER_BYTES, StrataError } from '@strata/storage'
-import { logAddress, offsetOf, segmentOf } from './address.js'
+import { LAST_SEGMENT, logAddress, offsetOf, segmentOf } from './address.js'
 import { checkpoint } from './checkpoint.js'
 import { removeEmptySegments } from './cleaning.js'
 import type { Database } from './database.js'
@@ -26,11 +26,14 @@ export interface CloneRequest {
  * refuses it until the last step is durable:
  * 1. Checkpoint `db`: the head and every named snapshot are whole in the log as pages, and META
  *    names the checkpoint record C, in the active segment S.
- * 2. Put every segment before S into `target`, by hard link (or copy): those are sealed. Neither
- *    database ever writes them in place again, since recovery cuts the log only from the segment
- *    its checkpoint is in, and appends go to the newest segment.
- * 3. Copy S up to the end of C (S is still written by `db`, so it is never shared); sync; write
- *    the clone's META, naming C. `target` now holds `db`'s state at C, with its named snapshots.
+ * 2. Seal S: `db` starts a new segment, so it never appends to S again (unless S is the last
+ *    segment number, or something follows C in S; then S is copied at step 3 instead).
+ * 3. Put every sealed segment up to S into `target`, by hard link (or copy). Neither database
+ *    ever writes them in place again: recovery cuts the log only from the segment its checkpoint
+ *    is in, and appends go to the newest segment; and the clone gets an empty segment S + 1 of its
+ *    own, so its recovery, which ends the log there, appends there and never to S. (Where S is not
+ *    sealed, S up to the end of C is copied instead.) Sync; write the clone's META, naming C.
+ *    `target` now holds `db`'s state at C, with its named snapshots.
  * 4. Open the clone; restore it to `name`'s state and delete the snapshots it is not to keep,
  *    each durably as on any database; then a checkpoint of its own in a fresh segment, after
  *    which the segments the clone does not use are removed from `target` (their links only).
@@ -51,24 +54,35 @@ export async function cloneDatabase(db: Database, target: FileSystem, request: C
   const seq = db.meta.current.checkpointSeq
   const active = segmentOf(at)
   const end = offsetOf(at) + RECORD_HEADER_BYTES + db.log.readRecord(at, 'meta').payload.length
-  // 2–3. From here to the last share nothing awaits, so no segment of `db` goes meanwhile.
+  // 2. Seal S when C ends it.
+  const sealed = db.log.end === logAddress(active, end) && active < LAST_SEGMENT
+  if (sealed) {
+    db.log.roll()
+    // The new segment's name durable before S is shared: `db`'s own recovery then ends its log
+    // there, and never appends to S again either.
+    await db.log.sync()
+    db.assertWritable()
+  }
+  // 3. From here to the last share nothing awaits, so no segment of `db` goes meanwhile.
   const copied: string[] = []
   for (const segment of db.log.segments()) {
-    if (segment >= active) continue
+    if (segment > active || (segment === active && !sealed)) continue
     const shared = db.fs.share(segmentName(segment), target, { link: request.link })
     if (shared.how === 'linked') result.linkedFiles++
     else copied.push(segmentName(segment))
     result.bytesWritten += shared.bytesWritten
   }
-  const tail = db.log.read(logAddress(active, 0), end, 'meta')
-  const tailFile = target.open(segmentName(active), { create: true })
+  // The clone's own segment after the shared ones: empty where S is shared, else S up to C's end.
+  const own = target.open(segmentName(sealed ? active + 1 : active), { create: true })
   try {
-    tailFile.write(0, tail, 'meta')
-    await tailFile.sync()
+    if (!sealed) {
+      own.write(0, db.log.read(logAddress(active, 0), end, 'meta'), 'meta')
+      await own.sync()
+    }
   } finally {
-    tailFile.close()
+    own.close()
   }
-  result.copiedFiles = copied.length + 1
+  result.copiedFiles = copied.length + (sealed ? 0 : 1)
   for (const file of copied) {
     const copy = target.open(file)
     try {

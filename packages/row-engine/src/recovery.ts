@@ -1,6 +1,6 @@
 import { calibrateReplay, checkCacheSize, decodeBatch, DEFAULT_PAGE_SIZE, outlineBatch, type PageAddress, ReplayRuns, spill, Tree } from '@strata/btree'
 import { corruption, ErrorCode, type FileSystem, frameRecord, holdsBytes, RECORD_HEADER_BYTES, sealRecord, StrataError } from '@strata/storage'
-import { type LogAddress, offsetOf, segmentOf } from './address.js'
+import { type LogAddress, logAddress, offsetOf, segmentOf } from './address.js'
 import type { CheckpointPolicy } from './checkpoint.js'
 import { decodeCheckpoint, encodeCheckpoint } from './checkpoint-record.js'
 import { removeEmptySegments } from './cleaning.js'
@@ -112,6 +112,10 @@ async function recover(db: Database, onRecovery: RowEngineOptions['onRecovery'])
   runs.flush()
   db.readAhead(0)
   progress?.done()
+  // Records that end exactly at the end of their segment, with the next segment's file there: the
+  // log ends at the start of that one, and appends go there, never to the full segment (a clone
+  // shares such a segment with its source: docs/format.md §Clones).
+  if (offsetOf(end) === db.log.segmentSize(segmentOf(end)) && db.log.segments().includes(segmentOf(end) + 1)) end = logAddress(segmentOf(end) + 1, 0)
   // The policy keeps the next restart's replay under its target at the speed this one had.
   db.replayScale = calibrateReplay(db.replayScale, db.logSinceCheckpoint, db.dirtiedSinceCheckpoint, performance.now() - started)
   refuseDamage(db, end)
