@@ -79,6 +79,15 @@ export interface EngineStats {
   io: IoReport
   /** Bytes of every file of the database. */
   fileBytes: number
+  /**
+   * Bytes of fileBytes in files with more than one name: hard links that other databases hold too
+   * (the sealed segments a clone shares with its source, and with other clones). Deleting this
+   * database frees none of them while another names them. A reflinked copy has one name, so it
+   * counts as owned, though the file system may still share its blocks with the original.
+   */
+  sharedBytes: number
+  /** fileBytes − sharedBytes: bytes of files this database alone names, what deleting it frees (less blocks a reflink shares). */
+  ownedBytes: number
   /** Key and value bytes of the entries in the head. */
   liveBytes: number
   /** fileBytes ÷ liveBytes. */

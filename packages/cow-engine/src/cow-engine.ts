@@ -334,9 +334,11 @@ export class CowEngine implements Engine, NamedSnapshots, Clones {
   stats(): EngineStats {
     const db = this.#db
     const fileBytes = db.fileBytes()
+    // A closed database has no file open to ask for its links (and stats() does not throw).
+    const sharedBytes = this.#closed ? 0 : db.sharedBytes()
     const liveBytes = db.tree.dataBytes
     return {
-      ...engineStats('cow', db, { fileBytes, liveBytes, pageSize: this.pageSize, pinnedSnapshots: db.snapshots.count }),
+      ...engineStats('cow', db, { fileBytes, sharedBytes, liveBytes, pageSize: this.pageSize, pinnedSnapshots: db.snapshots.count }),
       storeMode: this.storeMode,
       pageCount: db.table.pageCount,
       freePages: db.table.freeCount,

@@ -281,6 +281,14 @@ export class Database implements PageSource, TreeEvents {
     return this.pages.size() + this.wal.fileBytes() + this.store.bytes()
   }
 
+  /**
+   * Bytes of the files that have more than one name (hard links). Each is asked on every call, one
+   * `fstat` apiece (a few µs): a database has pages.db, wal.log and a store file or a few.
+   */
+  sharedBytes(): number {
+    return this.pages.sharedBytes() + this.wal.sharedBytes() + this.store.sharedBytes()
+  }
+
   /** Closes every file; the store keeps only the copies of the named snapshots in the catalogue. */
   close(): void {
     const named = new Set(this.snapshots.named().map((s) => s.id))

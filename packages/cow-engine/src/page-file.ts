@@ -129,6 +129,11 @@ export class PageFile {
     return this.#file.size()
   }
 
+  /** Bytes of the file if it has more than one name (hard links), else 0. */
+  sharedBytes(): number {
+    return this.#file.links() > 1 ? this.#file.size() : 0
+  }
+
   /** Cuts the file to `pageCount` pages. */
   truncatePages(pageCount: number): void {
     if (this.#file.size() > pageCount * this.pageSize) this.#file.truncate(pageCount * this.pageSize)

@@ -154,6 +154,12 @@ export class PerSnapshotStore implements PreimageStore {
     return total
   }
 
+  sharedBytes(): number {
+    let total = 0
+    for (const f of this.#files.values()) if (f.file.links() > 1) total += f.end
+    return total
+  }
+
   bytesOf(snapshot: CowSnapshot): number {
     return this.#files.get(snapshot.id)?.end ?? 0
   }

@@ -55,6 +55,8 @@ export interface PreimageStore {
   repair(id: number, entries: readonly CopyEntry[], readOld: (page: number) => Buffer): void
   /** Bytes of the store's files. */
   bytes(): number
+  /** Bytes of the store's files that have more than one name (hard links). */
+  sharedBytes(): number
   /** Bytes of the copies `snapshot` holds. */
   bytesOf(snapshot: CowSnapshot): number
   /** Bytes of the copies only `snapshot` holds: what releasing it alone frees. */

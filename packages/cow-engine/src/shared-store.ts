@@ -246,6 +246,10 @@ export class SharedStore implements PreimageStore {
     return this.#file?.size() ?? 0
   }
 
+  sharedBytes(): number {
+    return this.#file && this.#file.links() > 1 ? this.#file.size() : 0
+  }
+
   bytesOf(snapshot: CowSnapshot): number {
     let total = 0
     const held = this.#held.get(snapshot.id)

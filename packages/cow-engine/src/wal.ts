@@ -110,6 +110,11 @@ export class Wal {
     return this.#file.size()
   }
 
+  /** Bytes of the file if it has more than one name (hard links), else 0. */
+  sharedBytes(): number {
+    return this.#file.links() > 1 ? this.#file.size() : 0
+  }
+
   /** Whether the file holds bytes past a header (records, or damage). */
   hasRecordBytes(): boolean {
     return this.#file.size() > WAL_HEADER_BYTES

@@ -44,6 +44,42 @@ describe('RowEngine clones share sealed segments', () => {
     await engine.close()
   })
 
+  it('stats say which bytes a clone shares with its source, until the source lets them go', async () => {
+    const fs = new MemoryFileSystem()
+    const engine = await open(fs)
+    for (let i = 0; i < 40; i++) await engine.write(randomBatch(i + 1))
+    expect(engine.stats().sharedBytes).toBe(0)
+    const target = new MemoryFileSystem()
+    await engine.clone(undefined, target)
+    const clone = await open(target)
+    const linked = target.list().filter((name) => target.files.get(name) === fs.files.get(name))
+    const linkedBytes = linked.reduce((sum, name) => sum + (target.files.get(name)?.length ?? 0), 0)
+    expect(linked.length).toBeGreaterThan(0)
+    for (const db of [engine, clone]) {
+      const stats = db.stats()
+      expect(stats.sharedBytes).toBe(linkedBytes)
+      expect(stats.ownedBytes).toBe(stats.fileBytes - linkedBytes)
+    }
+    // Compaction moves the source off its old segments: their one remaining name is the clone's.
+    await engine.compact()
+    expect(engine.stats().sharedBytes).toBe(0)
+    expect(clone.stats()).toMatchObject({ sharedBytes: 0, ownedBytes: clone.stats().fileBytes })
+    await clone.close()
+    await engine.close()
+  })
+
+  it('a clone made by copy shares no bytes', async () => {
+    const engine = await open(new MemoryFileSystem())
+    for (let i = 0; i < 40; i++) await engine.write(randomBatch(i + 1))
+    const target = new MemoryFileSystem()
+    const result = await engine.clone(undefined, target, { link: false })
+    expect(result.copiedFiles).toBeGreaterThan(1)
+    const clone = await open(target)
+    for (const db of [engine, clone]) expect(db.stats()).toMatchObject({ sharedBytes: 0, ownedBytes: db.stats().fileBytes })
+    await clone.close()
+    await engine.close()
+  })
+
   describe('on disk', () => {
     const folders: string[] = []
     afterEach(() => {

@@ -67,7 +67,7 @@ export async function cloneDatabase(db: Database, target: FileSystem, request: C
   const copied: string[] = []
   for (const segment of db.log.segments()) {
     if (segment > active || (segment === active && !sealed)) continue
-    const shared = db.fs.share(segmentName(segment), target, { link: request.link })
+    const shared = db.log.share(segment, target, { link: request.link })
     if (shared.how === 'linked') result.linkedFiles++
     else copied.push(segmentName(segment))
     result.bytesWritten += shared.bytesWritten

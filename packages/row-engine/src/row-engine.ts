@@ -236,10 +236,12 @@ export class RowEngine implements Engine, NamedSnapshots, Clones, PageSource, Tr
   stats(): EngineStats {
     const db = this.#db
     const fileBytes = db.log.bytes() + 1024
+    // Only segments are ever shared: every database writes a META of its own (format.md §Clones).
+    const sharedBytes = db.log.sharedBytes()
     const syncing = db.syncing
     const liveBytes = syncing && !syncing.out ? syncing.undo.dataBytesBefore : db.tree.dataBytes
     return {
-      ...engineStats('row', db, { fileBytes, liveBytes, pageSize: this.pageSize, pinnedSnapshots: db.space.pinCount }),
+      ...engineStats('row', db, { fileBytes, sharedBytes, liveBytes, pageSize: this.pageSize, pinnedSnapshots: db.space.pinCount }),
       segments: db.log.segments().length,
       usedBytes: db.space.liveBytes(),
     }

@@ -1,4 +1,4 @@
-import { type BlockFile, ErrorCode, type FileSystem, parseRecord, type Purpose, RECORD_HEADER_BYTES, StrataError, SyncChain } from '@strata/storage'
+import { assert, type BlockFile, ErrorCode, type FileSystem, parseRecord, type Purpose, RECORD_HEADER_BYTES, type SharedFile, StrataError, SyncChain } from '@strata/storage'
 import { LAST_SEGMENT, type LogAddress, logAddress, offsetOf, SEGMENT_ADDRESS_BYTES, segmentOf } from './address.js'
 
 
@@ -51,6 +51,8 @@ export class SegmentLog {
   readonly #files = new Map<number, BlockFile>()
   /** Segments written since their last sync. */
   readonly #unsynced = new Set<number>()
+  /** Segments found to have no name but this folder's, which only {@link share} can change (see {@link sharedBytes}). */
+  readonly #alone = new Set<number>()
   /** Whether a segment file was created or removed since the folder was last synced. */
   #entriesChanged = false
   /**
@@ -108,6 +110,33 @@ export class SegmentLog {
     let total = 0
     for (const file of this.#files.values()) total += file.size()
     return total
+  }
+
+  /**
+   * Bytes of the segment files that have more than one name: hard links a clone, its source or
+   * another clone holds too. A segment's names may drop at any moment (another database removes
+   * its name, or its folder), but they grow only by a link made through this folder's name, which
+   * only {@link share} makes while this database is open and locked. So a segment once found alone
+   * is not asked again, and a database that never cloned nor was cloned asks each segment once:
+   * an `fstat` costs about 3.5 µs, 0.5 ms at 150 segments, ten times what the rest of stats() costs.
+   * (A link made by hand, `ln` or `cp -al`, to a segment already found alone shows at the next open.)
+   */
+  sharedBytes(): number {
+    let total = 0
+    for (const [segment, file] of this.#files) {
+      if (this.#alone.has(segment)) continue
+      if (file.links() > 1) total += file.size()
+      else this.#alone.add(segment)
+    }
+    return total
+  }
+
+  /** Puts segment `segment`'s file into `target` for a clone, as {@link FileSystem.share} does. */
+  share(segment: number, target: FileSystem, options: { link: boolean }): SharedFile {
+    assert(this.#fs.share, `${this.#fs.location} cannot share its files`)
+    const shared = this.#fs.share(segmentName(segment), target, options)
+    if (shared.how === 'linked') this.#alone.delete(segment)
+    return shared
   }
 
   segmentSize(segment: number): number {
@@ -339,6 +368,7 @@ export class SegmentLog {
     file.close()
     this.#files.delete(segment)
     this.#unsynced.delete(segment)
+    this.#alone.delete(segment)
     this.#fs.remove(segmentName(segment))
     this.#entriesChanged = true
   }
@@ -346,6 +376,7 @@ export class SegmentLog {
   close(): void {
     for (const file of this.#files.values()) file.close()
     this.#files.clear()
+    this.#alone.clear()
   }
 
   #file(segment: number, create: boolean): BlockFile {

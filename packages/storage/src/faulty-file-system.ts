@@ -16,6 +16,10 @@ class FaultyBlockFile implements BlockFile {
     return this.inner.size()
   }
 
+  links(): number {
+    return this.inner.links()
+  }
+
   read(offset: number, length: number, purpose: Purpose): Buffer {
     return this.inner.read(offset, length, purpose)
   }

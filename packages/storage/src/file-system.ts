@@ -9,6 +9,13 @@ export interface BlockFile {
   readonly name: string
   /** Current length in bytes. */
   size(): number
+  /**
+   * How many names the file has, in this folder and others: 1 for a file of its folder alone, more
+   * where hard links name it elsewhere too (the sealed segments a clone shares with its source),
+   * 0 once its name here is removed. A copy, reflinked or not, is a file of its own with one name,
+   * though a reflink's blocks may still be shared on disk.
+   */
+  links(): number
   /** Reads up to `length` bytes at `offset`; fewer at the end of the file. The caller owns the result. */
   read(offset: number, length: number, purpose: Purpose): Buffer
   /**

@@ -7,6 +7,8 @@ import { IoStats, type Purpose } from './io-stats.js'
 export class MemoryFileData {
   bytes: Buffer
   length: number
+  /** How many names the file has: one for each folder map that holds it, as a hard link count is one per directory entry. */
+  links = 0
 
   constructor(bytes: Buffer = Buffer.alloc(0)) {
     this.bytes = bytes
@@ -33,6 +35,33 @@ export class MemoryFileData {
   /** A copy of the contents. */
   snapshot(): Buffer {
     return Buffer.from(this.bytes.subarray(0, this.length))
+  }
+}
+
+/**
+ * The names of a memory folder. Each entry is one link of its file, counted on the file whichever
+ * way the name comes or goes (`open`, `share`, `remove`, or a test that sets or clears the map
+ * itself, as it does to delete a folder whole), so the count is true of every folder at once.
+ */
+class MemoryFolder extends Map<string, MemoryFileData> {
+  override set(name: string, data: MemoryFileData): this {
+    const before = this.get(name)
+    if (before !== data) {
+      if (before) before.links--
+      data.links++
+    }
+    return super.set(name, data)
+  }
+
+  override delete(name: string): boolean {
+    const data = this.get(name)
+    if (data) data.links--
+    return super.delete(name)
+  }
+
+  override clear(): void {
+    for (const data of this.values()) data.links--
+    super.clear()
   }
 }
 
@@ -71,6 +100,10 @@ class MemoryBlockFile implements BlockFile {
 
   size(): number {
     return this.#data().length
+  }
+
+  links(): number {
+    return this.#data().links
   }
 
   read(offset: number, length: number, purpose: Purpose): Buffer {
@@ -125,7 +158,8 @@ class MemoryBlockFile implements BlockFile {
 export class MemoryFileSystem implements FaultableFileSystem {
   readonly io = new IoStats()
   readonly location: string
-  readonly files = new Map<string, MemoryFileData>()
+  /** The folder's files by name; a file in the maps of several folders is linked into each (see {@link MemoryFileSystem.share}). */
+  readonly files: Map<string, MemoryFileData> = new MemoryFolder()
   observer: MemoryFileSystemObserver | undefined
   faults: FaultInjector | undefined
   #locked = false
@@ -177,7 +211,8 @@ export class MemoryFileSystem implements FaultableFileSystem {
 
   /**
    * A link is the same {@link MemoryFileData} under a name in each folder, as a hard link is one
-   * inode: a write in place through either name shows through the other, so tests catch one.
+   * inode: a write in place through either name shows through the other, so tests catch one, and
+   * the file counts one link more.
    */
   share(name: string, target: FileSystem, options: { link: boolean }): SharedFile {
     const data = this.files.get(name)

@@ -31,6 +31,14 @@ class NodeBlockFile implements BlockFile {
     return this.#size
   }
 
+  links(): number {
+    try {
+      return fs.fstatSync(this.#fd).nlink
+    } catch (error) {
+      throw ioError(error, `reading the links of ${this.path}`)
+    }
+  }
+
   read(offset: number, length: number, purpose: Purpose): Buffer {
     const buffer = Buffer.allocUnsafe(Math.max(0, Math.min(length, this.#size - offset)))
     const done = this.readInto(offset, buffer, purpose)

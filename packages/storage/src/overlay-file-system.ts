@@ -20,6 +20,8 @@ class OverlayData {
   baseLength: number
   /** Written chunks by index; the bytes of a chunk at or past `length` are zero. */
   readonly chunks = new Map<number, Buffer>()
+  /** False once the file's name is removed through the overlay; handles still open go on using it. */
+  named = true
 
   constructor(name: string, folder: FileSystem | undefined) {
     this.name = name
@@ -38,6 +40,16 @@ class OverlayData {
     if (--this.#handles > 0) return
     this.#file?.close()
     this.#file = undefined
+  }
+
+  /**
+   * The file's names as the overlay shows them: those of the folder's file, or one for a file made
+   * in the overlay; one fewer once the overlay removed its name. Asked through an open handle, so
+   * the folder's file is open.
+   */
+  links(): number {
+    const names = this.#folder ? (this.#file as BlockFile).links() : 1
+    return this.named ? names : names - 1
   }
 
   /** Bytes `[offset, end)` of the folder's file, counted as read for `purpose`; `end` ≤ `baseLength`. */
@@ -85,6 +97,10 @@ class OverlayBlockFile implements BlockFile {
 
   size(): number {
     return this.#data.length
+  }
+
+  links(): number {
+    return this.#data.links()
   }
 
   read(offset: number, length: number, purpose: Purpose): Buffer {
@@ -196,6 +212,8 @@ export class OverlayFileSystem implements FileSystem {
 
   /** Hides the file; handles still open on it go on reading and writing it, as on a POSIX file system. */
   remove(name: string): void {
+    const data = this.#files.get(name)
+    if (data) data.named = false
     this.#files.delete(name)
     this.#removed.add(name)
   }

@@ -3,8 +3,10 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
 import { CrashFileSystem, SECTOR_SIZE } from './crash-file-system.js'
+import { FaultyFileSystem } from './faulty-file-system.js'
 import { MemoryFileSystem } from './memory-file-system.js'
 import { NodeFileSystem } from './node-file-system.js'
+import { OverlayFileSystem } from './overlay-file-system.js'
 
 const folders: string[] = []
 function tempFolder(): string {
@@ -224,5 +226,94 @@ describe('file system on disk', () => {
     expect(() => new NodeFileSystem(dir).lock()).toThrow(expect.objectContaining({ code: 'LEVEL_LOCKED' }))
     fs.unlock()
     expect(existsSync(join(dir, 'LOCK'))).toBe(false)
+  })
+})
+
+/** A folder of one kind, and how to delete it whole as `rm -r` would: every name in it goes. */
+interface Folder {
+  fs: MemoryFileSystem | NodeFileSystem
+  /** The same folder opened read-only. */
+  readOnly(): MemoryFileSystem | NodeFileSystem
+  deleteWhole(): void
+}
+
+const FOLDER_KINDS: { kind: string; folder: () => Folder }[] = [
+  {
+    kind: 'in memory',
+    folder: () => {
+      const fs = new MemoryFileSystem()
+      return { fs, readOnly: () => fs, deleteWhole: () => fs.files.clear() }
+    },
+  },
+  {
+    kind: 'on disk',
+    folder: () => {
+      const dir = tempFolder()
+      return { fs: new NodeFileSystem(dir), readOnly: () => new NodeFileSystem(dir, { readOnly: true }), deleteWhole: () => rmSync(dir, { recursive: true }) }
+    },
+  },
+]
+
+describe.each(FOLDER_KINDS)('link counts $kind', ({ folder }) => {
+  it('counts a name for each folder a file is linked into, and one fewer for each removed', () => {
+    const [a, b, c] = [folder(), folder(), folder()]
+    const file = a.fs.open('seg', { create: true })
+    file.write(0, Buffer.alloc(100, 1), 'log')
+    expect(file.links()).toBe(1)
+    expect(a.fs.share('seg', b.fs, { link: true }).how).toBe('linked')
+    a.fs.share('seg', c.fs, { link: true })
+    const inB = b.fs.open('seg')
+    const inC = c.fs.open('seg')
+    expect([file.links(), inB.links(), inC.links()]).toEqual([3, 3, 3])
+    file.close()
+    a.fs.remove('seg')
+    expect([inB.links(), inC.links()]).toEqual([2, 2])
+    inB.close()
+    b.deleteWhole()
+    expect(inC.links()).toBe(1)
+    expect(inC.read(0, 100, 'log')).toEqual(Buffer.alloc(100, 1))
+    inC.close()
+  })
+
+  it('gives a copy one name of its own, and leaves the original’s alone', () => {
+    const [a, b, c] = [folder(), folder(), folder()]
+    a.fs.open('seg', { create: true }).write(0, Buffer.alloc(100, 2), 'log')
+    a.fs.share('seg', b.fs, { link: true })
+    expect(a.fs.share('seg', c.fs, { link: false }).how).toBe('copied')
+    expect([a.fs.open('seg').links(), b.fs.open('seg').links(), c.fs.open('seg').links()]).toEqual([2, 2, 1])
+  })
+
+  it('answers the same read-only, through an overlay and through a faulty file system, and an overlay’s removal hides one name from its handles', () => {
+    const [a, b] = [folder(), folder()]
+    a.fs.open('seg', { create: true }).write(0, Buffer.alloc(10, 3), 'log')
+    a.fs.share('seg', b.fs, { link: true })
+    const readOnly = b.readOnly()
+    expect(readOnly.open('seg').links()).toBe(2)
+    expect(new FaultyFileSystem(readOnly).open('seg').links()).toBe(2)
+    const overlay = new OverlayFileSystem(readOnly)
+    const seen = overlay.open('seg')
+    expect(seen.links()).toBe(2)
+    overlay.open('new', { create: true }).write(0, Buffer.from('x'), 'log')
+    expect(overlay.open('new').links()).toBe(1)
+    overlay.remove('seg')
+    expect(seen.links()).toBe(1)
+    expect(a.fs.open('seg').links()).toBe(2)
+    seen.close()
+  })
+})
+
+describe('link counts of memory folders made whole', () => {
+  it('gives every file of a copied folder, and of a crash image, one name', async () => {
+    const [a, b] = [new MemoryFileSystem(), new MemoryFileSystem()]
+    a.open('seg', { create: true }).write(0, Buffer.alloc(10, 4), 'log')
+    a.share('seg', b, { link: true })
+    expect(a.clone().open('seg').links()).toBe(1)
+    expect(a.open('seg').links()).toBe(2)
+    const crash = new CrashFileSystem()
+    crash.open('seg', { create: true }).write(0, Buffer.alloc(10, 5), 'log')
+    await crash.syncDirectory()
+    crash.share('seg', new MemoryFileSystem(), { link: true })
+    expect(crash.open('seg').links()).toBe(2)
+    for (const state of crash.crashStates()) if (state.fs.exists('seg')) expect(state.fs.open('seg').links()).toBe(1)
   })
 })

@@ -66,6 +66,23 @@ describe('db.snapshots.clone', () => {
     await staging.close()
   })
 
+  it('stats() tells the bytes a clone shares with its source by hard link, and those it owns', async () => {
+    const base = folder()
+    const db = new StrataLevel<string, string>(join(base, 'prod'), { engineOptions: { segmentBytes: 16 * 1024 } })
+    for (let from = 0; from < 20000; from += 100) await db.batch(Array.from({ length: 100 }, (_, i) => ({ type: 'put' as const, key: order(from + i), value: `v${from + i}`.padEnd(50, '.') })))
+    const result = await db.snapshots.clone('head', join(base, 'staging'))
+    expect(result.linkedFiles).toBeGreaterThan(0)
+    const staging = new StrataLevel<string, string>(join(base, 'staging'))
+    await staging.open()
+    const shared = db.stats().sharedBytes
+    expect(shared).toBeGreaterThan(0)
+    expect(staging.stats()).toMatchObject({ sharedBytes: shared, ownedBytes: staging.stats().fileBytes - shared })
+    await db.close()
+    rmSync(join(base, 'prod'), { recursive: true })
+    expect(staging.stats()).toMatchObject({ sharedBytes: 0, ownedBytes: staging.stats().fileBytes })
+    await staging.close()
+  })
+
   it("'head' clones the current state, and snapshots: true keeps the named snapshots", async () => {
     const base = folder()
     const db = new StrataLevel<string, string>(join(base, 'db'))

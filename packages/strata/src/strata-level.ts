@@ -173,8 +173,9 @@ export class StrataLevel<KDefault = string, VDefault = string> extends AbstractL
 
   /**
    * The engine's accounting: bytes written and read by purpose, write amplification, file and
-   * live bytes, pinned snapshots, checkpoints, and the page cache (`cache`: budget, clean and dirty
-   * bytes held, hits, misses, evictions).
+   * live bytes, the file bytes shared with clones by hard link and those owned alone (`sharedBytes`,
+   * `ownedBytes`), pinned snapshots, checkpoints, and the page cache (`cache`: budget, clean and
+   * dirty bytes held, hits, misses, evictions).
    */
   stats(): EngineStats {
     return this.#open().stats()

@@ -1,8 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import type { Clones, Operation, SnapshotEngine } from '@strata/btree'
-import { type FileSystem, MemoryFileSystem, NodeFileSystem } from '@strata/storage'
+import { type FileSystem, type MemoryFileData, MemoryFileSystem, NodeFileSystem } from '@strata/storage'
 import { afterEach, describe, expect, it } from 'vitest'
 import { readAll } from './engine-factory.js'
 import { between, pick, type Random, seededRandom } from './random.js'
@@ -43,6 +43,22 @@ function expectMatches(subject: Subject, step: string): void {
   expect(subject.engine.listSnapshots().map((s) => s.name), where).toEqual([...subject.named.keys()].sort())
   for (const [name, state] of subject.named) expect(entries(subject.engine, name), `${where}, snapshot ${name}`).toEqual(sorted(state))
   expect(subject.engine.check(), where).toEqual([])
+}
+
+/**
+ * Every database's stats say which of its bytes are in files another folder names too, as the
+ * folders themselves show it: a linked file is one MemoryFileData in several folders.
+ */
+function expectSharing(alive: Subject[], step: string): void {
+  const names = new Map<MemoryFileData, number>()
+  for (const each of alive) for (const data of each.fs.files.values()) names.set(data, (names.get(data) ?? 0) + 1)
+  for (const each of alive) {
+    let shared = 0
+    for (const data of each.fs.files.values()) if ((names.get(data) ?? 0) > 1) shared += data.length
+    const stats = each.engine.stats()
+    expect(stats.sharedBytes, `the shared bytes of database ${each.id} after ${step}`).toBe(shared)
+    expect(stats.ownedBytes + stats.sharedBytes).toBe(stats.fileBytes)
+  }
 }
 
 function randomBatch(rand: Random): Operation[] {
@@ -132,6 +148,7 @@ async function runCloneModel(open: OpenClone, seed: number, steps: number): Prom
         continue
       }
       for (const each of alive) expectMatches(each, `step ${step}: ${what}`)
+      expectSharing(alive, `step ${step}: ${what}`)
     }
     // Every database reopens to what it read.
     for (const each of alive) {
@@ -197,12 +214,27 @@ export function cloneCases(name: string, open: OpenClone): void {
         await engine.write([{ type: 'put', key: Buffer.from('after'), value: Buffer.from('x') }])
         const target = join(folder(), 'clone')
         const result = await engine.clone('before', new NodeFileSystem(target, { create: true }), { link })
-        await engine.close()
         if (!link) expect(result.linkedFiles).toBe(0)
         expect(result.linkedFiles + result.copiedFiles).toBeGreaterThan(0)
         expect(result.bytesWritten).toBeGreaterThan(0)
+        // Shared bytes, as the folder shows them: files with another name.
+        const linkedBytes = readdirSync(target)
+          .map((name) => statSync(join(target, name)))
+          .reduce((sum, file) => sum + (file.nlink > 1 ? file.size : 0), 0)
+        if (result.linkedFiles === 0) expect(linkedBytes).toBe(0)
+        else expect(linkedBytes).toBeGreaterThan(0)
+        let clone = await open(new NodeFileSystem(target))
+        for (const db of [engine, clone]) {
+          const stats = db.stats()
+          expect(stats.sharedBytes).toBe(linkedBytes)
+          expect(stats.ownedBytes + stats.sharedBytes).toBe(stats.fileBytes)
+        }
+        await engine.close()
         rmSync(source, { recursive: true })
-        const clone = await open(new NodeFileSystem(target))
+        // The clone's files have one name left: its own, seen without a reopen.
+        expect(clone.stats()).toMatchObject({ sharedBytes: 0, ownedBytes: clone.stats().fileBytes })
+        await clone.close()
+        clone = await open(new NodeFileSystem(target))
         expect(entries(clone)).toEqual(sorted(atSnapshot))
         expect(clone.listSnapshots()).toEqual([])
         await clone.write([{ type: 'put', key: Buffer.from('clone'), value: Buffer.from('y') }])

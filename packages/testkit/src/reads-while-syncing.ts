@@ -10,6 +10,7 @@ export function withSync(file: BlockFile, sync: () => Promise<void>): BlockFile 
   return {
     name: file.name,
     size: () => file.size(),
+    links: () => file.links(),
     read: (offset, length, purpose) => file.read(offset, length, purpose),
     readInto: (offset, target, purpose) => file.readInto(offset, target, purpose),
     write: (offset, data, purpose) => file.write(offset, data, purpose),

@@ -1,6 +1,7 @@
-import { readdirSync, statSync } from 'node:fs'
+import { readdirSync, rmSync, statSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, describe, expect, it } from 'vitest'
+import { bytes } from '../human-format.js'
 import {
   BAD_DATABASES,
   COW_DATABASES,
@@ -37,6 +38,8 @@ describe('strata info', () => {
       pageSize: 4096,
       seq: 4,
       fileBytes: folderBytes(dir),
+      sharedBytes: 0,
+      ownedBytes: folderBytes(dir),
       liveBytes,
       usedBytes: expect.any(Number),
       spaceAmplification: folderBytes(dir) / liveBytes,
@@ -58,10 +61,31 @@ describe('strata info', () => {
     expect(run.stdout).toContain('page size   4,096 bytes (4.0 KiB)\n')
     expect(run.stdout).toContain('sequence    4 (last committed batch)\n')
     expect(run.stdout).toMatch(/file bytes {2}[\d,]+ bytes \([\d.]+ KiB\) in 1 segment and META\n/)
+    expect(run.stdout).toContain('shared      none: no file is hard-linked with another database\n')
+    expect(run.stdout).toMatch(/owned {7}[\d,]+ bytes \([\d.]+ KiB\) in files this database alone names\n/)
     expect(run.stdout).toContain('write amp.  not measured')
     expect(run.stdout).toMatch(/page cache {2}[\d,]+ bytes( \([\d.]+ [KM]iB\))? clean of a 67,108,864 bytes \(64\.0 MiB\) budget, 0 bytes dirty; [\d,]+ hits?, [\d,]+ miss(es)?, 0 evictions in this open\n/)
     expect(run.stdout).toContain('snapshots   none named\n')
     expect(run.stdout).not.toContain('store mode')
+  })
+
+  it('reports the bytes a clone shares with its source by hard link, and those it owns, until the source is deleted', async () => {
+    const dir = await sampleDatabase(undefined, { segmentBytes: 8192 })
+    const clone = join(temporaryFolder(), 'clone')
+    expect((await strata('snapshot', 'clone', dir, 'head', clone)).status).toBe(0)
+    const linkedBytes = readdirSync(clone)
+      .map((name) => statSync(join(clone, name)))
+      .reduce((sum, file) => sum + (file.nlink > 1 ? file.size : 0), 0)
+    expect(linkedBytes).toBeGreaterThan(0)
+    for (const path of [clone, dir]) {
+      const info = JSON.parse((await strata('info', path, '--json')).stdout)
+      expect(info).toMatchObject({ fileBytes: folderBytes(path), sharedBytes: linkedBytes, ownedBytes: folderBytes(path) - linkedBytes })
+    }
+    const human = (await strata('info', clone)).stdout
+    expect(human).toContain(`shared      ${bytes(linkedBytes)} in files hard-linked with other databases (a clone, its source)\n`)
+    expect(human).toContain(`owned       ${bytes(folderBytes(clone) - linkedBytes)} in files this database alone names\n`)
+    rmSync(dir, { recursive: true })
+    expect(JSON.parse((await strata('info', clone, '--json')).stdout)).toMatchObject({ sharedBytes: 0, ownedBytes: folderBytes(clone) })
   })
 
   it('lists the named snapshots', async () => {
@@ -137,6 +161,8 @@ describe.each(COW_DATABASES)('strata info on a $name database', (kind) => {
       pageSize: 4096,
       seq: 4,
       fileBytes: folderBytes(dir),
+      sharedBytes: 0,
+      ownedBytes: folderBytes(dir),
       liveBytes: SAMPLE_BYTES,
       usedBytes: null,
       spaceAmplification: folderBytes(dir) / SAMPLE_BYTES,

@@ -22,6 +22,13 @@ export interface DatabaseInfo {
   seq: number
   /** Bytes of every file of the database: META and the log's segments, or pages.db, wal.log and the pre-image stores. */
   fileBytes: number
+  /**
+   * Bytes of fileBytes in files other databases name too (hard links: the sealed segments a clone
+   * shares with its source and other clones). A reflinked copy has one name, so it counts as owned.
+   */
+  sharedBytes: number
+  /** fileBytes − sharedBytes: bytes of files this database alone names. */
+  ownedBytes: number
   /** Key and value bytes of the current entries. */
   liveBytes: number
   /** Bytes of the log the current tree uses; the rest is what compaction can reclaim. Null if the engine does not say. */
@@ -68,6 +75,8 @@ function describeDatabase(path: string, stats: EngineStats, snapshots: NamedSnap
     pageSize: stats.pageSize,
     seq: stats.seq,
     fileBytes: stats.fileBytes,
+    sharedBytes: stats.sharedBytes,
+    ownedBytes: stats.ownedBytes,
     liveBytes: stats.liveBytes,
     usedBytes: optional(stats.usedBytes),
     spaceAmplification: stats.liveBytes === 0 ? null : stats.spaceAmplification,
@@ -103,6 +112,8 @@ function render(info: DatabaseInfo): string {
     ['page size', bytes(info.pageSize)],
     ['sequence', `${count(info.seq)} (last committed batch)`],
     ['file bytes', `${bytes(info.fileBytes)}${filesIn(info)}`],
+    ['shared', info.sharedBytes === 0 ? 'none: no file is hard-linked with another database' : `${bytes(info.sharedBytes)} in files hard-linked with other databases (a clone, its source)`],
+    ['owned', `${bytes(info.ownedBytes)} in files this database alone names`],
     ['live bytes', `${bytes(info.liveBytes)} of keys and values`],
     ...(info.usedBytes === null ? [] : [['used bytes', `${bytes(info.usedBytes)} of the log in use by the current tree`] as const]),
     ...(info.freePages === null ? [] : [['free pages', `${count(info.freePages)} page${info.freePages === 1 ? '' : 's'}, ${bytes(info.freePages * info.pageSize)}, reused before pages.db grows`] as const]),
@@ -117,11 +128,11 @@ function render(info: DatabaseInfo): string {
   ])
 }
 
-/** Adds `strata info <db>`: engine, page size, sizes, segments or pages, sequence number and named snapshots of a database, read-only. */
+/** Adds `strata info <db>`: engine, page size, sizes (shared and owned too), segments or pages, sequence number and named snapshots of a database, read-only. */
 export function addInfoCommand(program: Command, output: Output): void {
   program
     .command('info')
-    .description('show the engine (and store mode), page size, sizes, segments or free pages, sequence number and named snapshots of a database (opens it read-only)')
+    .description('show the engine (and store mode), page size, sizes (shared with clones and owned), segments or free pages, sequence number and named snapshots of a database (opens it read-only)')
     .argument('<db>', 'the database folder')
     .option('--json', 'print JSON for scripts')
     .action(async (db: string, options: { json?: true }) => {
