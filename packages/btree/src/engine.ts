@@ -109,6 +109,11 @@ export interface EngineStats {
 export interface Engine {
   readonly seq: number
   get(key: Uint8Array, at?: EngineSnapshot): Buffer | undefined
+  /**
+   * {@link get}, as of the call, reading the pages it needs without blocking the event loop. An
+   * engine without it is read with `get`.
+   */
+  getAsync?(key: Uint8Array, at?: EngineSnapshot): Promise<Buffer | undefined>
   iterate(range?: Range, at?: EngineSnapshot): EngineCursor
   write(ops: Operation[], options?: WriteOptions): Promise<void>
   /** Pins the committed state in O(1). */

@@ -30,7 +30,7 @@ export {
 export { decodeNode, encodeNode, pageImageLength, pageProbe } from './page-layout.js'
 export { loadChild, type PageSource } from './page-source.js'
 export { REPLAY_RUN_BYTES, REPLAY_RUN_OPERATIONS, ReplayRun, ReplayRuns, type ReplayTarget } from './replay-run.js'
-export { inlineLimit, lookup, maxKeyBytes, Tree, type TreeEvents } from './tree.js'
+export { type InMemoryLookup, inlineLimit, lookup, lookupInMemory, maxKeyBytes, Tree, type TreeEvents } from './tree.js'
 export { cacheWritten, dirtyBytes, dirtyLeaves, type PageWriter, spill, spillNode } from './spill.js'
 export { type CacheStats, cacheStats, checkCacheSize, DEFAULT_CACHE_SIZE, PageCache } from './page-cache.js'
 export type { CloneOptions, CloneResult, Clones, Engine, RecoveryProgress, EngineCursor, EngineSnapshot, EngineStats, NamedSnapshotInfo, NamedSnapshots, Operation, SnapshotEngine, WriteOptions } from './engine.js'

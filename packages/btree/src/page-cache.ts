@@ -154,6 +154,18 @@ export class PageCache {
     return entry.node
   }
 
+  /**
+   * The node cached at `address`, counted as a hit if held; a miss is not counted here, but by
+   * whoever then reads the page (an asynchronous read admits it and counts the miss itself).
+   */
+  peek(address: PageAddress): Node | undefined {
+    const entry = this.#entries.get(address)
+    if (entry === undefined) return undefined
+    this.hits++
+    if (entry.frequency < MAX_FREQUENCY) entry.frequency++
+    return entry.node
+  }
+
   /** The node at `address`: the one held, else `source` reads it and it is held from now on. */
   readThrough(address: PageAddress, source: { loadNode(address: PageAddress): Node }): Node {
     const cached = this.get(address)

@@ -57,6 +57,32 @@ export function lookup(source: PageSource, root: Node, key: Uint8Array): StoredV
   return i < node.off.length && compareEntryKey(node.src[i] as Buffer, node.off[i] as number, key) === 0 ? leafValue(node, i) : undefined
 }
 
+/** What {@link lookupInMemory} found: the stored value (undefined if the key is absent), or the first page on the path not in memory. */
+export type InMemoryLookup = { found: true; value: StoredValue | undefined } | { found: false; missing: PageAddress }
+
+/**
+ * {@link lookup} without reading a page: the path from `root` to `key`'s leaf through nodes in
+ * memory, children a branch holds or clean nodes `peek` has (a page cache), or the address of the
+ * first page it lacks, for the caller to read without blocking and try again.
+ */
+export function lookupInMemory(root: Node, key: Uint8Array, peek: (address: PageAddress) => Node | undefined): InMemoryLookup {
+  let node = root
+  while (!node.leaf) {
+    const child = node.children[searchNode(node, key, true)]
+    if (child === undefined) throw new Error('strata: invariant broken: a branch has no child for a key')
+    if (typeof child !== 'number') {
+      node = child
+      continue
+    }
+    const held = peek(child)
+    if (held === undefined) return { found: false, missing: child }
+    node = held
+  }
+  const i = searchNode(node, key, false)
+  const value = i < node.off.length && compareEntryKey(node.src[i] as Buffer, node.off[i] as number, key) === 0 ? leafValue(node, i) : undefined
+  return { found: true, value }
+}
+
 /**
  * The head B+tree of an engine: the mutable latest state. Nodes are shared with snapshots and
  * copied on change: only nodes of the current generation are changed in place, and `freeze()`

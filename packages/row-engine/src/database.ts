@@ -120,6 +120,9 @@ export class Database implements PageSource, TreeEvents {
     if (oldest === undefined || born < oldest) this.oldestBorn.set(segment, born)
   }
 
+  /** Page reads in the OS's thread pool ({@link readPageAsync}): a close waits for them before closing the files. */
+  readonly readsInFlight = new Set<Promise<number>>()
+
   /** Throws LEVEL_DATABASE_NOT_OPEN once the engine is closed. */
   assertOpen(): void {
     if (this.closed) throw new StrataError(ErrorCode.NOT_OPEN, 'engine is closed')
@@ -142,9 +145,37 @@ export class Database implements PageSource, TreeEvents {
     // says how many of them are the page's. A longer claim is read on, and decoding judges it.
     // The read lands in a buffer kept for it: a new 4 KiB buffer for every page costs more than the
     // read itself, and the page's own copy comes from Node's pool of small buffers.
-    const where = segmentName(segmentOf(address))
     const read = this.#pageRead
     const got = this.#readAhead ? this.#readAheadInto(address, read) : this.log.readInto(address, read, 'page')
+    return this.#decodePage(address, read, got)
+  }
+
+  /**
+   * Reads the page at `address` without blocking the event loop (the read runs in the OS's thread
+   * pool), for a `get` whose path leaves memory there, and holds it in the page cache. Where the
+   * log cannot read so (a file in memory), reads it at once.
+   */
+  async readPageAsync(address: PageAddress): Promise<Node> {
+    const read = Buffer.allocUnsafe(this.#pageRead.length)
+    const reading = this.log.readIntoAsync(address, read, 'page')
+    if (reading === undefined) return this.cachedNode(address)
+    // Close waits for reads in flight: their file must not be closed (and its descriptor reused) under them.
+    this.readsInFlight.add(reading)
+    let got: number
+    try {
+      got = await reading
+    } finally {
+      this.readsInFlight.delete(reading)
+    }
+    const node = this.#decodePage(address, read, got)
+    this.cache.countMiss()
+    this.cache.admit(address, node)
+    return node
+  }
+
+  /** The node of the page at `address`, whose first `got` bytes are in `read`. */
+  #decodePage(address: PageAddress, read: Buffer, got: number): Node {
+    const where = segmentName(segmentOf(address))
     if (got < PAGE_HEADER_BYTES) throw corruption(where, offsetOf(address), 'truncated page')
     const length = pageImageLength(read)
     const image =

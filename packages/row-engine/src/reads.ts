@@ -1,4 +1,4 @@
-import { type Change, type DiffCost, diffTrees, engineCursor, type EngineCursor, type EngineSnapshot, isRef, lookup, type Node, type Range } from '@strata/btree'
+import { type Change, type DiffCost, diffTrees, engineCursor, type EngineCursor, type EngineSnapshot, isRef, lookup, lookupInMemory, type Node, type PageAddress, type Range, type StoredValue } from '@strata/btree'
 import { ErrorCode, StrataError } from '@strata/storage'
 import { removeEmptySegments } from './cleaning.js'
 import { takeBackSyncing } from './commit.js'
@@ -30,6 +30,50 @@ export class RowSnapshot implements EngineSnapshot {
 export function get(db: Database, key: Uint8Array, at: EngineSnapshot | undefined): Buffer | undefined {
   const syncing = db.syncing
   const value = !at && syncing?.shared && syncing.undo.has(key) ? syncing.undo.before(key) : lookup(db, rootFor(db, at), key)
+  return valueOf(db, value)
+}
+
+/**
+ * Pages a {@link getAsync} reads without blocking before it reads the rest of its path at once:
+ * a tree is a few levels deep, so only a get racing many writes that reshape it gets near.
+ */
+const ASYNC_PAGE_READS = 16
+
+/**
+ * {@link get}, reading the pages it needs without blocking the event loop (docs/architecture.md
+ * §The page cache): a path all in memory answers at once; else the call holds the state it began
+ * on (an implicit snapshot, so it answers as of the call, as `get` does) and reads each missing
+ * page in the OS's thread pool, then looks again. A value stored outside its leaf is still read
+ * at once.
+ */
+export async function getAsync(db: Database, key: Uint8Array, at: EngineSnapshot | undefined): Promise<Buffer | undefined> {
+  // A batch whose sync is still running is taken out of the head's reads by `get`.
+  if (!at && db.syncing?.shared) return get(db, key, at)
+  const now = lookupInMemory(rootFor(db, at), key, (address) => db.cache.peek(address))
+  if (now.found) return valueOf(db, now.value)
+  const held = at ?? snapshot(db)
+  // The pages this call read, kept by it: the cache may let them go before it looks again.
+  const read = new Map<PageAddress, Node>()
+  const peek = (address: PageAddress) => read.get(address) ?? db.cache.peek(address)
+  try {
+    let missing = lookupInMemory(rootFor(db, held), key, peek)
+    for (let reads = 0; reads < ASYNC_PAGE_READS && !missing.found; reads++) {
+      const address = missing.missing
+      try {
+        read.set(address, await db.readPageAsync(address))
+      } finally {
+        db.assertOpen()
+      }
+      missing = lookupInMemory(rootFor(db, held), key, peek)
+    }
+    return missing.found ? valueOf(db, missing.value) : get(db, key, held)
+  } finally {
+    if (held !== at) held.release()
+  }
+}
+
+/** A value as a get returns it: read from the log if stored outside its leaf. */
+function valueOf(db: Database, value: StoredValue | undefined): Buffer | undefined {
   if (value === undefined || !isRef(value)) return value
   return db.readValue(value)
 }

@@ -33,7 +33,7 @@ import { cleanSegments, removeEmptySegments, victims } from './cleaning.js'
 import { submit } from './commit.js'
 import type { Database } from './database.js'
 import { createNamed, deleteNamed, openNamed, restoreNamed, snapshotInfo } from './named.js'
-import { diff, get, iterate, snapshot } from './reads.js'
+import { diff, get, getAsync, iterate, snapshot } from './reads.js'
 import { openDatabase } from './recovery.js'
 
 /** Options of {@link RowEngine.open}. */
@@ -105,6 +105,16 @@ export class RowEngine implements Engine, NamedSnapshots, Clones, PageSource, Tr
   get(key: Uint8Array, at?: EngineSnapshot): Buffer | undefined {
     this.#db.assertOpen()
     return get(this.#db, key, at)
+  }
+
+  /** {@link get}, reading pages not in memory without blocking the event loop (reads.ts). */
+  getAsync(key: Uint8Array, at?: EngineSnapshot): Promise<Buffer | undefined> {
+    try {
+      this.#db.assertOpen()
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    return getAsync(this.#db, key, at)
   }
 
   iterate(range: Range = {}, at?: EngineSnapshot): EngineCursor {
@@ -261,6 +271,7 @@ export class RowEngine implements Engine, NamedSnapshots, Clones, PageSource, Tr
       await db.checkpointDone
       if (db.logSinceCheckpoint > 0 && !db.log.broken && !db.readOnly) await checkpoint(db)
     } finally {
+      await Promise.allSettled([...db.readsInFlight])
       db.log.close()
       db.meta.close()
       db.fs.unlock()

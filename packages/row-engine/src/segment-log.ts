@@ -280,6 +280,16 @@ export class SegmentLog {
     return file.readInto(offsetOf(address), target, purpose)
   }
 
+  /**
+   * {@link readInto} without blocking, where the segment's file can read so; undefined where it
+   * cannot (a file in memory), for the caller to read synchronously.
+   */
+  readIntoAsync(address: number, target: Buffer, purpose: Purpose): Promise<number> | undefined {
+    const file = this.#files.get(segmentOf(address))
+    if (!file) throw new StrataError(ErrorCode.CORRUPTION, `${this.#fs.location}/${segmentName(segmentOf(address))} is missing (needed at offset ${offsetOf(address)})`)
+    return file.readIntoAsync?.(offsetOf(address), target, purpose)
+  }
+
   /** Reads and verifies the record at `address`. Throws LEVEL_CORRUPTION if it is not whole. */
   readRecord(address: number, purpose: Purpose): { type: number; payload: Buffer } {
     const header = this.read(address, RECORD_HEADER_BYTES, purpose)

@@ -24,6 +24,12 @@ export interface BlockFile {
    */
   readInto(offset: number, target: Buffer, purpose: Purpose): number
   /**
+   * {@link readInto} without blocking the event loop: the read runs in the OS's thread pool while
+   * other work goes on. Absent where reads cost no wait (a file in memory); callers then read
+   * synchronously. `target` must not be touched until it resolves.
+   */
+  readIntoAsync?(offset: number, target: Buffer, purpose: Purpose): Promise<number>
+  /**
    * Writes `data` (one buffer, or several written back to back) at `offset`, extending the file as
    * needed. Not durable until `sync` resolves.
    */

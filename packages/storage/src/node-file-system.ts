@@ -57,6 +57,25 @@ class NodeBlockFile implements BlockFile {
     return done
   }
 
+  readIntoAsync(offset: number, target: Buffer, purpose: Purpose): Promise<number> {
+    const wanted = Math.max(0, Math.min(target.length, this.#size - offset))
+    return new Promise((resolve, reject) => {
+      const finish = (done: number) => {
+        this.io.countRead(purpose, done)
+        resolve(done)
+      }
+      const step = (done: number) => {
+        if (done >= wanted) return finish(done)
+        fs.read(this.#fd, target, done, wanted - done, offset + done, (error, n) => {
+          if (error) reject(ioError(error, `reading ${this.path}`))
+          else if (n === 0) finish(done)
+          else step(done + n)
+        })
+      }
+      step(0)
+    })
+  }
+
   write(offset: number, data: Uint8Array | readonly Uint8Array[], purpose: Purpose): void {
     const parts = data instanceof Uint8Array ? [data] : data
     let at = offset

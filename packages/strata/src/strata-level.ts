@@ -287,8 +287,12 @@ export class StrataLevel<KDefault = string, VDefault = string> extends AbstractL
 
   // ── Reads: synchronous on the engine, so every read is its own implicit snapshot ──
 
+  /** A get reads the pages it lacks without blocking the event loop, where the engine can (`getSync` blocks). */
   async _get(key: Encoded, options: PrivateReadOptions): Promise<Encoded | undefined> {
-    return this._getSync(key, options)
+    const engine = this.#open()
+    if (!engine.getAsync) return this._getSync(key, options)
+    const value = await engine.getAsync(toBytes(key), pinnedState(options.snapshot, engine))
+    return value === undefined ? undefined : fromEngine(value, options.valueEncoding ?? 'buffer')
   }
 
   _getSync(key: Encoded, options: PrivateReadOptions): Encoded | undefined {

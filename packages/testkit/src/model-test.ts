@@ -115,7 +115,9 @@ export async function runModel(factory: EngineFactory, run: Step[]): Promise<voi
         }
         case 'get': {
           const pick = snapshots.length > 0 && step.which % 2 === 1 ? snapshots[step.which % snapshots.length] : undefined
-          expect(engine.get(keyOf(step.key), pick?.snapshot)).toEqual((pick?.model ?? head).get(keyOf(step.key)))
+          const expected = (pick?.model ?? head).get(keyOf(step.key))
+          expect(engine.get(keyOf(step.key), pick?.snapshot)).toEqual(expected)
+          if (engine.getAsync) expect(await engine.getAsync(keyOf(step.key), pick?.snapshot)).toEqual(expected)
           break
         }
         case 'reopen':

@@ -1,0 +1,153 @@
+import { type BlockFile, MemoryFileSystem } from '@strata/storage'
+import { describe, expect, it } from 'vitest'
+import { StrataLevel } from './strata-level.js'
+
+/** Reads the OS runs at once off the event loop: the size of Node's thread pool (UV_THREADPOOL_SIZE, 4 by default). */
+const THREAD_POOL = 4
+
+/**
+ * A folder in memory whose reads take as long as a disk's: a read made synchronously holds the
+ * thread for `delayMs` (as `pread` on a cold disk would); one made without blocking waits for one
+ * of {@link THREAD_POOL} threads, as Node's reads do, and resolves `delayMs` after it gets one,
+ * while the event loop runs on.
+ */
+class SlowReadFileSystem extends MemoryFileSystem {
+  /** Reads made so far: those that held the thread, and those that did not. */
+  readonly reads = { blocking: 0, nonBlocking: 0 }
+  #busy = 0
+  readonly #waiting: (() => void)[] = []
+
+  constructor(readonly delayMs: number) {
+    super('slow-read:')
+  }
+
+  /** Runs `read` on a free thread of the pool, `delayMs` after it gets one. */
+  #offThread<T>(read: () => T): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const start = () => {
+        this.#busy++
+        setTimeout(() => {
+          this.#busy--
+          this.#waiting.shift()?.()
+          try {
+            resolve(read())
+          } catch (error) {
+            reject(error)
+          }
+        }, this.delayMs)
+      }
+      if (this.#busy < THREAD_POOL) start()
+      else this.#waiting.push(start)
+    })
+  }
+
+  override open(name: string, options?: { create?: boolean }): BlockFile {
+    const file = super.open(name, options)
+    const hold = () => {
+      this.reads.blocking++
+      const until = performance.now() + this.delayMs
+      while (performance.now() < until) {
+        // The thread is busy, as in a read that waits for the disk.
+      }
+    }
+    return {
+      name: file.name,
+      size: () => file.size(),
+      links: () => file.links(),
+      read: (offset, length, purpose) => {
+        hold()
+        return file.read(offset, length, purpose)
+      },
+      readInto: (offset, target, purpose) => {
+        hold()
+        return file.readInto(offset, target, purpose)
+      },
+      readIntoAsync: (offset, target, purpose) => {
+        this.reads.nonBlocking++
+        return this.#offThread(() => file.readInto(offset, target, purpose))
+      },
+      write: (offset, data, purpose) => file.write(offset, data, purpose),
+      truncate: (size) => file.truncate(size),
+      close: () => file.close(),
+      sync: () => file.sync(),
+    }
+  }
+}
+
+const key = (i: number) => `key:${String(i).padStart(7, '0')}`
+const KEYS = 20_000
+
+/** The longest a 1 ms timer waited past its time while `work` ran, in milliseconds. */
+async function timerDelay(work: () => Promise<void>): Promise<number> {
+  let last = performance.now()
+  let worst = 0
+  const timer = setInterval(() => {
+    const now = performance.now()
+    worst = Math.max(worst, now - last - 1)
+    last = now
+  }, 1)
+  try {
+    // The timer's first tick, so the measure starts from a running loop.
+    await new Promise((resolve) => setTimeout(resolve, 5))
+    last = performance.now()
+    await work()
+    await new Promise((resolve) => setTimeout(resolve, 5))
+  } finally {
+    clearInterval(timer)
+  }
+  return worst
+}
+
+/** A database of KEYS keys on a folder whose reads take 1 ms, reopened so no page is in memory, with a cache of a few pages. */
+async function coldDatabase(): Promise<{ db: StrataLevel<string, string>; fs: SlowReadFileSystem }> {
+  const fs = new SlowReadFileSystem(1)
+  const loading = new StrataLevel<string, string>('slow-reads', { fs })
+  for (let b = 0; b < KEYS / 1000; b++) await loading.batch(Array.from({ length: 1000 }, (_, i) => ({ type: 'put' as const, key: key(b * 1000 + i), value: `value ${b * 1000 + i}` })))
+  await loading.close()
+  const db = new StrataLevel<string, string>('slow-reads', { fs, cacheSize: 64 * 1024 })
+  await db.open()
+  return { db, fs }
+}
+
+describe('reads of pages not in memory and the event loop', () => {
+  it('64 concurrent `await db.get` calls on uncached keys keep a 1 ms timer on time, where getSync holds it up', async () => {
+    const { db, fs } = await coldDatabase()
+    // A first round on other keys warms the code up (and reads the pages above the leaves), as a server's first requests do.
+    await Promise.all(Array.from({ length: 64 }, (_, i) => db.get(key((i * 7919 + 1) % KEYS))))
+    const picks = Array.from({ length: 64 }, (_, i) => (i * 7919 + 5000) % KEYS)
+    let got: (string | undefined)[] = []
+    const before = { ...fs.reads }
+    const asyncDelay = await timerDelay(async () => {
+      got = await Promise.all(picks.map((i) => db.get(key(i))))
+    })
+    expect(got).toEqual(picks.map((i) => `value ${i}`))
+    const nonBlocking = fs.reads.nonBlocking - before.nonBlocking
+    const blocking = fs.reads.blocking - before.blocking
+    await db.close()
+
+    // The same gets, synchronous, on a database as cold.
+    const cold = await coldDatabase()
+    for (let i = 0; i < 64; i++) cold.db.getSync(key((i * 7919 + 1) % KEYS))
+    const syncDelay = await timerDelay(async () => {
+      got = picks.map((i) => cold.db.getSync(key(i)))
+    })
+    expect(got).toEqual(picks.map((i) => `value ${i}`))
+    await cold.db.close()
+    console.log(`64 gets of uncached keys, reads taking 1 ms: await db.get held a 1 ms timer up by at most ${asyncDelay.toFixed(1)} ms (${nonBlocking} reads off the thread, ${blocking} on it); getSync by ${syncDelay.toFixed(1)} ms`)
+    // Each get read its leaf (a few share one): none of it on the thread.
+    expect(nonBlocking).toBeGreaterThan(48)
+    expect(blocking).toBe(0)
+    expect(syncDelay).toBeGreaterThan(48)
+    expect(asyncDelay).toBeLessThan(10)
+  })
+
+  it('a get answers as of its call, though a write lands while it reads', async () => {
+    const { db } = await coldDatabase()
+    const reading = db.get(key(12_345))
+    const writing = db.put(key(12_345), 'written after the get began')
+    expect(await reading).toBe('value 12345')
+    await writing
+    expect(await db.get(key(12_345))).toBe('written after the get began')
+    await db.close()
+  })
+})
