@@ -264,6 +264,7 @@ function decideCopies(db: Database, pages: readonly PlannedPage[], epoch: number
 
 /** The planned pages are the newest versions from now on: the head reads them in flight, and the page table knows who may read them. */
 function publish(db: Database, pages: readonly PlannedPage[]): void {
+  db.publishes++
   for (const p of pages) {
     db.cache.forget(p.page as PageAddress)
     db.inFlight.set(p.page, imageOf(p))

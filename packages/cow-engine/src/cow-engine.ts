@@ -145,6 +145,16 @@ export class CowEngine implements Engine, NamedSnapshots, Clones {
     return this.#reads.get(key, at)
   }
 
+  /** {@link get}, reading pages not in memory without blocking the event loop (reads.ts). */
+  getAsync(key: Uint8Array, at?: EngineSnapshot): Promise<Buffer | undefined> {
+    try {
+      this.#assertOpen()
+    } catch (error) {
+      return Promise.reject(error)
+    }
+    return this.#reads.getAsync(key, at)
+  }
+
   /** A cursor; it reads through a snapshot it holds, so releasing `at` before closing it is safe. */
   iterate(range: Range = {}, at?: EngineSnapshot): EngineCursor {
     this.#assertOpen()
@@ -363,6 +373,7 @@ export class CowEngine implements Engine, NamedSnapshots, Clones {
     try {
       if (!this.#readOnly) await this.#checkpoint('page')
     } finally {
+      await Promise.allSettled([...this.#db.readsInFlight])
       this.#db.close()
       this.#db.fs.unlock()
     }

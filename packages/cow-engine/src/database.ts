@@ -67,6 +67,10 @@ export class Database implements PageSource, TreeEvents {
   readonly chains = new Map<number, number[]>()
   /** The batch being applied: frees made now take effect from it. */
   applyingSeq = 0
+  /** Checkpoints that have published images (checkpoint.ts): a slot read that spans one may hold either content. */
+  publishes = 0
+  /** Slot reads in the OS's thread pool ({@link readPageAsync}): a close waits for them before closing the files. */
+  readonly readsInFlight = new Set<Promise<Buffer>>()
   /** Encoded bytes of the clean pages the head copied since the last checkpoint. */
   dirtied = 0
   checkpoints = 0
@@ -219,6 +223,32 @@ export class Database implements PageSource, TreeEvents {
         throw new StrataError(ErrorCode.CORRUPTION, `the value at WAL LSN ${lsn} is neither in the WAL nor saved for snapshot ${snapshot.seq}`)
       },
     }
+  }
+
+  /**
+   * The page `page` as `snapshot` reads it, for a get whose path leaves memory there: where it
+   * reads what the head reads from pages.db, the slot is read without blocking the event loop (in
+   * the OS's thread pool) and the page held in the cache; a copy of its own, an image in flight,
+   * or a slot a checkpoint published while it was read is read at once instead.
+   */
+  async readPageAsync(snapshot: CowSnapshot, page: PageAddress): Promise<Node> {
+    const source = snapshot.source
+    if (!this.readsAsHead(snapshot, page) || this.inFlight.has(page)) return source.loadNode(page)
+    const reading = this.pages.readSlotAsync(page, 'page')
+    if (reading === undefined) return this.cachedNode(page)
+    const published = this.publishes
+    this.readsInFlight.add(reading)
+    let slot: Buffer
+    try {
+      slot = await reading
+    } finally {
+      this.readsInFlight.delete(reading)
+    }
+    if (this.publishes !== published || !this.readsAsHead(snapshot, page) || this.inFlight.has(page)) return source.loadNode(page)
+    const node = this.#decode(slot, page)
+    this.cache.countMiss()
+    this.cache.admit(page, node)
+    return node
   }
 
   #decode(slot: Buffer, address: PageAddress): Node {

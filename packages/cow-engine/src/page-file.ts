@@ -64,6 +64,15 @@ export class PageFile {
     return this.#file.read(page * this.pageSize, this.pageSize, purpose)
   }
 
+  /**
+   * {@link readSlot} without blocking the event loop, where the file can read so; undefined where
+   * it cannot (a file in memory), for the caller to read at once.
+   */
+  readSlotAsync(page: number, purpose: Purpose): Promise<Buffer> | undefined {
+    const slot = Buffer.allocUnsafe(this.pageSize)
+    return this.#file.readIntoAsync?.(page * this.pageSize, slot, purpose).then((got) => (got === slot.length ? slot : slot.subarray(0, got)))
+  }
+
   /** The slot of page `page` as a whole page: padded with zeroes if the file ends inside it. The caller owns the result. */
   readWholeSlot(page: number, purpose: Purpose): Buffer {
     const slot = this.readSlot(page, purpose)

@@ -1,8 +1,20 @@
-import { type Change, type DiffCost, type DiffSide, diffTrees, type EngineCursor, engineCursor, type EngineSnapshot, isRef, lookup, type Node, type PageSource, type Range } from '@strata/btree'
+import { type Change, type DiffCost, type DiffSide, diffTrees, type EngineCursor, engineCursor, type EngineSnapshot, isRef, lookup, lookupInMemory, type Node, type PageAddress, type PageSource, type Range, type StoredValue } from '@strata/btree'
 import { ErrorCode, StrataError } from '@strata/storage'
 import type { Database } from './database.js'
 import { NamedHandle } from './named.js'
 import type { CowSnapshot } from './snapshots.js'
+
+/**
+ * Pages a `getAsync` reads without blocking before it reads the rest of its path at once: a tree
+ * is a few levels deep, so a get nears it only when its cache lets pages go between its reads.
+ */
+const ASYNC_PAGE_READS = 16
+
+/** A value as a get returns it: read through `source` if stored outside its leaf. */
+function valueOf(source: PageSource, value: StoredValue | undefined): Buffer | undefined {
+  if (value === undefined || !isRef(value)) return value
+  return source.readValue(value)
+}
 
 /** A snapshot a read holds, and how to let it go. */
 interface Pinned {
@@ -43,9 +55,40 @@ export class Reads {
   get(key: Uint8Array, at?: EngineSnapshot): Buffer | undefined {
     const snapshot = at ? this.own(at) : undefined
     const source: PageSource = snapshot ? snapshot.source : this.#db
-    const value = lookup(source, snapshot ? snapshot.root : this.visible, key)
-    if (value === undefined || !isRef(value)) return value
-    return source.readValue(value)
+    return valueOf(source, lookup(source, snapshot ? snapshot.root : this.visible, key))
+  }
+
+  /**
+   * {@link get} of the visible state, reading the pages it lacks without blocking the event loop
+   * (docs/architecture.md §The page cache): a path all in memory answers at once; else the call
+   * holds an implicit snapshot (it answers as of the call) and reads each missing page with
+   * `Database.readPageAsync`, then looks again. A read at a snapshot, and a value stored outside
+   * its leaf, are read at once.
+   */
+  async getAsync(key: Uint8Array, at?: EngineSnapshot): Promise<Buffer | undefined> {
+    if (at) return this.get(key, at)
+    const db = this.#db
+    const now = lookupInMemory(this.visible, key, (page) => db.cache.peek(page))
+    if (now.found) return valueOf(db, now.value)
+    const { snapshot, done } = this.#pin(undefined)
+    // The pages this call read, kept by it: the cache may let them go before it looks again.
+    const read = new Map<PageAddress, Node>()
+    const peek = (page: PageAddress) => read.get(page) ?? (db.readsAsHead(snapshot, page) ? db.cache.peek(page) : undefined)
+    try {
+      let path = lookupInMemory(snapshot.root, key, peek)
+      for (let reads = 0; reads < ASYNC_PAGE_READS && !path.found; reads++) {
+        const page = path.missing
+        try {
+          read.set(page, await db.readPageAsync(snapshot, page))
+        } finally {
+          this.#assertOpen()
+        }
+        path = lookupInMemory(snapshot.root, key, peek)
+      }
+      return valueOf(snapshot.source, path.found ? path.value : lookup(snapshot.source, snapshot.root, key))
+    } finally {
+      done()
+    }
   }
 
   iterate(range: Range, at?: EngineSnapshot): EngineCursor {

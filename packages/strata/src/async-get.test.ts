@@ -99,19 +99,19 @@ async function timerDelay(work: () => Promise<void>): Promise<number> {
 }
 
 /** A database of KEYS keys on a folder whose reads take 1 ms, reopened so no page is in memory, with a cache of a few pages. */
-async function coldDatabase(): Promise<{ db: StrataLevel<string, string>; fs: SlowReadFileSystem }> {
+async function coldDatabase(engine: 'row' | 'cow'): Promise<{ db: StrataLevel<string, string>; fs: SlowReadFileSystem }> {
   const fs = new SlowReadFileSystem(1)
-  const loading = new StrataLevel<string, string>('slow-reads', { fs })
+  const loading = new StrataLevel<string, string>('slow-reads', { fs, engine })
   for (let b = 0; b < KEYS / 1000; b++) await loading.batch(Array.from({ length: 1000 }, (_, i) => ({ type: 'put' as const, key: key(b * 1000 + i), value: `value ${b * 1000 + i}` })))
   await loading.close()
-  const db = new StrataLevel<string, string>('slow-reads', { fs, cacheSize: 64 * 1024 })
+  const db = new StrataLevel<string, string>('slow-reads', { fs, engine, cacheSize: 64 * 1024 })
   await db.open()
   return { db, fs }
 }
 
-describe('reads of pages not in memory and the event loop', () => {
+describe.each(['row', 'cow'] as const)('reads of pages not in memory and the event loop (%s engine)', (engine) => {
   it('64 concurrent `await db.get` calls on uncached keys keep a 1 ms timer on time, where getSync holds it up', async () => {
-    const { db, fs } = await coldDatabase()
+    const { db, fs } = await coldDatabase(engine)
     // A first round on other keys warms the code up (and reads the pages above the leaves), as a server's first requests do.
     await Promise.all(Array.from({ length: 64 }, (_, i) => db.get(key((i * 7919 + 1) % KEYS))))
     const picks = Array.from({ length: 64 }, (_, i) => (i * 7919 + 5000) % KEYS)
@@ -126,14 +126,14 @@ describe('reads of pages not in memory and the event loop', () => {
     await db.close()
 
     // The same gets, synchronous, on a database as cold.
-    const cold = await coldDatabase()
+    const cold = await coldDatabase(engine)
     for (let i = 0; i < 64; i++) cold.db.getSync(key((i * 7919 + 1) % KEYS))
     const syncDelay = await timerDelay(async () => {
       got = picks.map((i) => cold.db.getSync(key(i)))
     })
     expect(got).toEqual(picks.map((i) => `value ${i}`))
     await cold.db.close()
-    console.log(`64 gets of uncached keys, reads taking 1 ms: await db.get held a 1 ms timer up by at most ${asyncDelay.toFixed(1)} ms (${nonBlocking} reads off the thread, ${blocking} on it); getSync by ${syncDelay.toFixed(1)} ms`)
+    console.log(`${engine}: 64 gets of uncached keys, reads taking 1 ms: await db.get held a 1 ms timer up by at most ${asyncDelay.toFixed(1)} ms (${nonBlocking} reads off the thread, ${blocking} on it); getSync by ${syncDelay.toFixed(1)} ms`)
     // Each get read its leaf (a few share one): none of it on the thread.
     expect(nonBlocking).toBeGreaterThan(48)
     expect(blocking).toBe(0)
@@ -142,7 +142,7 @@ describe('reads of pages not in memory and the event loop', () => {
   })
 
   it('a get answers as of its call, though a write lands while it reads', async () => {
-    const { db } = await coldDatabase()
+    const { db } = await coldDatabase(engine)
     const reading = db.get(key(12_345))
     const writing = db.put(key(12_345), 'written after the get began')
     expect(await reading).toBe('value 12345')

@@ -1,6 +1,7 @@
 export { buildFactoriesFirst } from './built-factories.js'
 export { type CloneEngine, cloneCases, type OpenClone } from './clone-cases.js'
 export { type CloneCrashCampaignOptions, type CloneCrashReport, cloneCrashCampaign } from './clone-crash-campaign.js'
+export { type AsyncGetEngine, asyncGetCases } from './async-get-cases.js'
 export { engineConformance } from './conformance.js'
 export { type CorruptionCampaignOptions, type CorruptionReport, corruptionCampaign } from './corruption-campaign.js'
 export { type CrashCampaignOptions, type CrashReport, crashCampaign } from './crash-campaign.js'
