@@ -5,6 +5,7 @@
 // size it names): --commits N (per crash-state run), --seeds N (crash-state and fault runs, each
 // its own seed), --seed N (the first seed), --kills N, --mutations N, --cases N and --steps N (per
 // fault run), --runs N (disk-full children), --clones N (clones made, each crashed at every point),
+// --writers N (the most commits a crash-state run issues at once; 4, or 32 with --long),
 // --only crash,snapshots,clone,kill,corrupt,faults,full.
 import { parseArgs } from 'node:util'
 import { cloneCrashCampaign, corruptionCampaign, crashCampaign, describeTally, snapshotCrashCampaign, diskFullCampaign, faultCampaign, killCampaign } from '../packages/testkit/dist/index.js'
@@ -25,6 +26,7 @@ const { values } = parseArgs({
     steps: { type: 'string' },
     runs: { type: 'string' },
     clones: { type: 'string' },
+    writers: { type: 'string' },
     only: { type: 'string' },
   },
 })
@@ -42,6 +44,7 @@ const cases = size('cases', 150, 1000)
 const steps = size('steps', 60, 120)
 const runs = size('runs', 4, 20)
 const clones = size('clones', 8, 40)
+const writers = size('writers', 4, 32)
 const only = new Set((values.only ?? 'crash,snapshots,clone,kill,corrupt,faults,full').split(','))
 
 let failures = 0
@@ -55,11 +58,11 @@ for (const factory of FACTORIES) {
   if (only.has('crash')) {
     for (let seed = firstSeed; seed < firstSeed + seeds; seed++) {
       const started = Date.now()
-      const r = await crashCampaign(factory, { commits, seed })
+      const r = await crashCampaign(factory, { commits, seed, writers })
       const w = r.workload
       // A campaign that never met a sync in flight, a reordering or a lost entry tested a kinder disk.
       if (r.tally.syncsInFlight === 0 || r.tally.reordered === 0 || r.tally.lostEntries === 0) r.failures.push('the crash states were kinder than a real disk (see the counts)')
-      show(`${factory.name} crash states, seed ${seed}`, r, `${r.commits} commits (${w.unsyncedCommits} sync: false, ${w.concurrentCommits} issued before the one before resolved, ${w.largeValues} large values), ${w.snapshots} snapshots, ${w.cursors} cursors, ${w.compactions} compactions, ${w.checkpoints} checkpoints, ${w.reopens} reopens; ${r.points} crash points, ${describeTally(r.tally)}; ${r.recoveries} distinct disks opened (${((Date.now() - started) / 1000).toFixed(1)} s)`)
+      show(`${factory.name} crash states, seed ${seed}`, r, `${r.commits} commits (${w.unsyncedCommits} sync: false, ${w.concurrentCommits} issued before the one before resolved, runs of up to ${w.largestRun}, ${w.largeValues} large values), ${w.snapshots} snapshots, ${w.cursors} cursors, ${w.compactions} compactions, ${w.checkpoints} checkpoints, ${w.reopens} reopens; ${r.points} crash points, ${describeTally(r.tally)}; ${r.recoveries} distinct disks opened (${((Date.now() - started) / 1000).toFixed(1)} s)`)
     }
   }
   if (only.has('snapshots')) {

@@ -23,6 +23,14 @@ for (const factory of cowFactories) {
       expectUnkind(report.tally, 400)
       expect(report.workload.concurrentCommits).toBeGreaterThan(20)
     })
+
+    it('recovers every acknowledged commit at every boundary with up to 32 writers in flight, grouped', async () => {
+      const report = await crashCampaign(factory, { commits: 160, seed: 5, writers: 32 })
+      console.log(`${factory.name} crash campaign, many writers: ${report.commits} commits (${report.workload.concurrentCommits} issued before the one before resolved, runs of up to ${report.workload.largestRun}), ${report.points} crash points; ${describeTally(report.tally)}; ${report.recoveries} distinct disks opened`)
+      expect(report.failures).toEqual([])
+      expectUnkind(report.tally, 300)
+      expect(report.workload.largestRun).toBeGreaterThan(16)
+    })
   })
 
   describe(`${factory.name} named snapshots under crashes`, () => {

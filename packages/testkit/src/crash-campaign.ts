@@ -20,6 +20,8 @@ export interface CrashReport {
     unsyncedCommits: number
     /** Commits issued while an earlier one was still in flight (not awaited). */
     concurrentCommits: number
+    /** The most commits issued at once in one run. */
+    largestRun: number
     largeValues: number
     snapshots: number
     cursors: number
@@ -37,6 +39,11 @@ export interface CrashCampaignOptions {
   commits?: number
   /** Seed of the workload. Default 42. */
   seed?: number
+  /**
+   * The most commits issued at once, each before the one before resolves, so that they join one
+   * group (one append, at most one sync). Runs are of 1 to this many. Default 4.
+   */
+  writers?: number
 }
 
 interface Commit {
@@ -62,7 +69,7 @@ function markDurable(history: Commit[], point: number): void {
  * most the last one begun) with that commit's sequence number; `check()` must be empty, and the
  * recovered database must take a new write that survives a reopen.
  *
- * Commits are issued in runs of one to four without awaiting the one before, so background
+ * Commits are issued in runs of one to four (`writers`) without awaiting the one before, so background
  * checkpoints and cleaning race foreground commits and their syncs. Between runs (mixed sizes,
  * out-of-line and larger-than-a-segment values, 15 % with sync: false) the workload takes and
  * releases snapshots, leaves cursors open across writes, compacts, and closes and reopens the
@@ -72,9 +79,11 @@ function markDurable(history: Commit[], point: number): void {
 export async function crashCampaign(factory: EngineFactory, options: CrashCampaignOptions = {}): Promise<CrashReport> {
   const commits = options.commits ?? 200
   const seed = options.seed ?? 42
+  const writers = options.writers ?? 4
+  if (!Number.isInteger(writers) || writers < 1) throw new RangeError('writers must be a positive integer')
   const rand = seededRandom(seed)
   const fs = new CrashFileSystem({ seed })
-  const workload: CrashReport['workload'] = { unsyncedCommits: 0, concurrentCommits: 0, largeValues: 0, snapshots: 0, cursors: 0, compactions: 0, reopens: 0, checkpoints: 0 }
+  const workload: CrashReport['workload'] = { largestRun: 0, unsyncedCommits: 0, concurrentCommits: 0, largeValues: 0, snapshots: 0, cursors: 0, compactions: 0, reopens: 0, checkpoints: 0 }
   let engine = await factory.open(fs, { small: true })
   const model = new Model()
   const history: Commit[] = [{ startedAt: 0, durableAt: 0, state: model.fingerprint() }]
@@ -86,7 +95,8 @@ export async function crashCampaign(factory: EngineFactory, options: CrashCampai
   }
   for (let n = 1; n <= commits; ) {
     // A run of commits issued at once: each is in the engine's hands before the one before it resolves.
-    const run = rand() < 0.4 ? 2 + Math.floor(rand() * 3) : 1
+    const run = rand() < 0.4 && writers > 1 ? 2 + Math.floor(rand() * (writers - 1)) : 1
+    workload.largestRun = Math.max(workload.largestRun, run)
     const writes: Promise<void>[] = []
     for (let k = 0; k < run && n <= commits; k++, n++) {
       const ops = workloadBatch(seed, n)
