@@ -155,15 +155,19 @@ export class PageCache {
   }
 
   /**
-   * The node cached at `address`, counted as a hit if held; a miss is not counted here, but by
-   * whoever then reads the page (an asynchronous read admits it and counts the miss itself).
+   * The node cached at `address`, if held, counted as neither a hit nor a miss: a reader that
+   * looks again after reading a page it lacked counts its hits once, with {@link countHit} (an
+   * asynchronous read counts its miss when it admits the page).
    */
   peek(address: PageAddress): Node | undefined {
+    return this.#entries.get(address)?.node
+  }
+
+  /** Counts a hit on `address`, found with {@link peek}, as `get` would have. */
+  countHit(address: PageAddress): void {
     const entry = this.#entries.get(address)
-    if (entry === undefined) return undefined
     this.hits++
-    if (entry.frequency < MAX_FREQUENCY) entry.frequency++
-    return entry.node
+    if (entry !== undefined && entry.frequency < MAX_FREQUENCY) entry.frequency++
   }
 
   /** The node at `address`: the one held, else `source` reads it and it is held from now on. */

@@ -303,8 +303,11 @@ export class CowEngine implements Engine, NamedSnapshots, Clones {
     if (this.#db.wal.broken) return
     this.#checkpointing = true
     try {
+      // Gets reading pages of the visible state keep it through the pages this overwrites.
+      this.#reads.holdForGets()
       await checkpoint(this.#db, purpose, force, changes)
     } finally {
+      this.#reads.checkpointEnded()
       this.#checkpointing = false
       for (const snapshot of this.#retired.splice(0)) this.#dropStore(snapshot)
     }

@@ -69,8 +69,8 @@ export class Database implements PageSource, TreeEvents {
   applyingSeq = 0
   /** Checkpoints that have published images (checkpoint.ts): a slot read that spans one may hold either content. */
   publishes = 0
-  /** Slot reads in the OS's thread pool ({@link readPageAsync}): a close waits for them before closing the files. */
-  readonly readsInFlight = new Set<Promise<Buffer>>()
+  /** Gets reading pages in the OS's thread pool (reads.ts `getAsync`): a close lets them finish before closing the files. */
+  readonly readsInFlight = new Set<Promise<unknown>>()
   /** Encoded bytes of the clean pages the head copied since the last checkpoint. */
   dirtied = 0
   checkpoints = 0
@@ -226,27 +226,19 @@ export class Database implements PageSource, TreeEvents {
   }
 
   /**
-   * The page `page` as `snapshot` reads it, for a get whose path leaves memory there: where it
-   * reads what the head reads from pages.db, the slot is read without blocking the event loop (in
-   * the OS's thread pool) and the page held in the cache; a copy of its own, an image in flight,
-   * or a slot a checkpoint published while it was read is read at once instead.
+   * The head's page `page` read without blocking the event loop (in the OS's thread pool), for a
+   * get whose path leaves memory there, and held in the cache; undefined if a checkpoint
+   * published images meanwhile ({@link publishes}), since it may have rewritten the slot under the
+   * read. Where pages.db cannot read so (a file in memory), reads at once.
    */
-  async readPageAsync(snapshot: CowSnapshot, page: PageAddress): Promise<Node> {
-    const source = snapshot.source
-    if (!this.readsAsHead(snapshot, page) || this.inFlight.has(page)) return source.loadNode(page)
+  async readPageAsync(page: PageAddress): Promise<Node | undefined> {
     const reading = this.pages.readSlotAsync(page, 'page')
     if (reading === undefined) return this.cachedNode(page)
     const published = this.publishes
-    this.readsInFlight.add(reading)
-    let slot: Buffer
-    try {
-      slot = await reading
-    } finally {
-      this.readsInFlight.delete(reading)
-    }
-    if (this.publishes !== published || !this.readsAsHead(snapshot, page) || this.inFlight.has(page)) return source.loadNode(page)
-    const node = this.#decode(slot, page)
+    const slot = await reading
     this.cache.countMiss()
+    if (this.publishes !== published) return undefined
+    const node = this.#decode(slot, page)
     this.cache.admit(page, node)
     return node
   }

@@ -6,7 +6,8 @@ import type { CowSnapshot } from './snapshots.js'
 
 /**
  * Pages a `getAsync` reads without blocking before it reads the rest of its path at once: a tree
- * is a few levels deep, so a get nears it only when its cache lets pages go between its reads.
+ * is a few levels deep, so a get nears it only when its cache lets pages go between its reads, or
+ * checkpoints keep rewriting pages under it.
  */
 const ASYNC_PAGE_READS = 16
 
@@ -39,6 +40,10 @@ export class Reads {
    * already the restored one, at the next sequence number).
    */
   restoringFrom: number | undefined
+  /** Gets reading pages off the thread, by the epoch of the state they read, with the snapshot a checkpoint took for them. */
+  readonly #gets = new Map<number, { count: number; snapshot: CowSnapshot | undefined }>()
+  /** A checkpoint is under way (from {@link holdForGets} to {@link checkpointEnded}). */
+  #checkpointing = false
 
   constructor(db: Database, retire: (snapshot: CowSnapshot) => void, assertOpen: () => void) {
     this.#db = db
@@ -60,35 +65,97 @@ export class Reads {
 
   /**
    * {@link get} of the visible state, reading the pages it lacks without blocking the event loop
-   * (docs/architecture.md §The page cache): a path all in memory answers at once; else the call
-   * holds an implicit snapshot (it answers as of the call) and reads each missing page with
-   * `Database.readPageAsync`, then looks again. A read at a snapshot, and a value stored outside
-   * its leaf, are read at once.
+   * (docs/architecture.md §The page cache). The visible root is frozen, and every page it names
+   * holds what it read when the call began until a checkpoint publishes new images
+   * (`Database.publishes`). So the call holds no snapshot of its own (each would cost the next
+   * checkpoint pre-image copies): it reads each missing page in the OS's thread pool and looks
+   * again; a checkpoint that starts meanwhile first takes one implicit snapshot for every such get
+   * of the state's epoch ({@link holdForGets}), and a get that sees it published reads the rest of
+   * its path through that snapshot, at once. A get that misses while a checkpoint is under way, a
+   * read at a snapshot, and a value stored outside its leaf, are read at once. `db.readsInFlight` holds the call until it ends, so a close lets it
+   * finish.
    */
-  async getAsync(key: Uint8Array, at?: EngineSnapshot): Promise<Buffer | undefined> {
-    if (at) return this.get(key, at)
+  getAsync(key: Uint8Array, at?: EngineSnapshot): Promise<Buffer | undefined> {
+    if (at) return Promise.resolve(this.get(key, at))
     const db = this.#db
-    const now = lookupInMemory(this.visible, key, (page) => db.cache.peek(page))
-    if (now.found) return valueOf(db, now.value)
-    const { snapshot, done } = this.#pin(undefined)
+    const now = this.#walk(this.visible, key, new Map())
+    if (now.found) return Promise.resolve(valueOf(db, now.value))
+    // A checkpoint under way may be writing the very slots: read at once, as get does.
+    if (this.#checkpointing) return Promise.resolve(this.get(key))
+    const call = this.#readPath(key)
+    db.readsInFlight.add(call)
+    return call.finally(() => db.readsInFlight.delete(call))
+  }
+
+  /**
+   * Before a checkpoint: gets reading pages of the visible state's epoch share one implicit
+   * snapshot of it, so that the pages the checkpoint overwrites are copied for them.
+   */
+  holdForGets(): void {
+    this.#checkpointing = true
+    const gets = this.#gets.get(this.#epoch)
+    if (gets && !gets.snapshot) gets.snapshot = this.snapshot(true)
+  }
+
+  /** A checkpoint ended: gets read pages off the thread again. */
+  checkpointEnded(): void {
+    this.#checkpointing = false
+  }
+
+  /** The epoch of the visible state. */
+  get #epoch(): number {
+    return this.restoringFrom ?? this.#db.epoch
+  }
+
+  /** The slow path of {@link getAsync}: the pages the visible state lacks, read off the thread one by one. */
+  async #readPath(key: Uint8Array): Promise<Buffer | undefined> {
+    const db = this.#db
+    const epoch = this.#epoch
+    const gets = this.#gets.get(epoch) ?? { count: 0, snapshot: undefined }
+    this.#gets.set(epoch, gets)
+    gets.count++
+    const root = this.visible
+    const published = db.publishes
     // The pages this call read, kept by it: the cache may let them go before it looks again.
     const read = new Map<PageAddress, Node>()
-    const peek = (page: PageAddress) => read.get(page) ?? (db.readsAsHead(snapshot, page) ? db.cache.peek(page) : undefined)
     try {
-      let path = lookupInMemory(snapshot.root, key, peek)
+      let path = this.#walk(root, key, read)
       for (let reads = 0; reads < ASYNC_PAGE_READS && !path.found; reads++) {
         const page = path.missing
-        try {
-          read.set(page, await db.readPageAsync(snapshot, page))
-        } finally {
-          this.#assertOpen()
-        }
-        path = lookupInMemory(snapshot.root, key, peek)
+        // An image in flight (a checkpoint of this very state is being written) is in memory.
+        const node = db.inFlight.has(page) ? db.cachedNode(page) : await db.readPageAsync(page)
+        if (node === undefined || db.publishes !== published) break
+        read.set(page, node)
+        path = this.#walk(root, key, read)
       }
-      return valueOf(snapshot.source, path.found ? path.value : lookup(snapshot.source, snapshot.root, key))
+      if (path.found && db.publishes === published) return valueOf(db, path.value)
+      // A checkpoint published images meanwhile, or the path is long: the rest at once, through
+      // the snapshot a checkpoint took for this state if one did.
+      const source: PageSource = gets.snapshot ? gets.snapshot.source : db
+      if (!gets.snapshot && db.publishes !== published) throw new Error('strata: invariant broken: a checkpoint overwrote pages a get was reading without keeping them')
+      return valueOf(source, lookup(source, root, key))
     } finally {
-      done()
+      gets.count--
+      if (gets.count === 0) {
+        this.#gets.delete(epoch)
+        gets.snapshot?.release()
+      }
     }
+  }
+
+  /** The path to `key` from the head's `root` through the nodes in memory, counting a cache hit per page the cache gave once it ends. */
+  #walk(root: Node, key: Uint8Array, read: Map<PageAddress, Node>): ReturnType<typeof lookupInMemory> {
+    const cache = this.#db.cache
+    const hits: PageAddress[] = []
+    const path = lookupInMemory(root, key, (page) => {
+      const own = read.get(page)
+      if (own) return own
+      const cached = cache.peek(page)
+      if (cached) hits.push(page)
+      return cached
+    })
+    if (path.found) for (const page of hits) cache.countHit(page)
+    return path
   }
 
   iterate(range: Range, at?: EngineSnapshot): EngineCursor {

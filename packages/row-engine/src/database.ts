@@ -120,8 +120,8 @@ export class Database implements PageSource, TreeEvents {
     if (oldest === undefined || born < oldest) this.oldestBorn.set(segment, born)
   }
 
-  /** Page reads in the OS's thread pool ({@link readPageAsync}): a close waits for them before closing the files. */
-  readonly readsInFlight = new Set<Promise<number>>()
+  /** Gets reading pages in the OS's thread pool (reads.ts `getAsync`): a close lets them finish before closing the files. */
+  readonly readsInFlight = new Set<Promise<unknown>>()
 
   /** Throws LEVEL_DATABASE_NOT_OPEN once the engine is closed. */
   assertOpen(): void {
@@ -159,15 +159,7 @@ export class Database implements PageSource, TreeEvents {
     const read = Buffer.allocUnsafe(this.#pageRead.length)
     const reading = this.log.readIntoAsync(address, read, 'page')
     if (reading === undefined) return this.cachedNode(address)
-    // Close waits for reads in flight: their file must not be closed (and its descriptor reused) under them.
-    this.readsInFlight.add(reading)
-    let got: number
-    try {
-      got = await reading
-    } finally {
-      this.readsInFlight.delete(reading)
-    }
-    const node = this.#decodePage(address, read, got)
+    const node = this.#decodePage(address, read, await reading)
     this.cache.countMiss()
     this.cache.admit(address, node)
     return node

@@ -35,40 +35,59 @@ export function get(db: Database, key: Uint8Array, at: EngineSnapshot | undefine
 
 /**
  * Pages a {@link getAsync} reads without blocking before it reads the rest of its path at once:
- * a tree is a few levels deep, so only a get racing many writes that reshape it gets near.
+ * a tree is a few levels deep, so a get nears it only when its cache lets pages go between reads.
  */
 const ASYNC_PAGE_READS = 16
 
 /**
- * {@link get}, reading the pages it needs without blocking the event loop (docs/architecture.md
- * §The page cache): a path all in memory answers at once; else the call holds the state it began
- * on (an implicit snapshot, so it answers as of the call, as `get` does) and reads each missing
- * page in the OS's thread pool, then looks again. A value stored outside its leaf is still read
- * at once.
+ * {@link get} of the visible state, reading the pages it lacks without blocking the event loop
+ * (docs/architecture.md §The page cache): a path all in memory answers at once; else the call
+ * holds the state it began on (an implicit snapshot, so it answers as of the call, as `get` does)
+ * and reads each missing page in the OS's thread pool, then looks again. A read at a snapshot,
+ * and a value stored outside its leaf, are read at once. `db.readsInFlight` holds the call until it
+ * ends, so a close lets it finish.
  */
-export async function getAsync(db: Database, key: Uint8Array, at: EngineSnapshot | undefined): Promise<Buffer | undefined> {
-  // A batch whose sync is still running is taken out of the head's reads by `get`.
-  if (!at && db.syncing?.shared) return get(db, key, at)
-  const now = lookupInMemory(rootFor(db, at), key, (address) => db.cache.peek(address))
-  if (now.found) return valueOf(db, now.value)
-  const held = at ?? snapshot(db)
+export function getAsync(db: Database, key: Uint8Array, at: EngineSnapshot | undefined): Promise<Buffer | undefined> {
+  if (at) return Promise.resolve(get(db, key, at))
+  // A batch whose sync is still running is in the head: a key it wrote reads as before it.
+  const syncing = db.syncing
+  if (syncing?.shared && syncing.undo.has(key)) return Promise.resolve(get(db, key, undefined))
+  const now = walkInMemory(db, db.visible, key, new Map())
+  if (now.found) return Promise.resolve(valueOf(db, now.value))
+  const call = readPath(db, key)
+  db.readsInFlight.add(call)
+  return call.finally(() => db.readsInFlight.delete(call))
+}
+
+/** The path to `key` through the nodes in memory, counting a cache hit per page the cache gave; `read` holds pages this call read itself. */
+function walkInMemory(db: Database, root: Node, key: Uint8Array, read: Map<PageAddress, Node>) {
+  const hits: PageAddress[] = []
+  const path = lookupInMemory(root, key, (address) => {
+    const own = read.get(address)
+    if (own) return own
+    const cached = db.cache.peek(address)
+    if (cached) hits.push(address)
+    return cached
+  })
+  // A walk that stops at a page to read walks again later: only a finished walk counts its hits.
+  if (path.found) for (const address of hits) db.cache.countHit(address)
+  return path
+}
+
+/** The slow path of {@link getAsync}: the state held, the pages it lacks read off the thread one by one. */
+async function readPath(db: Database, key: Uint8Array): Promise<Buffer | undefined> {
+  const held = snapshot(db)
   // The pages this call read, kept by it: the cache may let them go before it looks again.
   const read = new Map<PageAddress, Node>()
-  const peek = (address: PageAddress) => read.get(address) ?? db.cache.peek(address)
   try {
-    let missing = lookupInMemory(rootFor(db, held), key, peek)
-    for (let reads = 0; reads < ASYNC_PAGE_READS && !missing.found; reads++) {
-      const address = missing.missing
-      try {
-        read.set(address, await db.readPageAsync(address))
-      } finally {
-        db.assertOpen()
-      }
-      missing = lookupInMemory(rootFor(db, held), key, peek)
+    let path = walkInMemory(db, held.root, key, read)
+    for (let reads = 0; reads < ASYNC_PAGE_READS && !path.found; reads++) {
+      read.set(path.missing, await db.readPageAsync(path.missing))
+      path = walkInMemory(db, held.root, key, read)
     }
-    return missing.found ? valueOf(db, missing.value) : get(db, key, held)
+    return path.found ? valueOf(db, path.value) : get(db, key, held)
   } finally {
-    if (held !== at) held.release()
+    held.release()
   }
 }
 
@@ -89,7 +108,7 @@ export function iterate(db: Database, range: Range, at: EngineSnapshot | undefin
 }
 
 /** A snapshot of the visible state. */
-export function snapshot(db: Database): EngineSnapshot {
+export function snapshot(db: Database): RowSnapshot {
   db.space.pin(db.seq)
   return new RowSnapshot(db.seq, keptRoot(db), db, (seq) => unpin(db, seq))
 }

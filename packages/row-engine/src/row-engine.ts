@@ -167,9 +167,9 @@ export class RowEngine implements Engine, NamedSnapshots, Clones, PageSource, Tr
 
   /**
    * Makes a new database in the empty folder `target` at snapshot `name`'s state (the head's if
-   * undefined), durable when it resolves: sealed segments are shared by hard link (copied with
-   * `link: false`, or across file systems), and only the active segment up to a checkpoint and
-   * META are written (clone.ts).
+   * undefined), durable when it resolves: every segment up to a checkpoint of the source is shared
+   * by hard link (copied with `link: false`, or across file systems), and the clone writes only
+   * META, an empty segment and the records of its own restore, deletions and checkpoint (clone.ts).
    */
   clone(name: string | undefined, target: FileSystem, options: CloneOptions = {}): Promise<CloneResult> {
     const db = this.#db

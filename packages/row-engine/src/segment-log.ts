@@ -154,6 +154,9 @@ export class SegmentLog {
     this.#end = offsetOf(end)
     const file = this.#file(segment, true)
     if (file.size() !== this.#end) {
+      // A segment another folder names too (a clone's, docs/format.md §Clones) is never cut: the
+      // log never ends inside one, unless recovery fell back past a damaged checkpoint.
+      if (file.links() > 1) throw new StrataError(ErrorCode.CORRUPTION, `${this.#fs.location}/${segmentName(segment)} is shared with another database (a clone), yet the log ends inside it at offset ${this.#end}: it is not cut`)
       file.truncate(this.#end)
       this.#unsynced.add(segment)
     }

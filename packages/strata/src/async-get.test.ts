@@ -17,7 +17,11 @@ class SlowReadFileSystem extends MemoryFileSystem {
   #busy = 0
   readonly #waiting: (() => void)[] = []
 
-  constructor(readonly delayMs: number) {
+  constructor(
+    readonly delayMs: number,
+    /** How long a sync takes. */
+    readonly syncMs = 0,
+  ) {
     super('slow-read:')
   }
 
@@ -69,7 +73,7 @@ class SlowReadFileSystem extends MemoryFileSystem {
       write: (offset, data, purpose) => file.write(offset, data, purpose),
       truncate: (size) => file.truncate(size),
       close: () => file.close(),
-      sync: () => file.sync(),
+      sync: () => new Promise<void>((resolve) => setTimeout(resolve, this.syncMs)).then(() => file.sync()),
     }
   }
 }
@@ -99,8 +103,8 @@ async function timerDelay(work: () => Promise<void>): Promise<number> {
 }
 
 /** A database of KEYS keys on a folder whose reads take 1 ms, reopened so no page is in memory, with a cache of a few pages. */
-async function coldDatabase(engine: 'row' | 'cow'): Promise<{ db: StrataLevel<string, string>; fs: SlowReadFileSystem }> {
-  const fs = new SlowReadFileSystem(1)
+async function coldDatabase(engine: 'row' | 'cow', syncMs = 0): Promise<{ db: StrataLevel<string, string>; fs: SlowReadFileSystem }> {
+  const fs = new SlowReadFileSystem(1, syncMs)
   const loading = new StrataLevel<string, string>('slow-reads', { fs, engine })
   for (let b = 0; b < KEYS / 1000; b++) await loading.batch(Array.from({ length: 1000 }, (_, i) => ({ type: 'put' as const, key: key(b * 1000 + i), value: `value ${b * 1000 + i}` })))
   await loading.close()
@@ -114,13 +118,19 @@ describe.each(['row', 'cow'] as const)('reads of pages not in memory and the eve
     const { db, fs } = await coldDatabase(engine)
     // A first round on other keys warms the code up (and reads the pages above the leaves), as a server's first requests do.
     await Promise.all(Array.from({ length: 64 }, (_, i) => db.get(key((i * 7919 + 1) % KEYS))))
-    const picks = Array.from({ length: 64 }, (_, i) => (i * 7919 + 5000) % KEYS)
-    let got: (string | undefined)[] = []
+    // Three rounds, each on keys of leaves not read yet; the median round is the figure (the machine is shared).
+    const asyncDelays: number[] = []
     const before = { ...fs.reads }
-    const asyncDelay = await timerDelay(async () => {
-      got = await Promise.all(picks.map((i) => db.get(key(i))))
-    })
-    expect(got).toEqual(picks.map((i) => `value ${i}`))
+    for (const round of [0, 1, 2]) {
+      const picks = Array.from({ length: 64 }, (_, i) => (i * 7919 + 5000 + round * 211) % KEYS)
+      let got: (string | undefined)[] = []
+      asyncDelays.push(
+        await timerDelay(async () => {
+          got = await Promise.all(picks.map((i) => db.get(key(i))))
+        }),
+      )
+      expect(got).toEqual(picks.map((i) => `value ${i}`))
+    }
     const nonBlocking = fs.reads.nonBlocking - before.nonBlocking
     const blocking = fs.reads.blocking - before.blocking
     await db.close()
@@ -128,17 +138,40 @@ describe.each(['row', 'cow'] as const)('reads of pages not in memory and the eve
     // The same gets, synchronous, on a database as cold.
     const cold = await coldDatabase(engine)
     for (let i = 0; i < 64; i++) cold.db.getSync(key((i * 7919 + 1) % KEYS))
+    const picks = Array.from({ length: 64 }, (_, i) => (i * 7919 + 5000) % KEYS)
+    let got: (string | undefined)[] = []
     const syncDelay = await timerDelay(async () => {
       got = picks.map((i) => cold.db.getSync(key(i)))
     })
     expect(got).toEqual(picks.map((i) => `value ${i}`))
     await cold.db.close()
-    console.log(`${engine}: 64 gets of uncached keys, reads taking 1 ms: await db.get held a 1 ms timer up by at most ${asyncDelay.toFixed(1)} ms (${nonBlocking} reads off the thread, ${blocking} on it); getSync by ${syncDelay.toFixed(1)} ms`)
+    const median = asyncDelays.slice().sort((a, b) => a - b)[1] as number
+    console.log(`${engine}: 64 gets of uncached keys, reads taking 1 ms: await db.get held a 1 ms timer up by at most ${asyncDelays.map((d) => d.toFixed(1)).join(', ')} ms in three rounds (${nonBlocking} reads off the thread, ${blocking} on it); getSync by ${syncDelay.toFixed(1)} ms`)
     // Each get read its leaf (a few share one): none of it on the thread.
-    expect(nonBlocking).toBeGreaterThan(48)
+    expect(nonBlocking).toBeGreaterThan(150)
     expect(blocking).toBe(0)
     expect(syncDelay).toBeGreaterThan(48)
-    expect(asyncDelay).toBeLessThan(10)
+    expect(median).toBeLessThan(10)
+  })
+
+  it('gets read off the thread while durable writes stream (syncs of 5 ms)', async () => {
+    const { db, fs } = await coldDatabase(engine, 5)
+    // The writer's keys share a leaf: a write reads it once, at once, as writes do.
+    await db.put(key(0), 'rewritten')
+    let writing = true
+    const writer = (async () => {
+      for (let n = 0; writing; n++) await db.put(key(n % 50), `rewritten ${n}`)
+    })()
+    const before = { ...fs.reads }
+    const picks = Array.from({ length: 200 }, (_, i) => 1000 + ((i * 7919) % (KEYS - 1000)))
+    for (const i of picks) expect(await db.get(key(i))).toBe(`value ${i}`)
+    const blocking = fs.reads.blocking - before.blocking
+    const nonBlocking = fs.reads.nonBlocking - before.nonBlocking
+    writing = false
+    await writer
+    await db.close()
+    expect(nonBlocking).toBeGreaterThan(100)
+    expect(blocking).toBe(0)
   })
 
   it('a get answers as of its call, though a write lands while it reads', async () => {
