@@ -8,7 +8,8 @@ import { CowEngine } from './cow-engine.js'
 const small = { pageSize: 512, checkpoint: { minLogBytes: 2048, maxLogBytes: 16 * 1024 } }
 
 for (const store of ['shared', 'per-snapshot'] as const) {
-  cloneCases(`CowEngine (${store})`, (fs: FileSystem) => CowEngine.open({ fs, store, ...small }))
+  // Three model runs per store (six on ROW): COW clones copy every file, so each step costs more.
+  cloneCases(`CowEngine (${store})`, (fs: FileSystem) => CowEngine.open({ fs, store, ...small }), { seeds: 3 })
 }
 
 describe('CowEngine clones copy', () => {

@@ -25,7 +25,7 @@ for (const factory of cowFactories) {
     })
 
     it('recovers every acknowledged commit at every boundary with up to 32 writers in flight, grouped', async () => {
-      const report = await crashCampaign(factory, { commits: 160, seed: 5, writers: 32 })
+      const report = await crashCampaign(factory, { commits: 120, seed: 5, writers: 32 })
       console.log(`${factory.name} crash campaign, many writers: ${report.commits} commits (${report.workload.concurrentCommits} issued before the one before resolved, runs of up to ${report.workload.largestRun}), ${report.points} crash points; ${describeTally(report.tally)}; ${report.recoveries} distinct disks opened`)
       expect(report.failures).toEqual([])
       expectUnkind(report.tally, 300)

@@ -166,10 +166,11 @@ async function runCloneModel(open: OpenClone, seed: number, steps: number): Prom
  * clones, clones of clones included, each reading its own model through writes, checkpoints,
  * compaction, named snapshots made, deleted and restored, reopens and deleted folders; refusals
  * with stable codes; and a clone on disk that outlives its deleted source, linked or copied.
+ * `options.seeds` model runs of 150 steps (default 6).
  */
-export function cloneCases(name: string, open: OpenClone): void {
+export function cloneCases(name: string, open: OpenClone, options: { seeds?: number } = {}): void {
   describe(`${name} clones`, () => {
-    for (const seed of [1, 2, 3, 4, 5, 6]) {
+    for (let seed = 1; seed <= (options.seeds ?? 6); seed++) {
       it(`source and clones each read their own model through every operation (seed ${seed})`, async () => {
         await runCloneModel(open, seed, 150)
       })
