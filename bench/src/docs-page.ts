@@ -14,6 +14,8 @@ import type { ConcurrencyResults } from './concurrency.js'
 import { CONCURRENCY_TARGETS, concurrencyRatio, concurrencySection } from './docs-concurrency.js'
 import { closedAmplification, closedRate, pointAmplification, sustainedSection } from './docs-sustained.js'
 import { RESTART_TARGET, restartRatio, restartSection } from './docs-restart.js'
+import { CLONE_TARGET, cloneRun, cloneSection, cloneVerdicts, comparedSizes } from './docs-clone.js'
+import { type CloneResults, medianBytes, medianMs } from './clone-results.js'
 import type { RestartResults } from './restart-results.js'
 import { throughputSection } from './docs-throughput.js'
 import { ycsbCell, ycsbSection } from './docs-ycsb.js'
@@ -50,6 +52,7 @@ interface Results {
   concurrency: ConcurrencyResults | undefined
   ycsb: YcsbResults | undefined
   restart: RestartResults | undefined
+  clone: CloneResults | undefined
 }
 
 function readResults(dir: string): Results {
@@ -67,6 +70,7 @@ function readResults(dir: string): Results {
     concurrency: read('concurrency.json'),
     ycsb: read('ycsb.json'),
     restart: read('restart.json'),
+    clone: read('clone.json'),
   }
 }
 
@@ -94,7 +98,7 @@ Every figure, table, chart and verdict on this page is generated from the JSON r
 (results in a temporary folder, this page left alone); \`pnpm bench:docs\` rewrites this page from
 the results already in \`bench/results/\`. Each part also runs alone: \`pnpm bench:engine\`,
 \`pnpm bench:level\`, \`pnpm bench:snapshots\`, \`pnpm bench:cow\`, \`pnpm bench:study\`, \`pnpm bench:peers\`,
-\`pnpm bench:sustained\`, \`pnpm bench:throughput\`, \`pnpm bench:concurrency\`, \`pnpm bench:ycsb\`, \`pnpm bench:restart\`. \`--dir <folder>\` puts the databases on the block device you want to
+\`pnpm bench:sustained\`, \`pnpm bench:throughput\`, \`pnpm bench:concurrency\`, \`pnpm bench:ycsb\`, \`pnpm bench:restart\`, \`pnpm bench:clone\`. \`--dir <folder>\` puts the databases on the block device you want to
 measure; \`--only engine,study\` runs some parts.
 ${r.peers?.deviceBackingFile ? `
 This run measured the peers on a block device of its own (\`--peers-dir\`), so that no other
@@ -189,6 +193,19 @@ ${r.cow ? claim('the first overwrite after a snapshot costs COW one extra page r
     const cells = RESTART_TARGET.sizes.filter((keys) => x.runs.some((run) => run.keys === keys)).map((keys) => `${keys.toLocaleString('en-US')} keys ${times(restartRatio(x, keys), 1)}`)
     lines.push(`Restart after SIGKILL during durable overwrite batches (§Restart after a crash), ROW's worst reopen ÷ level's: ${cells.length > 0 ? cells.join(', ') : `${x.runs.map((run) => run.keys).filter((k, i, all) => all.indexOf(k) === i).map((keys) => `${keys.toLocaleString('en-US')} keys ${times(restartRatio(x, keys), 1)}`).join(', ')} (the target's sizes did not run)`} (target ≤ ${RESTART_TARGET.ratio}×).
 `)
+  }
+  if (r.clone) {
+    const c = r.clone
+    const compared = comparedSizes(c)
+    const [timeVerdict, bytesVerdict] = cloneVerdicts(c)
+    const at = (method: 'row-link' | 'cow' | 'export') => {
+      const run = compared ? cloneRun(c, method, compared.large) : undefined
+      return run ? `${(medianMs(run) / 1000).toFixed(2)} s, ${bytes(medianBytes(run))}` : '—'
+    }
+    if (compared && timeVerdict && bytesVerdict) {
+      lines.push(`Clones (§Clones), median time and bytes written at ${compared.large.toLocaleString('en-US')} keys: ROW by hard link ${at('row-link')}, COW ${at('cow')}, export ${at('export')}. ROW's time at ${compared.large.toLocaleString('en-US')} keys ÷ at ${compared.small.toLocaleString('en-US')}: ${timeVerdict.measured} (target ≤ ${CLONE_TARGET.ratio}×, ${timeVerdict.met ? 'met' : 'not met'}); bytes written ${bytesVerdict.met ? 'within' : 'more than'} one segment plus metadata.
+`)
+    }
   }
   const targets: Target[] = [...(r.engine ? engineTargets(r.engine) : []), ...(r.level ? levelTargets(r.level) : [])]
   if (targets.length > 0) {
@@ -335,6 +352,7 @@ export async function renderDocs(where: DocsLocation): Promise<string> {
   if (r.concurrency) sections.push(await concurrencySection(r.concurrency, charts))
   if (r.ycsb) sections.push(await ycsbSection(r.ycsb, charts))
   if (r.restart) sections.push(await restartSection(r.restart, restartPeerAmplification(r), charts))
+  if (r.clone) sections.push(await cloneSection(r.clone, charts))
   if (r.engine) sections.push(engineSection(r.engine))
   if (r.level) sections.push(levelSection(r.level))
   if (r.snapshots) sections.push(namedSnapshotSection(r.snapshots))

@@ -8,12 +8,12 @@ describe('the suite options', () => {
   })
 
   it('takes a quick run of some parts with its folders', () => {
-    expect(parseSuiteArgs(['--quick', '--only', 'study, peers', '--out', 'r', '--dir', 'd', '--peers-dir', 'p', '--no-docs'])).toEqual({
+    expect(parseSuiteArgs(['--quick', '--only', 'study, peers, clone', '--out', 'r', '--dir', 'd', '--peers-dir', 'p', '--no-docs'])).toEqual({
       quick: true,
       out: 'r',
       dir: 'd',
       peersDir: 'p',
-      only: ['study', 'peers'],
+      only: ['study', 'peers', 'clone'],
       docs: false,
       docsDir: undefined,
     })

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os'
 import { parseArgs } from 'node:util'
 
 /** The parts of the suite, in the order they run. */
-export const PARTS = ['engine', 'level', 'snapshots', 'cow', 'study', 'peers', 'sustained', 'throughput', 'concurrency', 'ycsb', 'restart'] as const
+export const PARTS = ['engine', 'level', 'snapshots', 'cow', 'study', 'peers', 'sustained', 'throughput', 'concurrency', 'ycsb', 'restart', 'clone'] as const
 
 /** One part of the suite. */
 export type PartName = (typeof PARTS)[number]

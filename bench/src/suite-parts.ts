@@ -111,4 +111,12 @@ export const PART_SPECS: readonly PartSpec[] = [
     args: ({ quick, dir }, out) => [...(quick ? ['--quick'] : []), '--dir', dir, '--out', join(out, 'restart.json')],
     command: 'pnpm bench:restart',
   },
+  {
+    name: 'clone',
+    title: 'clone time and bytes written against size (ROW by hard link and by copy, COW, export) and the first overwrites on a clone',
+    script: 'clone-bench.js',
+    result: 'clone.json',
+    args: ({ quick, dir }, out) => [...(quick ? ['--quick'] : []), '--dir', dir, '--out', join(out, 'clone.json')],
+    command: 'pnpm bench:clone',
+  },
 ]

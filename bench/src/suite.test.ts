@@ -19,6 +19,8 @@ import type { ThroughputResults } from './throughput.js'
 import { OPERATIONS, THROUGHPUT_STORES } from './throughput-stores.js'
 import type { YcsbResults } from './ycsb.js'
 import { RESTART_STORES, type RestartResults } from './restart-results.js'
+import { CLONE_METHODS, CLONED_STATES, type CloneResults, medianBytes } from './clone-results.js'
+import { cloneRun, withinOneSegment } from './docs-clone.js'
 import { YCSB_WORKLOADS } from './ycsb-workloads.js'
 
 /** Standard error for the suite, as a pipe rather than a terminal: no progress bars in the test's output. */
@@ -185,6 +187,35 @@ describe('the benchmark suite in quick mode', () => {
     for (const run of restart.frontier) expect(run.cycleWriteAmplification).toBeGreaterThanOrEqual(1)
   })
 
+  it('clones the head and the named snapshot by every method at every size, ROW by link copying one segment at most', () => {
+    const clone = readJson<CloneResults>(join(out, 'clone.json'))
+    const sizes = [...new Set(clone.runs.map((r) => r.keys))]
+    expect(sizes.length).toBeGreaterThan(1)
+    expect(clone.runs.map((r) => [r.keys, r.method, r.state])).toEqual(sizes.flatMap((keys) => CLONE_METHODS.flatMap((method) => CLONED_STATES.map((state) => [keys, method, state]))))
+    for (const run of clone.runs) {
+      expect(run.rounds).toHaveLength(clone.rounds)
+      for (const round of run.rounds) {
+        expect(round.ms).toBeGreaterThan(0)
+        expect(round.bytesWritten).toBeGreaterThan(0)
+        if (run.method === 'row-copy' || run.method === 'cow') expect(round.linkedFiles).toBe(0)
+      }
+      if (run.method === 'row-link') expect(withinOneSegment(run, clone.segmentBytes), `${run.keys} keys, ${run.state}`).toBe(true)
+    }
+    for (const keys of sizes) {
+      const link = cloneRun(clone, 'row-link', keys)
+      const copy = cloneRun(clone, 'row-copy', keys)
+      if (!link || !copy) throw new Error(`no ROW clones at ${keys} keys`)
+      expect(medianBytes(link), `${keys} keys`).toBeLessThan(medianBytes(copy))
+    }
+    // The quick run's segments are small, so its larger database has sealed segments to share.
+    expect(cloneRun(clone, 'row-link', Math.max(...sizes))?.rounds.every((r) => r.linkedFiles > 0)).toBe(true)
+    expect(clone.overwriteRuns.map((o) => [o.keys, o.engine, o.on])).toEqual(sizes.flatMap((keys) => ['row', 'cow'].flatMap((engine) => [[keys, engine, 'clone'], [keys, engine, 'source']])))
+    for (const run of clone.overwriteRuns) {
+      expect(run.userBytes).toBe(run.operations * (16 + clone.valueBytes))
+      expect(run.writeAmplification).toBeGreaterThanOrEqual(1)
+    }
+  })
+
   it('keeps the engine and abstract-level benchmarks working', () => {
     const engine = readJson<EngineResults>(join(out, 'engine.json'))
     expect(engine.results.map((r) => r.store)).toEqual(['strata-row', 'lmdb', 'level', 'memory-level'])
@@ -196,11 +227,11 @@ describe('the benchmark suite in quick mode', () => {
 
   it('renders the docs page and its charts as SVG', () => {
     const page = readFileSync(join(docs, 'benchmarks.md'), 'utf8')
-    for (const heading of ['# Benchmarks', '# The write-amplification study', '# Peers on one ruler', '# Sustained writes', '# Throughput', '# Concurrent writers', '# YCSB', '# Restart after a crash', '# Engine benchmark', '# abstract-level benchmark', '# Where the figures differ from the literature']) {
+    for (const heading of ['# Benchmarks', '# The write-amplification study', '# Peers on one ruler', '# Sustained writes', '# Throughput', '# Concurrent writers', '# YCSB', '# Restart after a crash', '# Clones', '# Engine benchmark', '# abstract-level benchmark', '# Where the figures differ from the literature']) {
       expect(page).toContain(heading)
     }
     const charts = readdirSync(join(docs, 'img')).filter((f) => f.endsWith('.svg'))
-    expect(charts.sort()).toEqual(['concurrency', 'first-overwrite', 'peers-by-batch', 'peers-by-workload', 'restart-frontier', 'snapshot-creation', 'space-by-snapshots', 'sustained', 'throughput', 'wa-by-batch', 'wa-by-purpose', 'wa-by-snapshots', 'ycsb-p99', 'ycsb-throughput'].map((n) => `${n}.svg`))
+    expect(charts.sort()).toEqual(['clone-time', 'concurrency', 'first-overwrite', 'peers-by-batch', 'peers-by-workload', 'restart-frontier', 'snapshot-creation', 'space-by-snapshots', 'sustained', 'throughput', 'wa-by-batch', 'wa-by-purpose', 'wa-by-snapshots', 'ycsb-p99', 'ycsb-throughput'].map((n) => `${n}.svg`))
     for (const chart of charts) {
       expect(page).toContain(`(img/${chart})`)
       const svg = readFileSync(join(docs, 'img', chart), 'utf8')

@@ -36,6 +36,10 @@ export const COLOURS: Record<string, string> = {
   level: '#2ca02c',
   lmdb: '#9467bd',
   'memory-level': '#7f7f7f',
+  'row-link': '#1f77b4',
+  'row-copy': '#6baed6',
+  cow: '#ff7f0e',
+  export: '#8c564b',
 }
 
 /** A Vega-Lite colour scale that maps each of `domain` to its colour in {@link COLOURS}. */

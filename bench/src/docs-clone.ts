@@ -1,0 +1,197 @@
+/**
+ * The docs' section on clones: clone time and bytes written against the database's size for each
+ * method, the issue's targets, the time chart, and the write amplification of overwrites on a
+ * clone beside its source.
+ */
+import type { ChartWriter } from './chart-writer.js'
+import { type CloneMethod, type CloneResults, type CloneRun, type ClonedState, DEFAULT_SEGMENT_BYTES, medianBytes, medianMs, metadataBytes, type OverwriteRun } from './clone-results.js'
+import { bytes, thousands, times } from './docs-format.js'
+import { markdownTable, median } from './harness.js'
+import { colourScale } from './svg-chart.js'
+
+/** The issue's targets: ROW's clone time at `large` keys within `ratio` × its time at `small`, and bytes written at most one segment plus metadata. */
+export const CLONE_TARGET = { small: 10_000, large: 1_000_000, ratio: 2 } as const
+
+/** A target, what was measured against it, and whether it was met (undefined: not run). */
+export interface CloneVerdict {
+  label: string
+  measured: string
+  target: string
+  met: boolean | undefined
+}
+
+/** The run of `method` on `state` at `keys`, if it ran. */
+export function cloneRun(results: CloneResults, method: CloneMethod, keys: number, state: ClonedState = 'head'): CloneRun | undefined {
+  return results.runs.find((r) => r.method === method && r.keys === keys && r.state === state)
+}
+
+/** The sizes `method` ran at, smallest first. */
+function sizesOf(results: CloneResults, method: CloneMethod): number[] {
+  return [...new Set(results.runs.filter((r) => r.method === method).map((r) => r.keys))].sort((a, b) => a - b)
+}
+
+/** The sizes the time target compares: the target's where they ran, else the smallest and largest that did. */
+export function comparedSizes(results: CloneResults): { small: number; large: number } | undefined {
+  const sizes = sizesOf(results, 'row-link')
+  const small = sizes.includes(CLONE_TARGET.small) ? CLONE_TARGET.small : sizes[0]
+  const large = sizes.includes(CLONE_TARGET.large) ? CLONE_TARGET.large : sizes.at(-1)
+  return small === undefined || large === undefined || small === large ? undefined : { small, large }
+}
+
+/** A method's median clone time of the head at `large` keys ÷ at `small`, if both ran. */
+export function cloneTimeRatio(results: CloneResults, method: CloneMethod, small: number, large: number): number | undefined {
+  const a = cloneRun(results, method, small)
+  const b = cloneRun(results, method, large)
+  return a && b ? medianMs(b) / medianMs(a) : undefined
+}
+
+/** Whether every round of a ROW clone copied at most one file, no bigger than a segment: the rest it linked. */
+export function withinOneSegment(run: CloneRun, segmentBytes: number): boolean {
+  return run.rounds.every((r) => r.copiedFiles <= 1 && (r.activeSegmentBytes ?? 0) <= segmentBytes)
+}
+
+const ms = (value: number | undefined) => (value === undefined ? '—' : value >= 1000 ? `${(value / 1000).toFixed(2)} s` : `${value.toFixed(value < 10 ? 1 : 0)} ms`)
+
+/** A ROW clone's bytes, split into its copy of the active segment and the metadata it wrote. */
+function bytesSplit(run: CloneRun): string {
+  const active = median(run.rounds.map((r) => r.activeSegmentBytes ?? 0))
+  const metadata = median(run.rounds.map(metadataBytes))
+  return `${bytes(medianBytes(run))} (active segment ${bytes(active)}, metadata ${bytes(metadata)})`
+}
+
+/** The issue's two targets, on ROW's clone by hard link of the head. */
+export function cloneVerdicts(results: CloneResults): CloneVerdict[] {
+  const compared = comparedSizes(results)
+  const note = compared && (compared.small !== CLONE_TARGET.small || compared.large !== CLONE_TARGET.large) ? " (the target's sizes did not run)" : ''
+  const ratio = compared ? cloneTimeRatio(results, 'row-link', compared.small, compared.large) : undefined
+  const large = compared ? cloneRun(results, 'row-link', compared.large) : undefined
+  return [
+    {
+      label: compared ? `ROW clone time, ${thousands(compared.large)} keys ÷ ${thousands(compared.small)} keys${note}` : 'ROW clone time against size',
+      measured: times(ratio),
+      target: `≤ ${CLONE_TARGET.ratio}×`,
+      met: ratio === undefined ? undefined : ratio <= CLONE_TARGET.ratio,
+    },
+    {
+      label: large ? `ROW clone bytes written at ${thousands(large.keys)} keys${note}` : 'ROW clone bytes written',
+      measured: large ? bytesSplit(large) : '—',
+      target: `≤ one segment (${bytes(results.segmentBytes)}) + metadata`,
+      met: large === undefined ? undefined : withinOneSegment(large, results.segmentBytes),
+    },
+  ]
+}
+
+/** What each method is, as the tables name it. */
+const METHOD_LABELS: Record<CloneMethod, string> = {
+  'row-link': 'ROW clone, hard links',
+  'row-copy': 'ROW clone, `link: false`',
+  cow: 'COW clone',
+  export: 'ROW export',
+}
+
+function overwriteRun(results: CloneResults, run: { engine: string; keys: number }, on: 'clone' | 'source'): OverwriteRun | undefined {
+  return results.overwriteRuns.find((o) => o.engine === run.engine && o.keys === run.keys && o.on === on)
+}
+
+/** The table of one state's copies: a row per size and method. */
+function copyTable(results: CloneResults, state: ClonedState): string {
+  const rows = results.runs
+    .filter((r) => r.state === state)
+    .sort((a, b) => a.keys - b.keys)
+    .map((r) => {
+      const last = r.rounds.at(-1)
+      const fastest = Math.min(...r.rounds.map((x) => x.ms))
+      const slowest = Math.max(...r.rounds.map((x) => x.ms))
+      const linkRun = cloneRun(results, 'row-link', r.keys, state)
+      return [
+        thousands(r.keys),
+        METHOD_LABELS[r.method],
+        ms(medianMs(r)),
+        `${ms(fastest)} – ${ms(slowest)}`,
+        bytes(medianBytes(r)),
+        r.method === 'export' ? '—' : `${last?.linkedFiles ?? 0} / ${last?.copiedFiles ?? 0}`,
+        linkRun && r.method !== 'row-link' ? times(medianMs(r) / medianMs(linkRun), 1) : '—',
+      ]
+    })
+  return markdownTable(['keys', 'method', 'median time', 'fastest – slowest', 'bytes written', 'files linked / copied', 'time ÷ ROW link'], rows)
+}
+
+/** The docs' section. */
+export async function cloneSection(results: CloneResults, charts: ChartWriter): Promise<string> {
+  const compared = comparedSizes(results)
+  const verdicts = cloneVerdicts(results)
+  const methods = [...new Set(results.runs.map((r) => r.method))]
+  const chart = await charts.chart('clone-time', 'Clone time against the number of keys, one line per method', {
+    title: { text: 'Clone time against database size', subtitle: `median of ${results.rounds} round${results.rounds === 1 ? '' : 's'}, the head copied into a new folder; 16-byte keys, ${results.valueBytes}-byte values` },
+    data: { values: results.runs.filter((r) => r.state === 'head').map((r) => ({ method: r.method, keys: r.keys, ms: medianMs(r) })) },
+    width: 460,
+    height: 260,
+    mark: { type: 'line', point: true },
+    encoding: {
+      x: { field: 'keys', type: 'quantitative', scale: { type: 'log' }, title: 'keys (log)', axis: { format: '~s' } },
+      y: { field: 'ms', type: 'quantitative', scale: { type: 'log' }, title: 'milliseconds (log)' },
+      color: { field: 'method', type: 'nominal', scale: colourScale(methods), title: null },
+    },
+  })
+  const sources = results.sources.map((s) => `${s.engine.toUpperCase()} at ${thousands(s.keys)} keys ${bytes(s.fileBytes)}${s.segments === undefined ? '' : ` in ${s.segments} segment${s.segments === 1 ? '' : 's'}`}`).join(', ')
+  const waRows = results.sources
+    .filter((s) => overwriteRun(results, s, 'clone') && overwriteRun(results, s, 'source'))
+    .map((s) => {
+      const clone = overwriteRun(results, s, 'clone') as OverwriteRun
+      const source = overwriteRun(results, s, 'source') as OverwriteRun
+      return [thousands(s.keys), s.engine.toUpperCase(), times(clone.writeAmplification), times(source.writeAmplification), times(clone.writeAmplification / source.writeAmplification), `${clone.seconds.toFixed(1)} s / ${source.seconds.toFixed(1)} s`]
+    })
+  const large = compared ? cloneRun(results, 'row-link', compared.large) : undefined
+  const cowLarge = compared ? cloneRun(results, 'cow', compared.large) : undefined
+  const copyLarge = compared ? cloneRun(results, 'row-copy', compared.large) : undefined
+  const exportLarge = compared ? cloneRun(results, 'export', compared.large) : undefined
+  const namedLarge = compared ? cloneRun(results, 'row-link', compared.large, 'named') : undefined
+  const largeLine =
+    compared && large
+      ? `At ${thousands(compared.large)} keys the clone by hard link took ${ms(medianMs(large))} and wrote ${bytes(medianBytes(large))}; ` +
+        [copyLarge && `copying the segments instead took ${ms(medianMs(copyLarge))} and wrote ${bytes(medianBytes(copyLarge))}`, cowLarge && `a COW clone ${ms(medianMs(cowLarge))} and ${bytes(medianBytes(cowLarge))}`, exportLarge && `an export ${ms(medianMs(exportLarge))} and ${bytes(medianBytes(exportLarge))}`]
+          .filter((x) => x)
+          .join(', ') +
+        '.'
+      : ''
+  return `# Clones
+
+\`pnpm bench:clone\` loads a database through StrataLevel (16-byte keys, ${results.valueBytes}-byte values, random
+order, batches of ${thousands(results.batch)}) on each engine, taking a named snapshot when half the keys are in, and closes
+and reopens it, so no checkpoint the load owes falls in a clone's time. Then, in each of ${results.rounds} round${results.rounds === 1 ? '' : 's'},
+every method copies the head, and the named snapshot, into a new folder on the same file system,
+taking turns: \`db.snapshots.clone\` on the ROW engine with hard links (the default) and with
+\`link: false\`, \`db.snapshots.clone\` on the COW engine, and \`db.snapshots.export\` of the ROW
+database (of the head by way of a snapshot made and deleted outside the timing). The time is the
+call's, to its resolution, durable; bytes written are the clone's \`bytesWritten\`, and for an export
+the bytes of the folder it made. ROW's segments are ${bytes(results.segmentBytes)}${results.segmentBytes === DEFAULT_SEGMENT_BYTES ? ' (the default)' : ` (the default is ${bytes(DEFAULT_SEGMENT_BYTES)})`}. The sources: ${sources}.
+
+The head:
+
+${copyTable(results, 'head')}
+
+The named snapshot taken halfway through the load:
+
+${copyTable(results, 'named')}
+
+${markdownTable(['target', 'measured', 'target', 'verdict'], verdicts.map((v) => [v.label, v.measured, v.target, v.met === undefined ? 'not run' : v.met ? '✅ met' : '❌ not met']))}
+
+${chart}
+
+${largeLine} A ROW clone checkpoints the source, links every sealed segment and copies the active one
+up to that checkpoint, whatever the database's size: its time and bytes follow how full the active
+segment happens to be, not the number of keys, and the active segment is the whole log of a database
+smaller than a segment. The clones of one source in a run copy a little more each round, since each
+clone's checkpoint adds a record to the source's active segment. A COW clone copies every file
+(pages.db, the WAL and the pre-image stores): it scales with the database, as the copy of ROW's
+segments does. An export reads every entry and writes a new, compact database.${namedLarge && large ? ` A clone of the named snapshot restores it in the clone and deletes the clone's other snapshots, which took ${ms(medianMs(namedLarge))} at ${thousands(namedLarge.keys)} keys against the head's ${ms(medianMs(large))}.` : ''}
+
+**The first overwrites on a clone.** After the rounds, a clone of the head of each engine (ROW's by
+hard link) and its source, from which the named snapshot is deleted so that the two are alike, each
+take the same ${thousands(results.overwrites)} uniform random overwrites in durable batches of ${thousands(results.batch)}, one after the
+other; write amplification is every byte their storage wrote, the close included, ÷ the user's
+bytes (Strata's own counters, as §Sustained writes counts them).
+
+${markdownTable(['keys', 'engine', 'on the clone', 'on the source', 'clone ÷ source', 'seconds, clone / source'], waRows)}
+`
+}
