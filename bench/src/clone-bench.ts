@@ -14,6 +14,7 @@ import { parseArgs } from 'node:util'
 import type { Operation } from '@strata/btree'
 import { NodeFileSystem } from '@strata/storage'
 import { StrataLevel } from 'strata'
+import { BlockDevice } from './block-device.js'
 import { CLONE_METHODS, CLONED_STATES, type CloneEngine, DEFAULT_SEGMENT_BYTES, type CloneMethod, type CloneResults, type CloneRound, type CloneRun, type CloneSource, type ClonedState, medianBytes, medianMs, METHOD_ENGINE, type OverwriteRun } from './clone-results.js'
 import { bytes, mark, thousands, times } from './docs-format.js'
 import { cloneVerdicts } from './docs-clone.js'
@@ -89,15 +90,22 @@ function activeSegmentBytes(dir: string): number {
   return newest === undefined ? 0 : statSync(join(dir, newest)).size
 }
 
-/** Collects garbage (node runs with --expose-gc), so a timed copy does not pay for the last one's. */
-function collectGarbage(): void {
-  ;(globalThis as { gc?: () => void }).gc?.()
-}
-
-/** A loaded source database of one engine, open. */
+/** A loaded source database of one engine, open, and the file system it is on. */
 interface Source {
   db: Db
   dir: string
+  disk: BlockDevice
+}
+
+/**
+ * Readies the machine for a timed step: the file system's dirty pages written out (syncfs), so
+ * that a step's time does not include writing back the last one's copy (a COW clone leaves
+ * hundreds of MiB), and garbage collected (node runs with --expose-gc), so it does not pay for the
+ * last one's allocations either.
+ */
+function settle(disk: BlockDevice): void {
+  disk.flush()
+  ;(globalThis as { gc?: () => void }).gc?.()
 }
 
 /**
@@ -110,14 +118,14 @@ async function copyOnce(method: CloneMethod, state: ClonedState, source: Source,
   if (method === 'export') {
     const exported = state === 'named' ? MID_LOAD : EXPORT_HEAD
     if (state === 'head') await db.snapshots.create(EXPORT_HEAD)
-    collectGarbage()
+    settle(source.disk)
     const started = performance.now()
     await db.snapshots.export(exported, target)
     const ms = performance.now() - started
     if (state === 'head') await db.snapshots.delete(EXPORT_HEAD)
     return { ms, bytesWritten: folderBytes(target), linkedFiles: 0, copiedFiles: readdirSync(target).length }
   }
-  collectGarbage()
+  settle(source.disk)
   const started = performance.now()
   const made = await db.snapshots.clone(name, target, { link: method !== 'row-copy' })
   const ms = performance.now() - started
@@ -132,6 +140,7 @@ async function copyOnce(method: CloneMethod, state: ClonedState, source: Source,
 async function overwrite(engine: CloneEngine, dir: string, keys: number, count: number, on: 'clone' | 'source', segmentBytes: number): Promise<OverwriteRun> {
   const fs = new NodeFileSystem(dir)
   const db = await openDb(engine, dir, segmentBytes, fs)
+  settle(new BlockDevice(dir))
   fs.io.reset()
   // The same keys and values on the clone and on the source: one seed.
   const rand = random(4242)
@@ -162,7 +171,8 @@ function parseMethods(text: string): CloneMethod[] {
  * 1. Load a ROW and a COW database (as the methods need), a named snapshot halfway; close and
  *    reopen each, so no checkpoint the load owes falls in a clone's time.
  * 2. Rounds: in each, every method copies the head and the named snapshot into fresh folders,
- *    taking turns so machine noise falls on all alike; each copy is removed after it is measured.
+ *    taking turns so machine noise falls on all alike, each after the last one's write-back;
+ *    each copy is removed after it is measured.
  * 3. Overwrites: a head clone of each engine (ROW by link), the source's named snapshot deleted so
  *    both are alike, then the same overwrites on the clone and on the source, each on its own.
  */
@@ -181,7 +191,7 @@ async function runSize(root: string, keys: number, rounds: number, overwrites: n
       const db = await openDb(engine, dir, segmentBytes)
       const stats = db.stats()
       sources.push({ engine, keys, fileBytes: stats.fileBytes, ...(typeof stats.segments === 'number' ? { segments: stats.segments } : {}) })
-      open.set(engine, { db, dir })
+      open.set(engine, { db, dir, disk: new BlockDevice(dir) })
       tick()
     }
     // 2. The rounds.

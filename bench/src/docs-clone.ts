@@ -116,6 +116,44 @@ function copyTable(results: CloneResults, state: ClonedState): string {
   return markdownTable(['keys', 'method', 'median time', 'fastest – slowest', 'bytes written', 'files linked / copied', 'time ÷ ROW link'], rows)
 }
 
+/** The fastest and slowest rounds of a run. */
+function span(run: CloneRun): readonly [number, number] {
+  return [Math.min(...run.rounds.map((r) => r.ms)), Math.max(...run.rounds.map((r) => r.ms))]
+}
+
+/** Whether the rounds of ROW's clone by hard link at the two compared sizes overlap: then their ratio is within the noise. */
+export function roundsOverlap(results: CloneResults): boolean {
+  const compared = comparedSizes(results)
+  const small = compared ? cloneRun(results, 'row-link', compared.small) : undefined
+  const large = compared ? cloneRun(results, 'row-link', compared.large) : undefined
+  if (!small || !large) return false
+  const [a, b] = [span(small), span(large)]
+  return a[1] >= b[0] && b[1] >= a[0]
+}
+
+/** The fastest and slowest rounds of ROW's clone by hard link of the head at the compared sizes, and whether they overlap. */
+function spreadLine(results: CloneResults): string {
+  const compared = comparedSizes(results)
+  const small = compared ? cloneRun(results, 'row-link', compared.small) : undefined
+  const large = compared ? cloneRun(results, 'row-link', compared.large) : undefined
+  if (!small || !large) return ''
+  const [a, b] = [span(small), span(large)]
+  const overlap = roundsOverlap(results)
+  return `ROW's clones by hard link took ${ms(a[0])} to ${ms(a[1])} at ${thousands(small.keys)} keys and ${ms(b[0])} to ${ms(b[1])} at ${thousands(large.keys)}${overlap ? ': the rounds of the two sizes overlap, so the ratio of their medians is within this machine\'s noise and reads as "about there", not as a margin' : ''}.`
+}
+
+/**
+ * What each ROW clone at `keys` added to the source's active segment, from the first two rounds of
+ * the clone by hard link of the head: the checkpoint each clone begins with (every ROW clone of a
+ * round adds one; an export's snapshot adds a few bytes more, counted in).
+ */
+function checkpointGrowth(results: CloneResults, keys: number): number | undefined {
+  const [first, second] = cloneRun(results, 'row-link', keys)?.rounds ?? []
+  const clones = results.runs.filter((r) => r.keys === keys && (r.method === 'row-link' || r.method === 'row-copy')).length
+  if (first?.activeSegmentBytes === undefined || second?.activeSegmentBytes === undefined || clones === 0) return undefined
+  return (second.activeSegmentBytes - first.activeSegmentBytes) / clones
+}
+
 /** The docs' section. */
 export async function cloneSection(results: CloneResults, charts: ChartWriter): Promise<string> {
   const compared = comparedSizes(results)
@@ -146,6 +184,7 @@ export async function cloneSection(results: CloneResults, charts: ChartWriter): 
   const copyLarge = compared ? cloneRun(results, 'row-copy', compared.large) : undefined
   const exportLarge = compared ? cloneRun(results, 'export', compared.large) : undefined
   const namedLarge = compared ? cloneRun(results, 'row-link', compared.large, 'named') : undefined
+  const growth = compared ? checkpointGrowth(results, compared.large) : undefined
   const largeLine =
     compared && large
       ? `At ${thousands(compared.large)} keys the clone by hard link took ${ms(medianMs(large))} and wrote ${bytes(medianBytes(large))}; ` +
@@ -162,8 +201,9 @@ and reopens it, so no checkpoint the load owes falls in a clone's time. Then, in
 every method copies the head, and the named snapshot, into a new folder on the same file system,
 taking turns: \`db.snapshots.clone\` on the ROW engine with hard links (the default) and with
 \`link: false\`, \`db.snapshots.clone\` on the COW engine, and \`db.snapshots.export\` of the ROW
-database (of the head by way of a snapshot made and deleted outside the timing). The time is the
-call's, to its resolution, durable; bytes written are the clone's \`bytesWritten\`, and for an export
+database (of the head by way of a snapshot made and deleted outside the timing). Before each copy
+the file system's dirty pages are written out (\`sync -f\`), so that no copy's time includes the
+write-back of the one before it. The time is the call's, to its resolution, durable; bytes written are the clone's \`bytesWritten\`, and for an export
 the bytes of the folder it made. ROW's segments are ${bytes(results.segmentBytes)}${results.segmentBytes === DEFAULT_SEGMENT_BYTES ? ' (the default)' : ` (the default is ${bytes(DEFAULT_SEGMENT_BYTES)})`}. The sources: ${sources}.
 
 The head:
@@ -176,15 +216,18 @@ ${copyTable(results, 'named')}
 
 ${markdownTable(['target', 'measured', 'target', 'verdict'], verdicts.map((v) => [v.label, v.measured, v.target, v.met === undefined ? 'not run' : v.met ? '✅ met' : '❌ not met']))}
 
+${spreadLine(results)}
+
 ${chart}
 
 ${largeLine} A ROW clone checkpoints the source, links every sealed segment and copies the active one
 up to that checkpoint, whatever the database's size: its time and bytes follow how full the active
 segment happens to be, not the number of keys, and the active segment is the whole log of a database
-smaller than a segment. The clones of one source in a run copy a little more each round, since each
-clone's checkpoint adds a record to the source's active segment. A COW clone copies every file
+smaller than a segment. The clones of one source in a run copy a little more each round: each
+begins with a checkpoint of the source, whose record lists, among the rest, every page the named
+snapshot alone keeps (28 bytes each), and each such record lands in the source's active segment${growth === undefined || compared === undefined ? '' : ` (about ${bytes(growth)} per clone at ${thousands(compared.large)} keys)`}. A COW clone copies every file
 (pages.db, the WAL and the pre-image stores): it scales with the database, as the copy of ROW's
-segments does. An export reads every entry and writes a new, compact database.${namedLarge && large ? ` A clone of the named snapshot restores it in the clone and deletes the clone's other snapshots, which took ${ms(medianMs(namedLarge))} at ${thousands(namedLarge.keys)} keys against the head's ${ms(medianMs(large))}.` : ''}
+segments does. An export reads every entry and writes a new, compact database.${namedLarge && large ? ` A clone of the named snapshot restores it in the clone, and a restore walks every page where the head and the snapshot differ (to move their space between freed and in use), read cold in the new clone: ${ms(medianMs(namedLarge))} at ${thousands(namedLarge.keys)} keys, where the two differ by half the keys, against the head's ${ms(medianMs(large))}.` : ''}
 
 **The first overwrites on a clone.** After the rounds, a clone of the head of each engine (ROW's by
 hard link) and its source, from which the named snapshot is deleted so that the two are alike, each
