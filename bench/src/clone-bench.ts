@@ -48,6 +48,9 @@ const { values: args } = parseArgs({
 
 type Db = StrataLevel<Buffer, Buffer>
 
+/** How long a timed step waits, once settled, for the background work the last step left (a quick run, which checks the harness, does not). */
+const SETTLE_MS = args.quick === true ? 0 : 1000
+
 /** A database of `engine` in `dir`; `fs`, when given, is the folder's file system, whose I/O counters outlive the close. */
 async function openDb(engine: CloneEngine, dir: string, segmentBytes: number, fs?: NodeFileSystem): Promise<Db> {
   const db = new StrataLevel<Buffer, Buffer>(dir, { engine, keyEncoding: 'buffer', valueEncoding: 'buffer', engineOptions: { segmentBytes }, fs })
@@ -97,15 +100,20 @@ interface Source {
   disk: BlockDevice
 }
 
+
 /**
- * Readies the machine for a timed step: the file system's dirty pages written out (syncfs), so
- * that a step's time does not include writing back the last one's copy (a COW clone leaves
- * hundreds of MiB), and garbage collected (node runs with --expose-gc), so it does not pay for the
- * last one's allocations either.
+ * Readies the machine for a timed step, so that it does not pay for the last one:
+ * 1. Write the file system's dirty pages out (syncfs): a COW clone leaves hundreds of MiB.
+ * 2. Collect garbage (node runs with --expose-gc).
+ * 3. Wait a second, for what the last step left to background threads (V8 freeing the buffers
+ *    of a clone's page cache, the kernel its pages): measured at 1,000,000 keys, a ROW clone of
+ *    the head right after a clone of the named snapshot took a median 355 ms without the wait,
+ *    against 128 ms after another clone of the head, and about the same as that with it.
  */
-function settle(disk: BlockDevice): void {
+async function settle(disk: BlockDevice): Promise<void> {
   disk.flush()
   ;(globalThis as { gc?: () => void }).gc?.()
+  await new Promise((resolve) => setTimeout(resolve, SETTLE_MS))
 }
 
 /**
@@ -118,14 +126,14 @@ async function copyOnce(method: CloneMethod, state: ClonedState, source: Source,
   if (method === 'export') {
     const exported = state === 'named' ? MID_LOAD : EXPORT_HEAD
     if (state === 'head') await db.snapshots.create(EXPORT_HEAD)
-    settle(source.disk)
+    await settle(source.disk)
     const started = performance.now()
     await db.snapshots.export(exported, target)
     const ms = performance.now() - started
     if (state === 'head') await db.snapshots.delete(EXPORT_HEAD)
     return { ms, bytesWritten: folderBytes(target), linkedFiles: 0, copiedFiles: readdirSync(target).length }
   }
-  settle(source.disk)
+  await settle(source.disk)
   const started = performance.now()
   const made = await db.snapshots.clone(name, target, { link: method !== 'row-copy' })
   const ms = performance.now() - started
@@ -140,7 +148,7 @@ async function copyOnce(method: CloneMethod, state: ClonedState, source: Source,
 async function overwrite(engine: CloneEngine, dir: string, keys: number, count: number, on: 'clone' | 'source', segmentBytes: number): Promise<OverwriteRun> {
   const fs = new NodeFileSystem(dir)
   const db = await openDb(engine, dir, segmentBytes, fs)
-  settle(new BlockDevice(dir))
+  await settle(new BlockDevice(dir))
   fs.io.reset()
   // The same keys and values on the clone and on the source: one seed.
   const rand = random(4242)
@@ -171,10 +179,11 @@ function parseMethods(text: string): CloneMethod[] {
  * 1. Load a ROW and a COW database (as the methods need), a named snapshot halfway; close and
  *    reopen each, so no checkpoint the load owes falls in a clone's time.
  * 2. Rounds: in each, every method copies the head and the named snapshot into fresh folders,
- *    taking turns so machine noise falls on all alike, each after the last one's write-back;
+ *    taking turns so machine noise falls on all alike, each on a settled machine;
  *    each copy is removed after it is measured.
- * 3. Overwrites: a head clone of each engine (ROW by link), the source's named snapshot deleted so
- *    both are alike, then the same overwrites on the clone and on the source, each on its own.
+ * 3. Delete the named snapshot of each source, and time ROW's clone by link of the head again.
+ * 4. Overwrites: a head clone of each engine (ROW by link), alike its source now, then the same
+ *    overwrites on the clone and on the source, each on its own.
  */
 async function runSize(root: string, keys: number, rounds: number, overwrites: number, methods: CloneMethod[], segmentBytes: number, tick: () => void): Promise<{ sources: CloneSource[]; runs: CloneRun[]; overwriteRuns: OverwriteRun[] }> {
   const engines = [...new Set(methods.map((m) => METHOD_ENGINE[m]))]
@@ -204,13 +213,25 @@ async function runSize(root: string, keys: number, rounds: number, overwrites: n
         tick()
       }
     }
-    // 3. The overwrites.
+    // 3. The named snapshot deleted; ROW's head cloned by link again, to show what the snapshot cost.
+    for (const source of open.values()) await source.db.snapshots.delete(MID_LOAD)
+    const row = open.get('row')
+    if (row && methods.includes('row-link')) {
+      const run: CloneRun = { method: 'row-link', state: 'head-no-snapshot', keys, rounds: [] }
+      for (let round = 0; round < rounds; round++) {
+        const target = join(root, `row-link-head-no-snapshot-${keys}-${round}`)
+        run.rounds.push(await copyOnce('row-link', 'head', row, target))
+        removeFolder(target)
+        tick()
+      }
+      runs.push(run)
+    }
+    // 4. The overwrites.
     const clones = new Map<CloneEngine, string>()
     for (const [engine, source] of open) {
       if (!methods.includes(engine === 'row' ? 'row-link' : 'cow')) continue
       const dir = join(root, `${engine}-${keys}-clone`)
       await source.db.snapshots.clone('head', dir)
-      await source.db.snapshots.delete(MID_LOAD)
       clones.set(engine, dir)
     }
     for (const source of open.values()) await source.db.close()
@@ -249,7 +270,8 @@ async function main(): Promise<void> {
   console.log(
     `clones: ${sizes.map(thousands).join(', ')} keys of 16 bytes, ${VALUE_BYTES}-byte values, a named snapshot halfway through the load; ${methods.join(', ')}, of the head and of the snapshot, ${rounds} round${rounds === 1 ? '' : 's'}; ROW segments of ${bytes(segmentBytes)}; then ${thousands(overwrites)} durable overwrites on a clone and on its source`,
   )
-  progress.stage('clone: sizes', sizes.length * (engines + rounds * methods.length * CLONED_STATES.length + overwriteRunsPerSize))
+  const unheldRounds = methods.includes('row-link') ? rounds : 0
+  progress.stage('clone: sizes', sizes.length * (engines + rounds * methods.length * CLONED_STATES.length + unheldRounds + overwriteRunsPerSize))
   const results: CloneResults = { benchmark: 'clone', ...runRecord(quick), valueBytes: VALUE_BYTES, batch: BATCH, segmentBytes, rounds, sources: [], runs: [], overwrites, overwriteRuns: [] }
   try {
     for (const keys of sizes) {

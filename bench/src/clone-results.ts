@@ -12,8 +12,12 @@ export const CLONE_METHODS: readonly CloneMethod[] = ['row-link', 'row-copy', 'c
 /** The ROW engine's default segment size. */
 export const DEFAULT_SEGMENT_BYTES = 64 * 2 ** 20
 
-/** The state copied: the head, or the named snapshot taken halfway through the load. */
-export type ClonedState = 'head' | 'named'
+/**
+ * The state copied: the head, or the named snapshot taken halfway through the load; and, by ROW's
+ * clone by hard link only, after the rounds, the head once that snapshot is deleted.
+ */
+export type ClonedState = 'head' | 'named' | 'head-no-snapshot'
+/** The states every method copies in the rounds. */
 export const CLONED_STATES: readonly ClonedState[] = ['head', 'named']
 
 /** The engine a method copies from. */

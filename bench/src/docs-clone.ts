@@ -142,6 +142,25 @@ function spreadLine(results: CloneResults): string {
   return `ROW's clones by hard link took ${ms(a[0])} to ${ms(a[1])} at ${thousands(small.keys)} keys and ${ms(b[0])} to ${ms(b[1])} at ${thousands(large.keys)}${overlap ? ': the rounds of the two sizes overlap, so the ratio of their medians is within this machine\'s noise and reads as "about there", not as a margin' : ''}.`
 }
 
+/** ROW's clone by hard link of the head once the named snapshot is deleted, at each size, beside the same with it held. */
+function withoutSnapshotLine(results: CloneResults): string {
+  const runs = results.runs.filter((r) => r.state === 'head-no-snapshot').sort((a, b) => a.keys - b.keys)
+  if (runs.length === 0) return ''
+  const cells = runs.map((r) => {
+    const held = cloneRun(results, 'row-link', r.keys)
+    const active = median(r.rounds.map((x) => x.activeSegmentBytes ?? 0))
+    return `${ms(medianMs(r))} at ${thousands(r.keys)} keys (held: ${ms(held ? medianMs(held) : undefined)}; ${bytes(active)} of active segment copied)`
+  })
+  const compared = comparedSizes(results)
+  const small = compared ? cloneRun(results, 'row-link', compared.small, 'head-no-snapshot') : undefined
+  const large = compared ? cloneRun(results, 'row-link', compared.large, 'head-no-snapshot') : undefined
+  const ratio = small && large ? ` The ratio of the two sizes is then ${times(medianMs(large) / medianMs(small))}.` : ''
+  return `**What the named snapshot costs a clone.** With a named snapshot held, a ROW clone's checkpoint of
+the source, the clone's recovery and the deletion of the snapshot in the clone each go through the
+list of pages the snapshot alone keeps, which grows with the database. After the rounds the
+benchmark deletes the snapshot from the source and clones the head by hard link ${results.rounds} more time${results.rounds === 1 ? '' : 's'}: ${cells.join(', ')}; the active segment holds by then every earlier clone's checkpoint record.${ratio}`
+}
+
 /**
  * What each ROW clone at `keys` added to the source's active segment, from the first two rounds of
  * the clone by hard link of the head: the checkpoint each clone begins with (every ROW clone of a
@@ -202,8 +221,9 @@ every method copies the head, and the named snapshot, into a new folder on the s
 taking turns: \`db.snapshots.clone\` on the ROW engine with hard links (the default) and with
 \`link: false\`, \`db.snapshots.clone\` on the COW engine, and \`db.snapshots.export\` of the ROW
 database (of the head by way of a snapshot made and deleted outside the timing). Before each copy
-the file system's dirty pages are written out (\`sync -f\`), so that no copy's time includes the
-write-back of the one before it. The time is the call's, to its resolution, durable; bytes written are the clone's \`bytesWritten\`, and for an export
+the file system's dirty pages are written out (\`sync -f\`), garbage is collected and the process
+waits a second, so that no copy's time includes the write-back of the one before it or the
+background work it left (V8 freeing the buffers of a clone's page cache). The time is the call's, to its resolution, durable; bytes written are the clone's \`bytesWritten\`, and for an export
 the bytes of the folder it made. ROW's segments are ${bytes(results.segmentBytes)}${results.segmentBytes === DEFAULT_SEGMENT_BYTES ? ' (the default)' : ` (the default is ${bytes(DEFAULT_SEGMENT_BYTES)})`}. The sources: ${sources}.
 
 The head:
@@ -218,12 +238,15 @@ ${markdownTable(['target', 'measured', 'target', 'verdict'], verdicts.map((v) =>
 
 ${spreadLine(results)}
 
+${withoutSnapshotLine(results)}
+
 ${chart}
 
 ${largeLine} A ROW clone checkpoints the source, links every sealed segment and copies the active one
-up to that checkpoint, whatever the database's size: its time and bytes follow how full the active
-segment happens to be, not the number of keys, and the active segment is the whole log of a database
-smaller than a segment. The clones of one source in a run copy a little more each round: each
+up to that checkpoint, whatever the database's size: what it writes follows how full the active
+segment happens to be, not the number of keys (the active segment is the whole log of a database
+smaller than a segment), and its time follows that and, with a named snapshot held, the pages the
+snapshot alone keeps (below). The clones of one source in a run copy a little more each round: each
 begins with a checkpoint of the source, whose record lists, among the rest, every page the named
 snapshot alone keeps (28 bytes each), and each such record lands in the source's active segment${growth === undefined || compared === undefined ? '' : ` (about ${bytes(growth)} per clone at ${thousands(compared.large)} keys)`}. A COW clone copies every file
 (pages.db, the WAL and the pre-image stores): it scales with the database, as the copy of ROW's

@@ -191,7 +191,7 @@ describe('the benchmark suite in quick mode', () => {
     const clone = readJson<CloneResults>(join(out, 'clone.json'))
     const sizes = [...new Set(clone.runs.map((r) => r.keys))]
     expect(sizes.length).toBeGreaterThan(1)
-    expect(clone.runs.map((r) => [r.keys, r.method, r.state])).toEqual(sizes.flatMap((keys) => CLONE_METHODS.flatMap((method) => CLONED_STATES.map((state) => [keys, method, state]))))
+    expect(clone.runs.map((r) => [r.keys, r.method, r.state])).toEqual(sizes.flatMap((keys) => [...CLONE_METHODS.flatMap((method) => CLONED_STATES.map((state) => [keys, method, state])), [keys, 'row-link', 'head-no-snapshot']]))
     for (const run of clone.runs) {
       expect(run.rounds).toHaveLength(clone.rounds)
       for (const round of run.rounds) {
