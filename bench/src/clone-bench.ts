@@ -7,7 +7,7 @@
  *
  *   pnpm bench:clone [--quick] [--keys 10000,100000,1000000] [--rounds 5] [--overwrites 100000] [--methods row-link,row-copy,cow,export] [--segment-bytes 67108864] [--dir /tmp] [--out bench/results/clone.json]
  */
-import { mkdtempSync, readdirSync, statSync } from 'node:fs'
+import { mkdtempSync, readdirSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
@@ -30,8 +30,6 @@ const VALUE_BYTES = 100
 const MID_LOAD = 'mid-load'
 /** The snapshot an export of the head reads (export takes a name), made and deleted outside the timing. */
 const EXPORT_HEAD = 'export-head'
-/** A log segment's file name (docs/format.md §Files). */
-const SEGMENT_FILE = /^seg-(\d{8})\.log$/
 
 const { values: args } = parseArgs({
   options: {
@@ -86,13 +84,6 @@ async function load(db: Db, keys: number): Promise<void> {
   }
 }
 
-/** Bytes of the newest log segment in `dir`: the source's active segment, which a ROW clone copies up to its checkpoint. */
-function activeSegmentBytes(dir: string): number {
-  const segments = readdirSync(dir).filter((name) => SEGMENT_FILE.test(name)).sort()
-  const newest = segments.at(-1)
-  return newest === undefined ? 0 : statSync(join(dir, newest)).size
-}
-
 /** A loaded source database of one engine, open, and the file system it is on. */
 interface Source {
   db: Db
@@ -137,8 +128,7 @@ async function copyOnce(method: CloneMethod, state: ClonedState, source: Source,
   const started = performance.now()
   const made = await db.snapshots.clone(name, target, { link: method !== 'row-copy' })
   const ms = performance.now() - started
-  const active = METHOD_ENGINE[method] === 'row' ? { activeSegmentBytes: activeSegmentBytes(source.dir) } : {}
-  return { ms, ...made, ...active }
+  return { ms, ...made }
 }
 
 /**

@@ -34,8 +34,6 @@ export interface CloneRound {
   bytesWritten: number
   linkedFiles: number
   copiedFiles: number
-  /** ROW: bytes of the source's active segment when the clone was made, which it copies whole. */
-  activeSegmentBytes?: number
 }
 
 /** One method and state at one size, over the rounds. */
@@ -95,9 +93,4 @@ export function medianMs(run: CloneRun): number {
 /** The median bytes written of a run's rounds. */
 export function medianBytes(run: CloneRun): number {
   return median(run.rounds.map((r) => r.bytesWritten))
-}
-
-/** What a ROW clone wrote apart from its copy of the source's active segment: META and the clone's own first records. */
-export function metadataBytes(round: CloneRound): number {
-  return round.bytesWritten - (round.activeSegmentBytes ?? 0)
 }

@@ -4,9 +4,9 @@
  * clone beside its source.
  */
 import type { ChartWriter } from './chart-writer.js'
-import { type CloneMethod, type CloneResults, type CloneRun, type ClonedState, DEFAULT_SEGMENT_BYTES, medianBytes, medianMs, metadataBytes, type OverwriteRun } from './clone-results.js'
+import { type CloneMethod, type CloneResults, type CloneRun, type ClonedState, DEFAULT_SEGMENT_BYTES, medianBytes, medianMs, type OverwriteRun } from './clone-results.js'
 import { bytes, thousands, times } from './docs-format.js'
-import { markdownTable, median } from './harness.js'
+import { markdownTable } from './harness.js'
 import { colourScale } from './svg-chart.js'
 
 /** The issue's targets: ROW's clone time at `large` keys within `ratio` × its time at `small`, and bytes written at most one segment plus metadata. */
@@ -45,18 +45,20 @@ export function cloneTimeRatio(results: CloneResults, method: CloneMethod, small
   return a && b ? medianMs(b) / medianMs(a) : undefined
 }
 
-/** Whether every round of a ROW clone copied at most one file, no bigger than a segment: the rest it linked. */
+/**
+ * Whether every round of a ROW clone wrote at most one segment plus metadata: it copied at most
+ * one file and wrote no more than a segment in all (enough, whatever the metadata).
+ */
 export function withinOneSegment(run: CloneRun, segmentBytes: number): boolean {
-  return run.rounds.every((r) => r.copiedFiles <= 1 && (r.activeSegmentBytes ?? 0) <= segmentBytes)
+  return run.rounds.every((r) => r.copiedFiles <= 1 && r.bytesWritten <= segmentBytes)
 }
 
 const ms = (value: number | undefined) => (value === undefined ? '—' : value >= 1000 ? `${(value / 1000).toFixed(2)} s` : `${value.toFixed(value < 10 ? 1 : 0)} ms`)
 
-/** A ROW clone's bytes, split into its copy of the active segment and the metadata it wrote. */
-function bytesSplit(run: CloneRun): string {
-  const active = median(run.rounds.map((r) => r.activeSegmentBytes ?? 0))
-  const metadata = median(run.rounds.map(metadataBytes))
-  return `${bytes(medianBytes(run))} (active segment ${bytes(active)}, metadata ${bytes(metadata)})`
+/** A ROW clone's bytes written, and the files it copied rather than linked. */
+function bytesAndCopies(run: CloneRun): string {
+  const copied = Math.max(...run.rounds.map((r) => r.copiedFiles))
+  return `${bytes(medianBytes(run))} (${copied} file${copied === 1 ? '' : 's'} copied, ${run.rounds.at(-1)?.linkedFiles ?? 0} linked)`
 }
 
 /** The issue's two targets, on ROW's clone by hard link of the head. */
@@ -74,7 +76,7 @@ export function cloneVerdicts(results: CloneResults): CloneVerdict[] {
     },
     {
       label: large ? `ROW clone bytes written at ${thousands(large.keys)} keys${note}` : 'ROW clone bytes written',
-      measured: large ? bytesSplit(large) : '—',
+      measured: large ? bytesAndCopies(large) : '—',
       target: `≤ one segment (${bytes(results.segmentBytes)}) + metadata`,
       met: large === undefined ? undefined : withinOneSegment(large, results.segmentBytes),
     },
@@ -148,8 +150,7 @@ function withoutSnapshotLine(results: CloneResults): string {
   if (runs.length === 0) return ''
   const cells = runs.map((r) => {
     const held = cloneRun(results, 'row-link', r.keys)
-    const active = median(r.rounds.map((x) => x.activeSegmentBytes ?? 0))
-    return `${ms(medianMs(r))} at ${thousands(r.keys)} keys (held: ${ms(held ? medianMs(held) : undefined)}; ${bytes(active)} of active segment copied)`
+    return `${ms(medianMs(r))} at ${thousands(r.keys)} keys (held: ${ms(held ? medianMs(held) : undefined)})`
   })
   const compared = comparedSizes(results)
   const small = compared ? cloneRun(results, 'row-link', compared.small, 'head-no-snapshot') : undefined
@@ -158,19 +159,7 @@ function withoutSnapshotLine(results: CloneResults): string {
   return `**Without the named snapshot.** With a named snapshot held, a ROW clone's checkpoint of the source,
 the clone's recovery and the deletion of the snapshot in the clone each go through the list of pages
 the snapshot alone keeps, which grows with the database. After the rounds the benchmark deletes the
-snapshot from the source and clones the head by hard link ${results.rounds} more time${results.rounds === 1 ? '' : 's'}: ${cells.join(', ')}; the active segment holds by then every earlier clone's checkpoint record, which these clones copy.${ratio}`
-}
-
-/**
- * What each ROW clone at `keys` added to the source's active segment, from the first two rounds of
- * the clone by hard link of the head: the checkpoint each clone begins with (every ROW clone of a
- * round adds one; an export's snapshot adds a few bytes more, counted in).
- */
-function checkpointGrowth(results: CloneResults, keys: number): number | undefined {
-  const [first, second] = cloneRun(results, 'row-link', keys)?.rounds ?? []
-  const clones = results.runs.filter((r) => r.keys === keys && r.state !== 'head-no-snapshot' && (r.method === 'row-link' || r.method === 'row-copy')).length
-  if (first?.activeSegmentBytes === undefined || second?.activeSegmentBytes === undefined || clones === 0) return undefined
-  return (second.activeSegmentBytes - first.activeSegmentBytes) / clones
+snapshot from the source and clones the head by hard link ${results.rounds} more time${results.rounds === 1 ? '' : 's'}: ${cells.join(', ')}.${ratio}`
 }
 
 /** The docs' section. */
@@ -203,7 +192,9 @@ export async function cloneSection(results: CloneResults, charts: ChartWriter): 
   const copyLarge = compared ? cloneRun(results, 'row-copy', compared.large) : undefined
   const exportLarge = compared ? cloneRun(results, 'export', compared.large) : undefined
   const namedLarge = compared ? cloneRun(results, 'row-link', compared.large, 'named') : undefined
-  const growth = compared ? checkpointGrowth(results, compared.large) : undefined
+  const rowLinks = results.runs.filter((r) => r.method === 'row-link')
+  const copies = [...new Set(rowLinks.flatMap((r) => r.rounds.map((x) => x.copiedFiles)))].sort((a, b) => a - b)
+  const rowCopies = rowLinks.length === 0 ? 'no ROW clone by link ran' : copies.length === 1 && copies[0] === 0 ? 'no file was copied in any of this run\'s clones by link' : `the clones by link copied ${copies.join(' or ')} files`
   const largeLine =
     compared && large
       ? `At ${thousands(compared.large)} keys the clone by hard link took ${ms(medianMs(large))} and wrote ${bytes(medianBytes(large))}; ` +
@@ -242,12 +233,9 @@ ${withoutSnapshotLine(results)}
 
 ${chart}
 
-${largeLine} A ROW clone checkpoints the source, links every sealed segment and copies the active one
-up to that checkpoint, whatever the database's size: what it writes follows how full the active
-segment happens to be, not the number of keys (the active segment is the whole log of a database
-smaller than a segment). The clones of one source in a run copy a little more each round: each
-begins with a checkpoint of the source, whose record lists, among the rest, every page the named
-snapshot alone keeps (28 bytes each), and each such record lands in the source's active segment${growth === undefined || compared === undefined ? '' : ` (about ${bytes(growth)} per clone at ${thousands(compared.large)} keys)`}. A COW clone copies every file
+${largeLine} A ROW clone checkpoints the source and seals its active segment (the source goes on in
+a new one), links every segment up to it, and writes META, an empty segment and the records of its
+own first steps (format.md §Clones): ${rowCopies}. A COW clone copies every file
 (pages.db, the WAL and the pre-image stores): it scales with the database, as the copy of ROW's
 segments does. An export reads every entry and writes a new, compact database.${namedLarge && large ? ` A clone of the named snapshot restores it in the clone, and a restore walks every page where the head and the snapshot differ (to move their space between freed and in use), read cold in the new clone: ${ms(medianMs(namedLarge))} at ${thousands(namedLarge.keys)} keys, where the two differ by half the keys, against the head's ${ms(medianMs(large))}.` : ''}
 
