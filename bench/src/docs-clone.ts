@@ -38,10 +38,10 @@ export function comparedSizes(results: CloneResults): { small: number; large: nu
   return small === undefined || large === undefined || small === large ? undefined : { small, large }
 }
 
-/** A method's median clone time of the head at `large` keys ÷ at `small`, if both ran. */
-export function cloneTimeRatio(results: CloneResults, method: CloneMethod, small: number, large: number): number | undefined {
-  const a = cloneRun(results, method, small)
-  const b = cloneRun(results, method, large)
+/** A method's median clone time of `state` (the head by default) at `large` keys ÷ at `small`, if both ran. */
+export function cloneTimeRatio(results: CloneResults, method: CloneMethod, small: number, large: number, state: ClonedState = 'head'): number | undefined {
+  const a = cloneRun(results, method, small, state)
+  const b = cloneRun(results, method, large, state)
   return a && b ? medianMs(b) / medianMs(a) : undefined
 }
 
@@ -153,9 +153,8 @@ function withoutSnapshotLine(results: CloneResults): string {
     return `${ms(medianMs(r))} at ${thousands(r.keys)} keys (held: ${ms(held ? medianMs(held) : undefined)})`
   })
   const compared = comparedSizes(results)
-  const small = compared ? cloneRun(results, 'row-link', compared.small, 'head-no-snapshot') : undefined
-  const large = compared ? cloneRun(results, 'row-link', compared.large, 'head-no-snapshot') : undefined
-  const ratio = small && large ? ` The ratio of the two sizes is then ${times(medianMs(large) / medianMs(small))}.` : ''
+  const without = compared ? cloneTimeRatio(results, 'row-link', compared.small, compared.large, 'head-no-snapshot') : undefined
+  const ratio = without === undefined ? '' : ` The ratio of the two sizes is then ${times(without)}.`
   return `**Without the named snapshot.** With a named snapshot held, a ROW clone's checkpoint of the source,
 the clone's recovery and the deletion of the snapshot in the clone each go through the list of pages
 the snapshot alone keeps, which grows with the database. After the rounds the benchmark deletes the
@@ -166,17 +165,20 @@ snapshot from the source and clones the head by hard link ${results.rounds} more
 export async function cloneSection(results: CloneResults, charts: ChartWriter): Promise<string> {
   const compared = comparedSizes(results)
   const verdicts = cloneVerdicts(results)
-  const methods = [...new Set(results.runs.map((r) => r.method))]
+  // The chart's lines: each method's clones of the head, and ROW's by link once the named snapshot is deleted.
+  const line = (r: CloneRun) => (r.state === 'head-no-snapshot' ? `${r.method}, no snapshot` : r.method)
+  const lines = results.runs.filter((r) => r.state !== 'named')
+  const methods = [...new Set(lines.map(line))]
   const chart = await charts.chart('clone-time', 'Clone time against the number of keys, one line per method', {
-    title: { text: 'Clone time against database size', subtitle: `median of ${results.rounds} round${results.rounds === 1 ? '' : 's'}, the head copied into a new folder; 16-byte keys, ${results.valueBytes}-byte values` },
-    data: { values: results.runs.filter((r) => r.state === 'head').map((r) => ({ method: r.method, keys: r.keys, ms: medianMs(r) })) },
+    title: { text: 'Clone time against database size', subtitle: `the head, median of ${results.rounds} round${results.rounds === 1 ? '' : 's'}; the source holds a named snapshot, deleted for the last line` },
+    data: { values: lines.map((r) => ({ method: line(r), keys: r.keys, ms: medianMs(r) })) },
     width: 460,
     height: 260,
     mark: { type: 'line', point: true },
     encoding: {
       x: { field: 'keys', type: 'quantitative', scale: { type: 'log' }, title: 'keys (log)', axis: { format: '~s' } },
       y: { field: 'ms', type: 'quantitative', scale: { type: 'log' }, title: 'milliseconds (log)' },
-      color: { field: 'method', type: 'nominal', scale: colourScale(methods), title: null },
+      color: { field: 'method', type: 'nominal', scale: colourScale(methods), title: null, legend: { labelLimit: 240 } },
     },
   })
   const sources = results.sources.map((s) => `${s.engine.toUpperCase()} at ${thousands(s.keys)} keys ${bytes(s.fileBytes)}${s.segments === undefined ? '' : ` in ${s.segments} segment${s.segments === 1 ? '' : 's'}`}`).join(', ')

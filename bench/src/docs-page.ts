@@ -14,7 +14,7 @@ import type { ConcurrencyResults } from './concurrency.js'
 import { CONCURRENCY_TARGETS, concurrencyRatio, concurrencySection } from './docs-concurrency.js'
 import { closedAmplification, closedRate, pointAmplification, sustainedSection } from './docs-sustained.js'
 import { RESTART_TARGET, restartRatio, restartSection } from './docs-restart.js'
-import { CLONE_TARGET, cloneRun, cloneSection, cloneVerdicts, comparedSizes, roundsOverlap } from './docs-clone.js'
+import { CLONE_TARGET, cloneRun, cloneSection, cloneTimeRatio, cloneVerdicts, comparedSizes, roundsOverlap } from './docs-clone.js'
 import { type CloneResults, medianBytes, medianMs } from './clone-results.js'
 import type { RestartResults } from './restart-results.js'
 import { throughputSection } from './docs-throughput.js'
@@ -203,7 +203,7 @@ ${r.cow ? claim('the first overwrite after a snapshot costs COW one extra page r
       return run ? `${(medianMs(run) / 1000).toFixed(2)} s, ${bytes(medianBytes(run))}` : '—'
     }
     if (compared && timeVerdict && bytesVerdict) {
-      lines.push(`Clones (§Clones), median time and bytes written at ${compared.large.toLocaleString('en-US')} keys: ROW by hard link ${at('row-link')}, COW ${at('cow')}, export ${at('export')}. ROW's time at ${compared.large.toLocaleString('en-US')} keys ÷ at ${compared.small.toLocaleString('en-US')}: ${timeVerdict.measured} (target ≤ ${CLONE_TARGET.ratio}×, ${timeVerdict.met ? 'met' : 'not met'}${roundsOverlap(c) ? ', within the noise: the rounds of the two sizes overlap' : ''}); bytes written ${bytesVerdict.met ? 'within' : 'more than'} one segment plus metadata.
+      lines.push(`Clones (§Clones), median time and bytes written at ${compared.large.toLocaleString('en-US')} keys: ROW by hard link ${at('row-link')}, COW ${at('cow')}, export ${at('export')}. ROW's time at ${compared.large.toLocaleString('en-US')} keys ÷ at ${compared.small.toLocaleString('en-US')}: ${timeVerdict.measured} (target ≤ ${CLONE_TARGET.ratio}×, ${timeVerdict.met ? 'met' : 'not met'}${roundsOverlap(c) ? ', within the noise: the rounds of the two sizes overlap' : ''}; ${times(cloneTimeRatio(c, 'row-link', compared.small, compared.large, 'head-no-snapshot'))} once the named snapshot is deleted); bytes written ${bytesVerdict.met ? 'within' : 'more than'} one segment plus metadata.
 `)
     }
   }

@@ -37,6 +37,7 @@ export const COLOURS: Record<string, string> = {
   lmdb: '#9467bd',
   'memory-level': '#7f7f7f',
   'row-link': '#1f77b4',
+  'row-link, no snapshot': '#9edae5',
   'row-copy': '#6baed6',
   cow: '#ff7f0e',
   export: '#8c564b',
