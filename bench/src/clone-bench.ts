@@ -96,10 +96,11 @@ interface Source {
  * Readies the machine for a timed step, so that it does not pay for the last one:
  * 1. Write the file system's dirty pages out (syncfs): a COW clone leaves hundreds of MiB.
  * 2. Collect garbage (node runs with --expose-gc).
- * 3. Wait a second, for what the last step left to background threads (V8 freeing the buffers
- *    of a clone's page cache, the kernel its pages): measured at 1,000,000 keys, a ROW clone of
- *    the head right after a clone of the named snapshot took a median 355 ms without the wait,
- *    against 128 ms after another clone of the head, and about the same as that with it.
+ * 3. Wait a second, for what the last step left to background threads (most likely V8 freeing
+ *    the buffers of a clone's page cache): measured at 1,000,000 keys before clones shared the
+ *    active segment, a ROW clone of the head right after a clone of the named snapshot took a
+ *    median 355 ms without the wait against 128 ms after another clone of the head, and 181 ms
+ *    against 179 ms with it.
  */
 async function settle(disk: BlockDevice): Promise<void> {
   disk.flush()

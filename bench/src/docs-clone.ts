@@ -216,7 +216,7 @@ taking turns: \`db.snapshots.clone\` on the ROW engine with hard links (the defa
 database (of the head by way of a snapshot made and deleted outside the timing). Before each copy
 the file system's dirty pages are written out (\`sync -f\`), garbage is collected and the process
 waits a second, so that no copy's time includes the write-back of the one before it or the
-background work it left (V8 freeing the buffers of a clone's page cache). The time is the call's, to its resolution, durable; bytes written are the clone's \`bytesWritten\`, and for an export
+background work it left (most likely V8 freeing the buffers of a clone's page cache). The time is the call's, to its resolution, durable; bytes written are the clone's \`bytesWritten\`, and for an export
 the bytes of the folder it made. ROW's segments are ${bytes(results.segmentBytes)}${results.segmentBytes === DEFAULT_SEGMENT_BYTES ? ' (the default)' : ` (the default is ${bytes(DEFAULT_SEGMENT_BYTES)})`}. The sources: ${sources}.
 
 The head:
