@@ -18,7 +18,7 @@ import { BlockDevice } from './block-device.js'
 import { CLONE_METHODS, CLONED_STATES, type CloneEngine, DEFAULT_SEGMENT_BYTES, type CloneMethod, type CloneResults, type CloneRound, type CloneRun, type CloneSource, type ClonedState, medianBytes, medianMs, METHOD_ENGINE, type OverwriteRun } from './clone-results.js'
 import { bytes, mark, thousands, times } from './docs-format.js'
 import { cloneVerdicts } from './docs-clone.js'
-import { benchKey, random, table } from './harness.js'
+import { benchKey, random, shuffledKeys, table } from './harness.js'
 import { partProgress } from './progress.js'
 import { runRecord, writeJson } from './result-file.js'
 import { folderBytes, removeFolder } from './stores.js'
@@ -66,15 +66,7 @@ function write(db: Db, ops: Operation[], sync: boolean): Promise<void> {
  * them all at once; the named snapshot {@link MID_LOAD} is taken when half are in.
  */
 async function load(db: Db, keys: number): Promise<void> {
-  const order = new Uint32Array(keys)
-  for (let i = 0; i < keys; i++) order[i] = i
-  const rand = random(7)
-  for (let i = keys - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1))
-    const t = order[i] as number
-    order[i] = order[j] as number
-    order[j] = t
-  }
+  const order = shuffledKeys(keys)
   const half = Math.floor(keys / BATCH / 2) * BATCH
   for (let at = 0; at < keys; at += BATCH) {
     if (at === half) await db.snapshots.create(MID_LOAD)

@@ -73,3 +73,17 @@ export function table(header: string[], rows: string[][]): string {
 export function markdownTable(header: string[], rows: string[][]): string {
   return [`| ${header.join(' | ')} |`, `| ${header.map((_, i) => (i === 0 ? '---' : '---:')).join(' | ')} |`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n')
 }
+
+/** Key numbers 0 to `keys` − 1 in a random order, the same in every run (a load in random order). */
+export function shuffledKeys(keys: number): Uint32Array {
+  const order = new Uint32Array(keys)
+  for (let i = 0; i < keys; i++) order[i] = i
+  const rand = random(7)
+  for (let i = keys - 1; i > 0; i--) {
+    const j = Math.floor(rand() * (i + 1))
+    const t = order[i] as number
+    order[i] = order[j] as number
+    order[j] = t
+  }
+  return order
+}

@@ -24,7 +24,7 @@ import { RowEngine } from '@strata/row-engine'
 import { NodeFileSystem } from '@strata/storage'
 import { ClassicLevel } from 'classic-level'
 import { open as openLmdb } from 'lmdb'
-import { benchKey, median, random, table } from './harness.js'
+import { benchKey, median, random, shuffledKeys, table } from './harness.js'
 import { partProgress } from './progress.js'
 import { runRecord, writeJson } from './result-file.js'
 import { type KillPoint, RESTART_STORES, type RestartResults, type RestartRun, type RestartStore, worstReopen } from './restart-results.js'
@@ -107,15 +107,7 @@ async function openStore(store: RestartStore, dir: string, maxReplayMs?: number)
 /** Loads `keys` keys in random order, in durable batches, without holding them all at once. */
 async function load(store: RestartStore, dir: string, keys: number, maxReplayMs?: number): Promise<void> {
   const db = await openStore(store, dir, maxReplayMs)
-  const order = new Uint32Array(keys)
-  for (let i = 0; i < keys; i++) order[i] = i
-  const rand = random(7)
-  for (let i = keys - 1; i > 0; i--) {
-    const j = Math.floor(rand() * (i + 1))
-    const t = order[i] as number
-    order[i] = order[j] as number
-    order[j] = t
-  }
+  const order = shuffledKeys(keys)
   for (let at = 0; at < keys; at += BATCH) {
     const ops: Operation[] = []
     for (let k = at; k < Math.min(keys, at + BATCH); k++) ops.push({ type: 'put', key: benchKey(order[k] as number), value: incompressibleValue(order[k] as number, 0, VALUE_BYTES) })

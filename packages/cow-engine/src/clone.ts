@@ -1,5 +1,5 @@
 import type { CloneResult } from '@strata/btree'
-import { ErrorCode, type FileSystem, StrataError } from '@strata/storage'
+import { ErrorCode, type FileSystem, StrataError, syncFiles } from '@strata/storage'
 import type { Database } from './database.js'
 import { PAGE_FILE } from './page-file.js'
 import { STORE_FILE_PATTERN } from './preimage-store.js'
@@ -32,14 +32,6 @@ export async function copyDatabaseFiles(db: Database, target: FileSystem): Promi
   const files = databaseFiles(db.fs)
   let bytesWritten = 0
   for (const name of files) bytesWritten += share(name, target, { link: false }).bytesWritten
-  for (const name of files) {
-    const copy = target.open(name)
-    try {
-      await copy.sync()
-    } finally {
-      copy.close()
-    }
-  }
-  await target.syncDirectory()
+  await syncFiles(target, files)
   return { linkedFiles: 0, copiedFiles: files.length, bytesWritten }
 }

@@ -1,5 +1,5 @@
 import { beginClone, type CloneResult, endClone } from '@strata/btree'
-import { ErrorCode, type FileSystem, RECORD_HEADER_BYTES, StrataError } from '@strata/storage'
+import { ErrorCode, type FileSystem, RECORD_HEADER_BYTES, StrataError, syncFiles } from '@strata/storage'
 import { LAST_SEGMENT, logAddress, offsetOf, segmentOf } from './address.js'
 import { checkpoint } from './checkpoint.js'
 import { removeEmptySegments } from './cleaning.js'
@@ -83,15 +83,7 @@ export async function cloneDatabase(db: Database, target: FileSystem, request: C
     own.close()
   }
   result.copiedFiles = copied.length + (sealed ? 0 : 1)
-  for (const file of copied) {
-    const copy = target.open(file)
-    try {
-      await copy.sync()
-    } finally {
-      copy.close()
-    }
-  }
-  await target.syncDirectory()
+  await syncFiles(target, copied)
   const meta = await MetaFile.create(target, { generation: 0, pageSize: db.pageSize, segmentBytes: db.meta.current.segmentBytes, checkpoint: at, checkpointSeq: seq })
   meta.close()
   // 4. The clone's own state.

@@ -86,3 +86,16 @@ export function holdsBytes(fs: FileSystem, name: string): boolean {
     file.close()
   }
 }
+
+/** Makes the files `names` of folder `fs` durable, then their names: for files made by copy or link. */
+export async function syncFiles(fs: FileSystem, names: readonly string[]): Promise<void> {
+  for (const name of names) {
+    const file = fs.open(name)
+    try {
+      await file.sync()
+    } finally {
+      file.close()
+    }
+  }
+  await fs.syncDirectory()
+}

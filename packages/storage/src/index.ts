@@ -8,7 +8,7 @@ export { type CrashFeatures, CrashFileSystem, type CrashFileSystemOptions, type 
 export { assert, corruption, ErrorCode, type ErrorCodeValue, rangeError, StrataError } from './errors.js'
 export { type Fault, type FaultableFileSystem, type FaultInjector, type FaultOperation } from './fault.js'
 export { FaultyFileSystem } from './faulty-file-system.js'
-export { type BlockFile, type FileSystem, holdsBytes, type SharedFile } from './file-system.js'
+export { type BlockFile, type FileSystem, holdsBytes, type SharedFile, syncFiles } from './file-system.js'
 export { type IoReport, IoStats, PURPOSES, type Purpose } from './io-stats.js'
 export { MemoryFileData, MemoryFileSystem } from './memory-file-system.js'
 export { NodeFileSystem, type NodeFileSystemOptions } from './node-file-system.js'
