@@ -105,8 +105,8 @@ async function soakOne(engine, seconds) {
         console.log(`${engine.padEnd(17)} ${s.seconds.toFixed(1).padStart(6)} s  RSS ${mib(s.rss).padStart(10)}  heap ${mib(s.heapUsed).padStart(9)}  files ${mib(s.fileBytes).padStart(9)}  seq ${s.seq}`)
       },
     })
-    const { samples, ...summary } = report
-    console.log(`RESULT ${JSON.stringify({ ...summary, samples: samples.length })}`)
+    const { samples, fileTrace, ...summary } = report
+    console.log(`RESULT ${JSON.stringify({ ...summary, samples: samples.length, fileSamples: fileTrace.length })}`)
   } finally {
     rmSync(folder, { recursive: true, force: true })
   }

@@ -51,6 +51,8 @@ export interface SoakReport {
   /** Seconds into the run at which every snapshot taken at the start had been replaced: from then on the live snapshots span their full window. */
   steadyAt: number | undefined
   samples: SoakSample[]
+  /** Bytes of the database's files after every batch, as [seconds, bytes]: dense enough to catch each peak between two checkpoints, which the memory samples, taken less often, can miss. */
+  fileTrace: [number, number][]
   rss: SoakGrowth
   fileBytes: SoakGrowth
   /** Problems: wrong reads, errors, unbounded growth, a failed check() after the final reopen. */
@@ -114,8 +116,8 @@ function folderBytes(folder: string): number {
 }
 
 /** The growth of a figure from the middle third of a run to its last third (the first third is warm-up). */
-function growthOf(samples: readonly SoakSample[], seconds: number, pick: (s: SoakSample) => number, allowed: number): SoakGrowth {
-  const maxOf = (from: number, to: number) => Math.max(0, ...samples.filter((s) => s.seconds >= from && s.seconds < to).map(pick))
+function growthOf<T>(samples: readonly T[], seconds: number, at: (s: T) => number, pick: (s: T) => number, allowed: number): SoakGrowth {
+  const maxOf = (from: number, to: number) => samples.reduce((max, s) => (at(s) >= from && at(s) < to ? Math.max(max, pick(s)) : max), 0)
   const middleMax = maxOf(seconds / 3, (2 * seconds) / 3)
   const lastMax = maxOf((2 * seconds) / 3, Number.POSITIVE_INFINITY)
   const growth = middleMax === 0 ? 0 : lastMax / middleMax - 1
@@ -152,8 +154,9 @@ export async function soak(options: SoakOptions): Promise<SoakReport> {
     checkpoints: 0,
     steadyAt: undefined,
     samples: [],
-    rss: growthOf([], 0, () => 0, 0),
-    fileBytes: growthOf([], 0, () => 0, 0),
+    fileTrace: [],
+    rss: growthOf([], 0, () => 0, () => 0, 0),
+    fileBytes: growthOf([], 0, () => 0, () => 0, 0),
     failures: [],
   }
   /** What each key holds now: the batch and size of its value, or undefined once deleted. */
@@ -204,6 +207,7 @@ export async function soak(options: SoakOptions): Promise<SoakReport> {
         nextSample += sampleMs / 1000
       }
       await writeBatch(engine, rand, keys, ++report.batches, latest)
+      report.fileTrace.push([elapsed(), folderBytes(options.folder)])
       // Snapshots: one every 10 batches (or `snapshotEvery`, if fewer) until `liveTarget` are live, then the oldest replaced every `snapshotEvery`.
       if (report.batches % (live.length < liveTarget ? Math.min(10, snapshotEvery) : snapshotEvery) === 0) {
         if (live.length >= liveTarget) {
@@ -254,8 +258,8 @@ export async function soak(options: SoakOptions): Promise<SoakReport> {
     await engine.close().catch(() => undefined)
   }
   const ran = report.seconds
-  report.rss = growthOf(report.samples, ran, (s) => s.rss, options.rssGrowth ?? 0.25)
-  report.fileBytes = growthOf(report.samples, ran, (s) => s.fileBytes, options.fileGrowth ?? 0.25)
+  report.rss = growthOf(report.samples, ran, (s) => s.seconds, (s) => s.rss, options.rssGrowth ?? 0.25)
+  report.fileBytes = growthOf(report.fileTrace, ran, ([seconds]) => seconds, ([, bytes]) => bytes, options.fileGrowth ?? 0.25)
   // Growth means something only once the warm-up third covers the snapshots' first full window.
   if (report.steadyAt === undefined || report.steadyAt > ran / 3) {
     const when = report.steadyAt === undefined ? 'never' : `at ${report.steadyAt.toFixed(1)} s`
