@@ -186,12 +186,13 @@ export class Tree {
   /**
    * Makes the clean page at `address` dirty, with every node above it, so the next spill writes it
    * elsewhere (reclamation moves live pages out of a segment this way). `probe` is any key in the
-   * page's range, such as its first key. Returns false if the head no longer uses that page.
+   * page's range, such as its first key. Returns the page's bytes, or 0 if the head no longer uses
+   * that page.
    */
-  relocate(probe: Uint8Array, address: PageAddress): boolean {
+  relocate(probe: Uint8Array, address: PageAddress): number {
     let depth = 0
     for (let node = this.root; node.address !== address; depth++) {
-      if (node.leaf) return false
+      if (node.leaf) return 0
       node = loadChild(this.source, node, searchNode(node, probe, true))
     }
     this.root = this.#touch(this.root)
@@ -200,40 +201,42 @@ export class Tree {
       if (node.leaf) throw new Error('strata: invariant broken: relocation path changed')
       node = this.#child(node, searchNode(node, probe, true))
     }
-    return true
+    return node.bytes
   }
 
   /**
-   * Relocates every page of the head whose address `picked` accepts, as {@link relocate} does one;
-   * returns the pages moved (before they became dirty: address and bytes). Walks the branches, which
-   * it reads in if need be; of the leaves, it reads in the leftmost (to learn the tree's height) and
-   * those whose pages are picked. So a caller learns what the head uses in a segment without
-   * reading the segment.
+   * The pages of the head whose address `picked` accepts, each with a probe for {@link relocate}
+   * (a key in its range: the separator before it in its parent). Walks the branches, which it reads
+   * in if need be, and reads no leaf: so a caller learns what the head uses in a segment without
+   * reading the segment, and can read the leaves it will relocate ahead, off the event loop.
    */
-  relocatePages(picked: (address: PageAddress) => boolean): { address: PageAddress; bytes: number }[] {
-    const found: { probe: Uint8Array; address: PageAddress; bytes: number }[] = []
-    const pick = (node: Node) => {
-      if (node.address !== NO_ADDRESS && picked(node.address)) found.push({ probe: firstKey(node), address: node.address, bytes: node.bytes })
-    }
-    // Leaves all sit at one depth: the leftmost path tells which branches hold leaves.
+  pagesIn(picked: (address: PageAddress) => boolean): { probe: Uint8Array; address: PageAddress }[] {
+    const found: { probe: Uint8Array; address: PageAddress }[] = []
+    // Leaves all sit at one depth: the leftmost path tells which level holds them (its leaf is read).
     let height = 0
     for (let node = this.root; !node.leaf; height++) node = loadChild(this.source, node, 0)
-    const visit = (branch: Branch, depth: number) => {
+    const visit = (branch: Branch, depth: number, low: Uint8Array) => {
       const leaves = depth === height - 1
       for (let i = 0; i < branch.children.length; i++) {
         const child = branch.children[i] as Child
-        if (leaves && typeof child === 'number' && !picked(child)) continue
-        const node = loadChild(this.source, branch, i)
-        pick(node)
-        if (!node.leaf) visit(node, depth + 1)
+        const address = typeof child === 'number' ? child : child.address
+        const probe = i === 0 ? low : (branch.keys[i - 1] as Buffer)
+        if (address !== NO_ADDRESS && picked(address)) found.push({ probe, address })
+        if (!leaves) visit(loadChild(this.source, branch, i) as Branch, depth + 1, probe)
       }
     }
-    pick(this.root)
-    if (!this.root.leaf) visit(this.root, 0)
-    for (const page of found) {
-      if (!this.relocate(page.probe, page.address)) throw new Error('strata: invariant broken: a page the head uses was not found again')
-    }
-    return found.map(({ address, bytes }) => ({ address, bytes }))
+    if (this.root.address !== NO_ADDRESS && picked(this.root.address)) found.push({ probe: EMPTY_KEY, address: this.root.address })
+    if (!this.root.leaf) visit(this.root, 0, EMPTY_KEY)
+    return found
+  }
+
+  /** {@link pagesIn} and {@link relocate} of each at once: returns the pages moved (address and bytes, before they became dirty). */
+  relocatePages(picked: (address: PageAddress) => boolean): { address: PageAddress; bytes: number }[] {
+    return this.pagesIn(picked).map(({ probe, address }) => {
+      const bytes = this.relocate(probe, address)
+      if (bytes === 0) throw new Error('strata: invariant broken: a page the head uses was not found again')
+      return { address, bytes }
+    })
   }
 
   /**
@@ -404,12 +407,6 @@ export class Tree {
     parent.keys[l] = key
     parent.heads = undefined
   }
-}
-
-/** A key within `node`'s range, the one `pageProbe` reads from its page: the first. */
-function firstKey(node: Node): Uint8Array {
-  if (node.leaf) return node.off.length === 0 ? EMPTY_KEY : leafKey(node, 0)
-  return node.keys[0] as Buffer
 }
 
 const EMPTY_KEY = Buffer.alloc(0)

@@ -2,7 +2,7 @@ import { cacheWritten, checkPositiveFields, replayEstimateMs, DEFAULT_LOG_CHECKP
 import { ErrorCode, frameRecord, type Purpose, RECORD_HEADER_BYTES, sealRecord, StrataError } from '@strata/storage'
 import type { LogAddress } from './address.js'
 import { encodeCheckpoint, type StoredSnapshot } from './checkpoint-record.js'
-import { cleanSegments, removeEmptySegments, victims } from './cleaning.js'
+import { queueCleaning, removeEmptySegments } from './cleaning.js'
 import type { Database } from './database.js'
 import { RecordType } from './record.js'
 import { overSpace } from './space-policy.js'
@@ -268,9 +268,7 @@ async function completeCheckpoint(db: Database, checkpointAt: LogAddress, seq: n
     // The segments the policy picks, within a budget, their pages written by the next policy
     // checkpoint: cleaning is spread over the writes instead of stopping them while the whole
     // tree moves at once.
-    db.tasks.runInBackground(async () => {
-      cleanSegments(db, victims(db, { all: false }))
-    })
+    queueCleaning(db)
   }
 }
 

@@ -1,5 +1,5 @@
 import { MemoryFileSystem } from '@strata/storage'
-import { readAll } from '@strata/testkit'
+import { readAll, SlowReadFileSystem } from '@strata/testkit'
 import { describe, expect, it } from 'vitest'
 import { RowEngine } from './row-engine.js'
 
@@ -12,8 +12,8 @@ const key = (i: number) => Buffer.from(`key-${String(i).padStart(6, '0')}`)
 const value = (i: number, round: number, bytes = 40) => Buffer.alloc(bytes, (i * 31 + round) % 251)
 
 /** 1 KiB pages, 64 KiB segments, checkpoints every 16 KiB of log or more, written `slicePages` leaves a turn. */
-function open(fs: MemoryFileSystem, slicePages = 8): Promise<RowEngine> {
-  return RowEngine.open({ fs, pageSize: 1024, segmentBytes: 64 * 1024, checkpoint: { minLogBytes: 16 * 1024, slicePages } })
+function open(fs: MemoryFileSystem, slicePages = 8, cacheSize?: number): Promise<RowEngine> {
+  return RowEngine.open({ fs, pageSize: 1024, segmentBytes: 64 * 1024, checkpoint: { minLogBytes: 16 * 1024, slicePages }, ...(cacheSize === undefined ? {} : { cacheSize }) })
 }
 
 /** Writes `rounds` rounds of overwrites of `keys` (a batch of 50 each), durable at the end of each round. */
@@ -96,6 +96,61 @@ describe('RowEngine segment cleaning', () => {
     expect(read).toBeLessThan(before.fileBytes / 4)
     expect(stats.fileBytes).toBeLessThan(3 * stats.liveBytes)
     const want = expected([...COLD, ...HOT], (i) => (i < 3000 ? 0 : 50), bytes)
+    await holdsAcrossReopen(fs, engine, want)
+  })
+
+  it('after a reopen, reads the pages it moves off the event loop, between the writes', async () => {
+    const fs = new SlowReadFileSystem(0)
+    let engine = await open(fs)
+    await overwrite(engine, COLD, 1, 0)
+    await overwrite(engine, HOT, 40, 1)
+    await engine.close()
+    // Reopened: what cleaning moves from now on is not in memory. (The cache holds the hot pages,
+    // so the writes' own reads, which are synchronous, stay few.)
+    engine = await open(fs, 8, 1024 * 1024)
+    const before = { reads: { ...fs.reads }, io: engine.stats().io }
+    await overwrite(engine, HOT, 110, 41)
+    const stats = engine.stats()
+    const moved = stats.io.bytesWritten.reclaim - before.io.bytesWritten.reclaim
+    const blocking = fs.reads.blocking - before.reads.blocking
+    const nonBlocking = fs.reads.nonBlocking - before.reads.nonBlocking
+    console.log(`cleaning after a reopen: ${moved} bytes of pages moved; ${nonBlocking} reads off the event loop, ${blocking} on it`)
+    // Cleaning done at once, on the write queue, read 194 pages on the event loop here and none off it.
+    expect(moved).toBeGreaterThan(100_000)
+    expect(nonBlocking).toBeGreaterThan(moved / 1024 / 4)
+    expect(blocking).toBeLessThan(nonBlocking / 2)
+    expect(stats.fileBytes).toBeLessThan(6 * stats.liveBytes)
+    const want = expected([...COLD, ...HOT], (i) => (i < 3000 ? 0 : 150))
+    await holdsAcrossReopen(fs, engine, want)
+  })
+
+  it('after a reopen, copies out-of-line values out of the segments it cleans, reading them off the event loop', async () => {
+    const fs = new SlowReadFileSystem(0)
+    let engine = await open(fs)
+    await overwrite(engine, COLD, 1, 0)
+    // Ten cold keys get values too large for a 1 KiB page: VALUE records, among hot batches.
+    const bytes = (i: number) => (i < 10 ? 2000 : 40)
+    await engine.write(COLD.slice(0, 10).map((i) => ({ type: 'put' as const, key: key(i), value: value(i, 0, 2000) })))
+    // The values went to the newest segment.
+    const values = fs.list().filter((name) => name.startsWith('seg-')).sort().at(-1)
+    await overwrite(engine, HOT, 10, 1)
+    await engine.close()
+    engine = await open(fs, 8, 1024 * 1024)
+    const before = { reads: { ...fs.reads }, io: engine.stats().io }
+    await overwrite(engine, HOT, 100, 11)
+    const stats = engine.stats()
+    const read = stats.io.bytesRead.reclaim - before.io.bytesRead.reclaim
+    const blocking = fs.reads.blocking - before.reads.blocking
+    const nonBlocking = fs.reads.nonBlocking - before.reads.nonBlocking
+    console.log(`values after a reopen: ${read} bytes of segments read through; ${nonBlocking} reads off the event loop, ${blocking} on it`)
+    // Done at once on the write queue, this read 133 times on the event loop and never off it.
+    expect(blocking).toBeLessThan(nonBlocking / 2)
+    // Every segment found at open may hold values: those cleaned are read through, 1 MiB a read, off the thread.
+    expect(read).toBeGreaterThan(20_000)
+    expect(stats.fileBytes).toBeLessThan(6 * stats.liveBytes)
+    // The values moved out of their segment, which went.
+    expect(fs.list()).not.toContain(values)
+    const want = expected([...COLD, ...HOT], (i) => (i < 3000 ? 0 : 110), bytes)
     await holdsAcrossReopen(fs, engine, want)
   })
 })

@@ -72,6 +72,8 @@ export class Database implements PageSource, TreeEvents {
   checkpointQueued = false
   /** Bytes of the pages cleaning relocated since the last checkpoint: the next one counts them as `reclaim`. */
   relocatedBytes = 0
+  /** Whether cleaning is under way beside the writes (cleaning.ts `queueCleaning`): one at a time. */
+  cleaning = false
   /** Bytes of PAGE records a policy checkpoint under way has written ahead of its CHECKPOINT record. */
   slicedBytes = 0
   /**
@@ -136,8 +138,17 @@ export class Database implements PageSource, TreeEvents {
 
   // ── PageSource: how the tree reads pages and values ─────────────────────────
 
+  /**
+   * Pages read ahead for the task running now (cleaning's turns, cleaning.ts): `cachedNode` takes
+   * one from here where the cache lacks it, and leaves the cache as it is: cleaning reads cold pages
+   * once, to move them, and they would only push out the pages the writes use.
+   */
+  pagesAhead: Map<PageAddress, Node> | undefined
+
   cachedNode(address: PageAddress): Node {
-    return this.cache.readThrough(address, this)
+    const ahead = this.pagesAhead?.get(address)
+    if (ahead === undefined || this.cache.peek(address) !== undefined) return this.cache.readThrough(address, this)
+    return ahead
   }
 
   loadNode(address: PageAddress): Node {
@@ -152,16 +163,17 @@ export class Database implements PageSource, TreeEvents {
 
   /**
    * Reads the page at `address` without blocking the event loop (the read runs in the OS's thread
-   * pool), for a `get` whose path leaves memory there, and holds it in the page cache. Where the
+   * pool), for a `get` whose path leaves memory there, and holds it in the page cache (unless not to
+   * `admit` it: the caller holds it). Where the
    * log cannot read so (a file in memory), reads it at once.
    */
-  async readPageAsync(address: PageAddress): Promise<Node> {
+  async readPageAsync(address: PageAddress, admit = true): Promise<Node> {
     const read = Buffer.allocUnsafe(this.#pageRead.length)
     const reading = this.log.readIntoAsync(address, read, 'page')
-    if (reading === undefined) return this.cachedNode(address)
+    if (reading === undefined) return admit ? this.cachedNode(address) : this.loadNode(address)
     const node = this.#decodePage(address, read, await reading)
     this.cache.countMiss()
-    this.cache.admit(address, node)
+    if (admit) this.cache.admit(address, node)
     return node
   }
 

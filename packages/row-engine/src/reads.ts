@@ -91,6 +91,20 @@ async function readPath(db: Database, key: Uint8Array): Promise<Buffer | undefin
   }
 }
 
+/**
+ * Reads the pages of the head's path to `key` that are not in memory into the page cache, off the
+ * event loop, so that work on the write queue (cleaning) finds them there instead of reading them
+ * at once. The path may change meanwhile; what was read stays useful or is evicted like any page.
+ */
+export async function readPathAhead(db: Database, key: Uint8Array): Promise<void> {
+  const read = new Map<PageAddress, Node>()
+  let path = walkInMemory(db, db.tree.root, key, read)
+  for (let reads = 0; reads < ASYNC_PAGE_READS && !path.found && !db.closed; reads++) {
+    read.set(path.missing, await db.readPageAsync(path.missing))
+    path = walkInMemory(db, db.tree.root, key, read)
+  }
+}
+
 /** A value as a get returns it: read from the log if stored outside its leaf. */
 function valueOf(db: Database, value: StoredValue | undefined): Buffer | undefined {
   if (value === undefined || !isRef(value)) return value
