@@ -32,6 +32,12 @@ export interface TreeEvents {
   removed(node: Node): void
   /** An out-of-line value is no longer referenced by the head. */
   valueRemoved(key: Buffer, ref: ValueRef): void
+  /**
+   * A dirty node of an earlier generation was copied to be changed: the head no longer uses it,
+   * though a frozen tree may (a checkpoint writing that tree learns here which of its pages the
+   * head has left).
+   */
+  copied?(node: Node): void
 }
 
 interface Split {
@@ -253,6 +259,7 @@ export class Tree {
       }
       return node
     }
+    if (node.address === NO_ADDRESS) this.events.copied?.(node)
     const copy = cloneNode(node, this.#gen)
     copy.born = this.birth
     return copy

@@ -16,7 +16,8 @@ export interface StoredSnapshot {
  * data bytes; u32 segment count, then per segment u32 number and u64 bytes the head uses there;
  * u32 named-snapshot count, then per snapshot u16 name length, name (UTF-8), u64 seq, u64
  * createdAt, u64 root, u32 meta length, meta; u32 held count, then per held free u64 address,
- * u32 bytes, u64 born, u64 seq.
+ * u32 bytes, u64 born, u64 seq; u64 replay start (absent in records written before it was added:
+ * then the replay starts just past the record).
  */
 export interface CheckpointRecord {
   seq: number
@@ -27,11 +28,17 @@ export interface CheckpointRecord {
   snapshots: StoredSnapshot[]
   /** Bytes the head no longer uses that named snapshots still need. */
   held: Free[]
+  /**
+   * Log address where recovery starts replaying: the first batch after `seq` is there or later.
+   * Before the record itself when the checkpoint was written beside the writes (checkpoint.ts);
+   * undefined in a record that predates the field (the replay then starts just past the record).
+   */
+  replayFrom?: number | undefined
 }
 
 export function encodeCheckpoint(c: CheckpointRecord): Buffer {
   const names = c.snapshots.map((s) => Buffer.from(s.name, 'utf8'))
-  let size = 28 + 12 * c.live.size + 4 + 4 + 28 * c.held.length
+  let size = 28 + 12 * c.live.size + 4 + 4 + 28 * c.held.length + (c.replayFrom === undefined ? 0 : 8)
   c.snapshots.forEach((s, i) => {
     size += 2 + (names[i] as Buffer).length + 24 + 4 + s.meta.length
   })
@@ -64,6 +71,7 @@ export function encodeCheckpoint(c: CheckpointRecord): Buffer {
     at = writeU64(buf, f.born, at)
     at = writeU64(buf, f.seq, at)
   }
+  if (c.replayFrom !== undefined) writeU64(buf, c.replayFrom, at)
   return buf
 }
 
@@ -107,6 +115,11 @@ export function decodeCheckpoint(payload: Buffer, file: string, offset: number):
   for (let i = 0; i < heldCount; i++, at += 28) {
     held.push({ address: readU64(payload, at), bytes: payload.readUInt32LE(at + 8), born: readU64(payload, at + 12), seq: readU64(payload, at + 20) })
   }
+  let replayFrom: number | undefined
+  if (at + 8 === payload.length) {
+    replayFrom = readU64(payload, at)
+    at += 8
+  }
   if (at !== payload.length) throw bad()
-  return { seq, root, dataBytes, live, snapshots, held }
+  return { seq, root, dataBytes, live, snapshots, held, replayFrom }
 }

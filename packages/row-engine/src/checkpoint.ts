@@ -1,9 +1,10 @@
 import { cacheWritten, checkPositiveFields, replayEstimateMs, DEFAULT_LOG_CHECKPOINT_POLICY, dirtyLeaves, type LogCheckpointPolicy, NO_ADDRESS, type Node, type PageAddress, spill, spillNode } from '@strata/btree'
-import { ErrorCode, frameRecord, type Purpose, RECORD_HEADER_BYTES, sealRecord, StrataError } from '@strata/storage'
+import { ErrorCode, frameRecord, type Purpose, RECORD_HEADER_BYTES, sealRecord, StrataError, writeU64 } from '@strata/storage'
 import type { LogAddress } from './address.js'
 import { encodeCheckpoint, type StoredSnapshot } from './checkpoint-record.js'
 import { queueCleaning, removeEmptySegments } from './cleaning.js'
 import type { Database } from './database.js'
+import type { NamedEntry } from './named.js'
 import { RecordType } from './record.js'
 import { overSpace } from './space-policy.js'
 
@@ -58,35 +59,60 @@ function minLogBytes(db: Database): number {
 }
 
 /**
- * Queues one turn of a policy checkpoint behind the writes already queued. A turn writes up to
- * `slicePages` dirty leaves and queues the next turn; the last turn writes the rest (the leaves
- * dirtied since, and every dirty branch) and the CHECKPOINT record. Writes thus wait for one
- * turn at a time, not for a whole tree's pages. A checkpoint takes at most as many turns as its
- * first found dirty leaves to fill, so writes that go on dirtying leaves cannot keep it from
- * ending. Leaves a later write changes again are written again; the copy written earlier is
- * freed like any page the head stops using.
+ * A policy checkpoint under way beside the writes (docs/architecture.md §Checkpoints beside the
+ * writes): the head's state it froze, and what it needs to describe that state once its pages are
+ * written.
  */
-export function queueCheckpointTurn(db: Database, turn?: { left: number; after: number }): void {
+export interface FrozenCheckpoint {
+  /** The frozen root: writes copy what they change from here on, so the tree under it stays as it was. */
+  root: Node
+  seq: number
+  dataBytes: number
+  /** The named snapshots at the freeze. */
+  named: NamedEntry[]
+  /** The log's end at the freeze: the batches after `seq` follow it, and the replay starts there. */
+  replayFrom: LogAddress
+  /** Dirty nodes of the frozen tree that the head left before they were written, with the sequence number that left them. */
+  left: WeakMap<Node, number>
+}
+
+/**
+ * Queues one turn of a policy checkpoint behind the writes already queued. The first turn freezes
+ * the head's state (a snapshot in memory: writes copy what they change from then on) and notes
+ * where the log ends; each turn writes up to `slicePages` dirty leaves of that frozen tree and
+ * queues the next behind the writes queued meanwhile; the last writes its dirty branches, the
+ * pages only named snapshots use, and the CHECKPOINT record, which says to replay from where the
+ * log ended at the freeze. Writes thus wait for one turn at a time, and no leaf is written twice:
+ * what a write changes after the freeze is the next checkpoint's.
+ */
+export function queueCheckpointTurn(db: Database, frozen?: FrozenCheckpoint): void {
   void db.tasks
     .run(() => {
-      // Not wanted any more (after the first turn: another checkpoint, such as a compaction's, ended meanwhile).
-      if (db.closed || db.log.broken || (turn ? turn.after !== db.checkpoints : !wantsCheckpoint(db))) {
+      // Not wanted any more (after the first turn: another checkpoint, such as a compaction's, gave this one up).
+      if (db.closed || db.log.broken || (frozen ? db.frozen !== frozen : !wantsCheckpoint(db))) {
         db.checkpointQueued = false
         return Promise.resolve()
       }
-      // A checkpoint's pages start a segment of their own.
-      if (!turn) startSegment(db)
-      const limit = db.policy.slicePages
-      const left = turn ? turn.left : Math.ceil(dirtyLeaves(db.tree.root, Number.POSITIVE_INFINITY).length / limit) - 1
-      if (left > 0 && writeDirtyLeaves(db, limit) === limit) {
-        queueCheckpointTurn(db, { left: left - 1, after: db.checkpoints })
+      if (!frozen) {
+        // The checkpoint before is still reaching the disk: freeze once it has, without holding the writes.
+        if (db.checkpointInFlight) {
+          void db.checkpointDone.then(() => queueCheckpointTurn(db))
+          return Promise.resolve()
+        }
+        // A checkpoint's pages start a segment of their own.
+        startSegment(db)
+        frozen = freeze(db)
+      }
+      if (writeDirtyLeaves(db, frozen.root, db.policy.slicePages) === db.policy.slicePages) {
+        queueCheckpointTurn(db, frozen)
         return Promise.resolve()
       }
       db.checkpointQueued = false
-      return checkpoint(db, 'page', { background: true })
+      return checkpoint(db, 'page', { background: true, frozen })
     })
     .catch((error: unknown) => {
       db.checkpointQueued = false
+      if (db.frozen) abandonFrozen(db)
       // STRATA_LOG_FULL wrote nothing: writes that fit what is left of the last segment go on, and
       // the next one tries again (docs/errors.md §STRATA_LOG_FULL).
       if (error instanceof StrataError && error.code === ErrorCode.LOG_FULL) return
@@ -95,6 +121,37 @@ export function queueCheckpointTurn(db: Database, turn?: { left: number; after: 
       // this error as its cause, and reads go on.
       if (!db.log.broken) db.log.fail(error as Error)
     })
+}
+
+/** Freezes the head's state for a checkpoint beside the writes. */
+function freeze(db: Database): FrozenCheckpoint {
+  const frozen: FrozenCheckpoint = {
+    root: db.tree.freeze(),
+    seq: db.seq,
+    dataBytes: db.tree.dataBytes,
+    named: [...db.named.values()],
+    replayFrom: db.log.end as LogAddress,
+    left: new WeakMap(),
+  }
+  db.frozen = frozen
+  db.space.freeze()
+  // What the policy weighs from now on is what the next checkpoint will owe.
+  db.logSinceCheckpoint = 0
+  db.dirtiedSinceCheckpoint = 0
+  return frozen
+}
+
+/**
+ * Gives up the checkpoint under way beside the writes (another checkpoint, a restore or a failure
+ * comes first). What it wrote stays counted: the head uses those pages, or they were freed when
+ * the head left them; its frees wait for the next checkpoint, and so does the log it left.
+ */
+export function abandonFrozen(db: Database): void {
+  if (!db.frozen) return
+  db.frozen = undefined
+  db.space.abandonFreeze()
+  // The log since the checkpoint before is still to replay: count it again, roughly, as the log's growth since the freeze is not kept apart.
+  db.logSinceCheckpoint = Math.max(db.logSinceCheckpoint, db.policy.minLogBytes)
 }
 
 /**
@@ -108,9 +165,9 @@ export function startSegment(db: Database): void {
   db.log.rollEarly()
 }
 
-/** Writes up to `limit` dirty leaves of the head as PAGE records in one write; returns how many. */
-function writeDirtyLeaves(db: Database, limit: number): number {
-  const leaves = dirtyLeaves(db.tree.root, limit)
+/** Writes up to `limit` dirty leaves of the tree under `root` as PAGE records in one write; returns how many. */
+function writeDirtyLeaves(db: Database, root: Node, limit: number): number {
+  const leaves = dirtyLeaves(root, limit)
   if (leaves.length === 0) return 0
   let bytes = 0
   for (const leaf of leaves) bytes += RECORD_HEADER_BYTES + leaf.bytes
@@ -137,12 +194,25 @@ function writeDirtyLeaves(db: Database, limit: number): number {
     db.log.fail(error as Error)
     throw error
   }
-  for (const leaf of leaves) {
-    db.space.use(leaf.address, RECORD_HEADER_BYTES + leaf.bytes)
-    db.noteBorn(leaf.address, leaf.born)
-  }
+  for (const leaf of leaves) noteWritten(db, leaf)
   db.slicedBytes += at
   return leaves.length
+}
+
+/**
+ * Counts a page a checkpoint just wrote as used. A page of a frozen state whose node the head
+ * left before it was written is the frozen tree's alone: freed as of the write that left it.
+ */
+function noteWritten(db: Database, node: Node): void {
+  const bytes = RECORD_HEADER_BYTES + node.bytes
+  if (db.frozen) {
+    db.space.useFrozen(node.address, bytes)
+    const left = db.frozen.left.get(node)
+    if (left !== undefined) db.space.free({ address: node.address, bytes, born: node.born, seq: left })
+  } else {
+    db.space.use(node.address, bytes)
+  }
+  db.noteBorn(node.address, node.born)
 }
 
 /**
@@ -156,17 +226,21 @@ function writeDirtyLeaves(db: Database, limit: number): number {
  * With `background`, it resolves once steps 1 and 2 are laid out, and steps 3 and 4 go on off
  * the write queue.
  */
-export async function checkpoint(db: Database, purpose: Purpose = 'page', options: { background?: boolean } = {}): Promise<void> {
+export async function checkpoint(db: Database, purpose: Purpose = 'page', options: { background?: boolean; frozen?: FrozenCheckpoint } = {}): Promise<void> {
   // One checkpoint at a time: each is laid out only once the one before it is durable.
   const previous = db.checkpointDone
   let finish!: () => void
   db.checkpointDone = new Promise<void>((resolve) => {
-    finish = resolve
+    finish = () => {
+      db.checkpointInFlight = false
+      resolve()
+    }
   })
+  db.checkpointInFlight = true
   await previous
   let done: Promise<void>
   try {
-    done = layOutCheckpoint(db, purpose)
+    done = layOutCheckpoint(db, purpose, options.frozen)
   } catch (error) {
     finish()
     throw error
@@ -175,14 +249,21 @@ export async function checkpoint(db: Database, purpose: Purpose = 'page', option
   if (!options.background) await done
 }
 
-/** Steps 1 and 2 of a checkpoint; returns steps 3 and 4 under way. */
-function layOutCheckpoint(db: Database, purpose: Purpose): Promise<void> {
+/**
+ * Steps 1 and 2 of a checkpoint; returns steps 3 and 4 under way. Of the head as it is now, or of
+ * the state `frozen` froze (its leaves written by the turns before); a checkpoint of the head
+ * gives up a frozen one under way.
+ */
+function layOutCheckpoint(db: Database, purpose: Purpose, frozen: FrozenCheckpoint | undefined): Promise<void> {
   if (db.log.broken) return Promise.resolve()
-  const root = db.tree.root
+  if (frozen && db.frozen !== frozen) return Promise.resolve()
+  if (!frozen) abandonFrozen(db)
+  const root = frozen ? frozen.root : db.tree.root
+  const seq = frozen ? frozen.seq : db.seq
+  const named = frozen ? frozen.named : [...db.named.values()]
   // 1. Spill: each page is encoded behind room for its record header, and written with the
-  // others in one gathered write. The head first; then what only named snapshots reach, whose
-  // pages the head does not use: they are held for those snapshots from the start.
-  const named = [...db.named.values()]
+  // others in one gathered write. The tree first; then what only named snapshots reach, whose
+  // pages the tree does not use: they are held for those snapshots from the start.
   const dirtyBytes = measureDirty(root) + named.reduce((sum, n) => sum + (n.node ? measureDirty(n.node) : 0), 0)
   const start = db.log.prepare(dirtyBytes + 65536)
   const parts: Buffer[] = []
@@ -196,27 +277,37 @@ function layOutCheckpoint(db: Database, purpose: Purpose): Promise<void> {
     return address
   }
   spill(root, writer, RECORD_HEADER_BYTES)
-  const headPages = spilled.length
+  const treePages = spilled.length
   for (const n of named) if (n.node) spill(n.node, writer, RECORD_HEADER_BYTES)
-  // The spilled pages are clean now, so the space map counts them at once.
-  for (const node of spilled) {
-    db.space.use(node.address, RECORD_HEADER_BYTES + node.bytes)
-    db.noteBorn(node.address, node.born)
+  // The spilled pages are clean now, so the space map counts them at once; those only named
+  // snapshots use are freed as of the next state, and commit with this checkpoint.
+  for (const node of spilled) noteWritten(db, node)
+  for (const node of spilled.slice(treePages)) {
+    const free = { address: node.address, bytes: RECORD_HEADER_BYTES + node.bytes, born: node.born, seq: seq + 1 }
+    if (frozen) db.space.freeCommitting(free)
+    else db.space.free(free)
   }
-  for (const node of spilled.slice(headPages)) {
-    db.space.free({ address: node.address, bytes: RECORD_HEADER_BYTES + node.bytes, born: node.born, seq: db.seq + 1 })
+  let live: Map<number, number>
+  if (frozen) {
+    live = db.space.frozenLive()
+  } else {
+    live = new Map(db.space.live)
+    for (const [segment, bytes] of db.space.pendingBySegment()) live.set(segment, (live.get(segment) ?? 0) - bytes)
   }
-  const live = new Map(db.space.live)
-  for (const [segment, bytes] of db.space.pendingBySegment()) live.set(segment, (live.get(segment) ?? 0) - bytes)
   for (const [segment, bytes] of live) if (bytes === 0) live.delete(segment)
   const snapshots: StoredSnapshot[] = named.map(({ node, ...stored }) => ({ ...stored, root: node ? node.address : stored.root }))
-  const held = db.space.heldFor(named.map((n) => n.seq))
-  const record = frameRecord(
-    RecordType.CHECKPOINT,
-    encodeCheckpoint({ seq: db.seq, root: root.address, dataBytes: db.tree.dataBytes, live, snapshots, held }),
+  // A frozen state's tree still uses what was freed since the freeze: the replay frees it again.
+  const held = db.space.heldFor(
+    named.map((n) => n.seq),
+    !frozen,
   )
-  parts.push(record)
   const checkpointAt = (start + at) as LogAddress
+  const payload = encodeCheckpoint({ seq, root: root.address, dataBytes: frozen ? frozen.dataBytes : db.tree.dataBytes, live, snapshots, held, replayFrom: 0 })
+  // The replay starts where the log ended at the freeze, or just past this record.
+  const replayFrom = (frozen ? frozen.replayFrom : checkpointAt + RECORD_HEADER_BYTES + payload.length) as LogAddress
+  writeU64(payload, replayFrom, payload.length - 8)
+  const record = frameRecord(RecordType.CHECKPOINT, payload)
+  parts.push(record)
   // 2. One write of pages and checkpoint. From here the next batches may follow it in the log:
   // replay from this checkpoint, or from the one before it, applies them either way.
   try {
@@ -239,17 +330,21 @@ function layOutCheckpoint(db: Database, purpose: Purpose): Promise<void> {
   if (purpose !== 'reclaim') db.fs.io.reassign(purpose, 'reclaim', Math.min(db.relocatedBytes, at + db.slicedBytes))
   db.relocatedBytes = 0
   db.slicedBytes = 0
-  db.space.beginCommit()
+  if (frozen) {
+    db.frozen = undefined
+  } else {
+    db.space.beginCommit()
+    db.logSinceCheckpoint = 0
+    db.dirtiedSinceCheckpoint = 0
+  }
   db.logAfterCheckpoint = true
-  db.logSinceCheckpoint = 0
-  db.dirtiedSinceCheckpoint = 0
   // 3–4. Durable, then named in META, then its frees released. A policy checkpoint does this off
   // the write queue, so writes go on while its pages reach the disk.
-  return completeCheckpoint(db, checkpointAt, db.seq, purpose)
+  return completeCheckpoint(db, checkpointAt, seq, replayFrom, purpose)
 }
 
 /** Steps 3 and 4 of a checkpoint laid out at `checkpointAt`: sync, point META at it, release space. */
-async function completeCheckpoint(db: Database, checkpointAt: LogAddress, seq: number, purpose: Purpose): Promise<void> {
+async function completeCheckpoint(db: Database, checkpointAt: LogAddress, seq: number, replayFrom: LogAddress, purpose: Purpose): Promise<void> {
   try {
     await db.log.sync()
     // 3. Recovery starts here from now on.
@@ -262,6 +357,7 @@ async function completeCheckpoint(db: Database, checkpointAt: LogAddress, seq: n
   // 4. Space.
   db.space.commitFrees()
   db.checkpointAt = checkpointAt
+  db.replayFrom = replayFrom
   db.checkpoints++
   removeEmptySegments(db)
   if (purpose === 'page' && !db.closed) {

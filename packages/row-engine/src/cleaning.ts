@@ -12,7 +12,7 @@ const CLEAN_BELOW = 0.5
 
 /** Removes sealed segments (before the newest checkpoint) that nothing uses or holds. */
 export function removeEmptySegments(db: Database): void {
-  const replayFrom = segmentOf(db.checkpointAt)
+  const replayFrom = segmentOf(db.replayFrom)
   for (const segment of db.log.segments()) {
     if (segment < replayFrom && db.space.isEmpty(segment)) {
       db.log.remove(segment)
@@ -31,7 +31,7 @@ export function removeEmptySegments(db: Database): void {
  * checkpoint turn's pages, `minLogBytes` and a quarter of the live data.
  */
 export function victims(db: Database, options: { all: boolean }): number[] {
-  const replayFrom = segmentOf(db.checkpointAt)
+  const replayFrom = segmentOf(db.replayFrom)
   const candidates: { segment: number; size: number; used: number }[] = []
   for (const segment of db.log.segments()) {
     if (segment >= replayFrom) continue

@@ -1,7 +1,7 @@
 import { decodeNode, decodeValue, NO_ADDRESS, type Node, PAGE_HEADER_BYTES, type PageAddress, PageCache, pageImageLength, type PageSource, TaskQueue, Tree, type TreeEvents, valueRecordBytes, type ValueRef } from '@strata/btree'
 import { corruption, ErrorCode, type FileSystem, RECORD_HEADER_BYTES, StrataError } from '@strata/storage'
 import { type LogAddress, offsetOf, segmentOf } from './address.js'
-import type { CheckpointPolicy } from './checkpoint.js'
+import type { CheckpointPolicy, FrozenCheckpoint } from './checkpoint.js'
 import type { SyncingBatch } from './commit.js'
 import type { MetaFile } from './meta.js'
 import type { NamedEntry } from './named.js'
@@ -52,8 +52,12 @@ export class Database implements PageSource, TreeEvents {
   batchesToApplyLate = 0
   /** Sequence number of the newest batch in the head. */
   seq: number
-  /** Address of the newest durable checkpoint record: recovery replays from there. */
+  /** Address of the newest durable checkpoint record. */
   checkpointAt: LogAddress
+  /** Where recovery replays from: just past that record, or before it if it was written beside the writes. Segments from this one's on are kept. */
+  replayFrom: LogAddress
+  /** The checkpoint under way beside the writes, from the moment it froze the head's state until its record is laid out (checkpoint.ts). */
+  frozen: FrozenCheckpoint | undefined
   /** Bytes logged since the newest checkpoint: what recovery would replay. */
   logSinceCheckpoint = 0
   /** Bytes of the clean pages the head changed since the newest checkpoint: the policy weighs the log against them. */
@@ -68,6 +72,8 @@ export class Database implements PageSource, TreeEvents {
   readonly named = new Map<string, NamedEntry>()
   /** Set by `close()`: every call after it throws LEVEL_DATABASE_NOT_OPEN. */
   closed = false
+  /** Whether a checkpoint is laid out and not yet durable (or waits to be laid out): `checkpointDone` is pending. */
+  checkpointInFlight = false
   /** Whether a policy checkpoint is queued or under way in turns (checkpoint.ts, `queueCheckpointTurn`). */
   checkpointQueued = false
   /** Bytes of the pages cleaning relocated since the last checkpoint: the next one counts them as `reclaim`. */
@@ -102,6 +108,7 @@ export class Database implements PageSource, TreeEvents {
     this.#pageRead = Buffer.allocUnsafeSlow(this.pageSize)
     this.cache = new PageCache(options.cacheSize)
     this.checkpointAt = meta.current.checkpoint as LogAddress
+    this.replayFrom = this.checkpointAt
     this.seq = meta.current.checkpointSeq
     this.tree = new Tree(this, this)
     this.visible = this.tree.root
@@ -225,6 +232,13 @@ export class Database implements PageSource, TreeEvents {
 
   removed(node: Node): void {
     if (node.address !== NO_ADDRESS) this.space.free({ address: node.address, bytes: RECORD_HEADER_BYTES + node.bytes, born: node.born, seq: this.seq + 1 })
+    else this.copied(node)
+  }
+
+  copied(node: Node): void {
+    // A node of the frozen state that the checkpoint has yet to write: once written, its page is
+    // freed as of now (checkpoint.ts, `noteWritten`).
+    this.frozen?.left.set(node, this.seq + 1)
   }
 
   valueRemoved(key: Buffer, ref: ValueRef): void {

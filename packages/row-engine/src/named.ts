@@ -1,5 +1,6 @@
 import { type EngineSnapshot, type NamedSnapshotInfo, NO_ADDRESS, type Node, type PageAddress, valueRecordBytes } from '@strata/btree'
 import { ErrorCode, frameRecord, RECORD_HEADER_BYTES, StrataError } from '@strata/storage'
+import { abandonFrozen } from './checkpoint.js'
 import type { StoredSnapshot } from './checkpoint-record.js'
 import { removeEmptySegments } from './cleaning.js'
 import type { Database } from './database.js'
@@ -37,8 +38,10 @@ export async function deleteNamed(db: Database, name: string): Promise<void> {
 export async function restoreNamed(db: Database, name: string): Promise<void> {
   db.assertWritable()
   namedEntry(db, name)
-  // The space a restore moves must not be in a checkpoint still on its way to the disk.
+  // The space a restore moves must not be in a checkpoint still on its way to the disk, nor in
+  // one under way beside the writes.
   await db.checkpointDone
+  abandonFrozen(db)
   const seq = db.seq + 1
   db.log.append(frameRecord(RecordType.RESTORE, encodeRestoreRecord(seq, name)), 'meta')
   await db.log.sync()

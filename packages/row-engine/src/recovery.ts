@@ -67,7 +67,11 @@ async function recover(db: Database, onRecovery: RowEngineOptions['onRecovery'])
     db.space.pin(stored.seq)
   }
   db.space.restoreHeld(checkpoint.held)
-  let end = (at + RECORD_HEADER_BYTES + record.payload.length) as LogAddress
+  const recordEnd = (at + RECORD_HEADER_BYTES + record.payload.length) as LogAddress
+  // A checkpoint written beside the writes names where the log ended when it froze its state: the
+  // batches after it start there, before the record (docs/format.md §CHECKPOINT).
+  db.replayFrom = (checkpoint.replayFrom ?? recordEnd) as LogAddress
+  let end = db.replayFrom
   // Batches go in as runs, in key order (§Replay); a record of another kind sees the state before it.
   const started = performance.now()
   const progress = replayProgress(db, end, started, onRecovery)
@@ -112,6 +116,8 @@ async function recover(db: Database, onRecovery: RowEngineOptions['onRecovery'])
   runs.flush()
   db.readAhead(0)
   progress?.done()
+  // What lies between the replay's start and the checkpoint record was durable before META named it.
+  if (end < recordEnd) throw corruption(segmentName(segmentOf(end)), offsetOf(end), `the log between the replay's start and the checkpoint record in ${where} at offset ${offsetOf(at)} is not whole`)
   // Records that end exactly at the end of their segment, with the next segment's file there: the
   // log ends at the start of that one, and appends go there, never to the full segment (a clone
   // shares such a segment with its source: docs/format.md §Clones).
@@ -126,7 +132,7 @@ async function recover(db: Database, onRecovery: RowEngineOptions['onRecovery'])
   // What recovery read must be durable before anything builds on it: the replayed log (the OS
   // may still hold it unsynced from before a process crash) and META, which is rewritten when
   // recovery had to look past a damaged slot.
-  db.log.markUnsynced(segmentOf(db.checkpointAt))
+  db.log.markUnsynced(segmentOf(db.replayFrom))
   await db.log.sync()
   if (db.meta.damagedSlot !== undefined || db.meta.current.checkpoint !== db.checkpointAt) {
     await db.meta.update(db.checkpointAt, checkpoint.seq)

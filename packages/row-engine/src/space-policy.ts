@@ -56,7 +56,7 @@ function keptBy(db: Database, segment: number, pin?: { seq: number; alone: numbe
 
 /** Whether `segment` lies before the newest checkpoint's: cleaning may take it, and it goes once nothing needs it. */
 function isSealed(db: Database, segment: number): boolean {
-  return segment < segmentOf(db.checkpointAt)
+  return segment < segmentOf(db.replayFrom)
 }
 
 /**

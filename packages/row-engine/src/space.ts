@@ -35,10 +35,52 @@ export class SpaceMap {
   readonly #pins = new Map<number, number>()
   /** Distinct pinned sequence numbers, ascending. */
   #pinned: number[] = []
+  /** While a checkpoint beside the writes is under way ({@link freeze}): bytes used since its tree was frozen, by segment, which that tree does not use. */
+  #usedSinceFreeze: Map<number, number> | undefined
 
   /** Counts `bytes` at `address` as used by the head. */
   use(address: number, bytes: number): void {
     add(this.live, segmentOf(address), bytes)
+    if (this.#usedSinceFreeze) add(this.#usedSinceFreeze, segmentOf(address), bytes)
+  }
+
+  /**
+   * A checkpoint beside the writes froze the head's state (checkpoint.ts): the frees so far are
+   * the ones it will commit ({@link beginCommit}); what is used and freed from now on belongs to
+   * later states, and waits for the next checkpoint.
+   */
+  freeze(): void {
+    this.beginCommit()
+    this.#usedSinceFreeze = new Map()
+  }
+
+  /** Counts a page the frozen tree uses, written by the checkpoint under way, as live (and in that checkpoint's space table). */
+  useFrozen(address: number, bytes: number): void {
+    add(this.live, segmentOf(address), bytes)
+  }
+
+  /** A free that the checkpoint laid out now commits, as those taken by `beginCommit`: a page it wrote that only named snapshots use. */
+  freeCommitting(free: Free): void {
+    this.#committing.set(free.address, free)
+  }
+
+  /**
+   * Bytes per segment the frozen tree uses, for its checkpoint record: live, less the frees that
+   * checkpoint commits and what was used since the freeze. Ends the freeze.
+   */
+  frozenLive(): Map<number, number> {
+    const live = new Map(this.live)
+    for (const f of this.#committing.values()) add(live, segmentOf(f.address), -f.bytes)
+    for (const [segment, bytes] of this.#usedSinceFreeze ?? []) add(live, segment, -bytes)
+    this.#usedSinceFreeze = undefined
+    return live
+  }
+
+  /** The checkpoint under way since {@link freeze} was given up before it was laid out: its frees wait for the next one. */
+  abandonFreeze(): void {
+    for (const [address, f] of this.#committing) this.#pending.set(address, f)
+    this.#committing = new Map()
+    this.#usedSinceFreeze = undefined
   }
 
   /** The head stopped using these bytes from `free.seq` on. */
@@ -126,8 +168,12 @@ export class SpaceMap {
     return n
   }
 
-  /** Held frees that some pin in `seqs` needs: what must survive a restart for named snapshots. */
-  heldFor(seqs: readonly number[]): Free[] {
+  /**
+   * Held frees that some pin in `seqs` needs: what must survive a restart for named snapshots.
+   * Without `pending`, frees not yet taken by a checkpoint are left out: a checkpoint of a frozen
+   * state, whose tree still uses them, leaves them to the replay of the batches that freed them.
+   */
+  heldFor(seqs: readonly number[], pending = true): Free[] {
     const sorted = [...seqs].sort((a, b) => a - b)
     const out: Free[] = []
     const needed = (f: Free) => {
@@ -135,7 +181,7 @@ export class SpaceMap {
       return i >= 0 && (sorted[i] as number) >= f.born
     }
     for (const bucket of this.#buckets.values()) for (const f of bucket.values()) if (needed(f)) out.push(f)
-    for (const f of this.#pending.values()) if (needed(f)) out.push(f)
+    if (pending) for (const f of this.#pending.values()) if (needed(f)) out.push(f)
     for (const f of this.#committing.values()) if (needed(f)) out.push(f)
     return out
   }
