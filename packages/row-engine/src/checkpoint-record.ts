@@ -75,7 +75,8 @@ export function encodeCheckpoint(c: CheckpointRecord): Buffer {
   return buf
 }
 
-export function decodeCheckpoint(payload: Buffer, file: string, offset: number): CheckpointRecord {
+/** Decodes a CHECKPOINT payload; without `held`, the held entries are skipped, not read (a caller that needs only the state and space table). */
+export function decodeCheckpoint(payload: Buffer, file: string, offset: number, options: { held?: boolean } = {}): CheckpointRecord {
   const bad = () => corruption(file, offset, 'malformed checkpoint record')
   let at = 0
   const need = (n: number) => {
@@ -112,9 +113,11 @@ export function decodeCheckpoint(payload: Buffer, file: string, offset: number):
   at += 4
   need(28 * heldCount)
   const held: Free[] = []
-  for (let i = 0; i < heldCount; i++, at += 28) {
-    held.push({ address: readU64(payload, at), bytes: payload.readUInt32LE(at + 8), born: readU64(payload, at + 12), seq: readU64(payload, at + 20) })
-  }
+  if (options.held === false) at += 28 * heldCount
+  else
+    for (let i = 0; i < heldCount; i++, at += 28) {
+      held.push({ address: readU64(payload, at), bytes: payload.readUInt32LE(at + 8), born: readU64(payload, at + 12), seq: readU64(payload, at + 20) })
+    }
   let replayFrom: number | undefined
   if (at + 8 === payload.length) {
     replayFrom = readU64(payload, at)
